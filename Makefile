@@ -1,0 +1,26 @@
+# Two commands: `make run` (dashboard on demo data) and `make test` (the whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test bench venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m smarketing demo --if-empty
+	$(BIN)/streamlit run dashboard.py
+
+test: $(STAMP)
+	bash scripts/test-deps.sh
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m smarketing bench --leads 100000

@@ -1,0 +1,148 @@
+"""The library API: storage + core in one call each. The CLI and the dashboard are thin
+wrappers over these functions (the sqlite-utils shape: db.py is the API, cli.py wraps it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from smarketing import storage
+from smarketing.demo import DEMO_TERMS_TOML, generate_demo
+from smarketing.errors import UserError
+from smarketing.frames import CrmData
+from smarketing.importer import read_canonical_dir
+from smarketing.months import add_months, month_range, parse_month
+from smarketing.sales import lead_ledger
+from smarketing.scorecard import build_scorecard, build_scorecards
+from smarketing.terms import Terms, TermsVersion, parse_terms_toml, terms_for_month, version_for_month
+
+
+def parse_as_of(text: str | None, tz: str = "UTC") -> pd.Timestamp:
+    """An as_of instant from ISO 8601 text (no offset: local in tz); default now."""
+    if text is None:
+        return pd.Timestamp.now(tz="UTC").floor("s")
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise UserError(f"--as-of '{text}' is not an ISO 8601 instant such as 2026-03-31T17:00:00-04:00.") from None
+    if stamp is pd.NaT:
+        raise UserError(f"--as-of '{text}' is not an ISO 8601 instant.")
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    return stamp.tz_convert("UTC")
+
+
+@dataclass
+class MonthView:
+    """What one month's screens need: its terms, data and as_of."""
+
+    month: str
+    terms: Terms
+    data: CrmData
+    as_of: pd.Timestamp
+
+
+def terms_versions(engine: Engine) -> list[TermsVersion]:
+    return storage.load_terms_versions(engine)
+
+
+def month_terms(engine: Engine, month: str) -> Terms:
+    return terms_for_month(terms_versions(engine), month)
+
+
+def version_for(engine: Engine, month: str) -> TermsVersion | None:
+    """The stored terms version in force for a month (None before any is stored)."""
+    return version_for_month(terms_versions(engine), month)
+
+
+def load_month(engine: Engine, month: str, as_of: pd.Timestamp) -> MonthView:
+    """Load only what one month's scorecard and ledger need."""
+    month = parse_month(month)
+    terms = month_terms(engine, month)
+    data = storage.load_data(engine, months=[month], tz=terms.timezone, as_of=as_of)
+    return MonthView(month, terms, data, as_of)
+
+
+def scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
+    """The live two-sided scorecard of a month as of an instant."""
+    view = load_month(engine, month, as_of)
+    return build_scorecard(view.data, view.terms, view.month, as_of)
+
+
+def ledger(engine: Engine, month: str, as_of: pd.Timestamp) -> tuple[pd.DataFrame, Terms]:
+    """The per-lead ledger of a month's MQLs, and the terms it was measured against."""
+    view = load_month(engine, month, as_of)
+    return lead_ledger(view.data, view.terms, as_of, view.month), view.terms
+
+
+def scorecards(engine: Engine, months: list[str], as_of: pd.Timestamp) -> dict[str, dict]:
+    """Live scorecards of several consecutive months from one load."""
+    versions = terms_versions(engine)
+    tz = terms_for_month(versions, months[-1]).timezone
+    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
+    return build_scorecards(data, versions, months, as_of)
+
+
+def data_months(engine: Engine) -> list[str]:
+    """Every month from the first MQL to the last (empty when there is no data)."""
+    tz = month_terms(engine, "9999-12").timezone
+    span = storage.month_span(engine, tz)
+    return month_range(*span) if span else []
+
+
+def trailing_months(month: str, count: int) -> list[str]:
+    """`count` months ending with `month`."""
+    return month_range(add_months(month, -(count - 1)), month)
+
+
+# -- loading data ---------------------------------------------------------------------------------
+
+
+def seed_demo(engine: Engine, *, seed: int = 7, months: int = 18, now: pd.Timestamp | None = None,
+              replace: bool = True) -> dict:
+    """Fill the database with generated demo data and the demo agreement."""
+    data = generate_demo(seed=seed, months=months, now=now)
+    if replace:
+        storage.delete_all_data(engine)
+    first_month = data_first_month(data, parse_terms_toml(DEMO_TERMS_TOML)[0].timezone)
+    if not storage.load_terms_versions(engine):
+        storage.save_terms_version(engine, DEMO_TERMS_TOML, first_month, note="demo agreement")
+    return storage.save_data(engine, data, source="demo", detail=f"seed {seed}, {months} months")
+
+
+def ensure_seeded(engine: Engine) -> bool:
+    """Seed demo data when the database has no leads at all; True when it did."""
+    if storage.data_counts(engine)["leads"]:
+        return False
+    seed_demo(engine)
+    return True
+
+
+def data_first_month(data: CrmData, tz: str) -> str:
+    mql = data.leads["mql_at"].dropna()
+    stamp = mql.min() if len(mql) else pd.Timestamp.now(tz="UTC")
+    return stamp.tz_convert(tz).strftime("%Y-%m")
+
+
+def import_directory(engine: Engine, directory: str | Path) -> dict:
+    """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing."""
+    versions = storage.load_terms_versions(engine)
+    tz = versions[0].terms.timezone if versions else Terms().timezone
+    parsed = read_canonical_dir(Path(directory), tz)
+    terms_from = None
+    if parsed.terms_toml is not None:
+        terms, effective = parse_terms_toml(parsed.terms_toml)
+        terms_from = effective or data_first_month(parsed.data, terms.timezone)
+    counts = storage.save_data(engine, parsed.data, source="import", detail=str(Path(directory).name))
+    if parsed.terms_toml is not None and not _same_version_exists(engine, parsed.terms_toml, terms_from):
+        storage.save_terms_version(engine, parsed.terms_toml, terms_from, note=f"imported from {Path(directory).name}")
+    return {"counts": counts, "warnings": parsed.warnings, "terms_effective_from": terms_from}
+
+
+def _same_version_exists(engine: Engine, toml_text: str, effective_from: str) -> bool:
+    """Re-importing the same terms.toml must not create another version."""
+    new_terms = parse_terms_toml(toml_text)[0]
+    return any(v.effective_from == effective_from and v.terms == new_terms for v in terms_versions(engine))

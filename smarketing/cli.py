@@ -1,0 +1,219 @@
+"""`python -m smarketing`: thin command-line wrappers over smarketing.api (DESIGN section 7)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from smarketing import api, storage
+from smarketing.errors import UserError
+from smarketing.months import parse_month
+from smarketing.scorecard import ledger_records, scorecard_rows
+from smarketing.terms import parse_terms_toml, terms_to_toml
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m smarketing", description="Sales and marketing SLA scorecards.")
+    parser.add_argument("--db", help="database URL (default: $SMARKETING_DB or the SQLite file under data/)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        """A subcommand that also accepts --db after its name."""
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    p = add("demo", help="fill the database with realistic generated data")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--months", type=int, default=18)
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no leads yet")
+
+    p = add("import", help="import canonical CSV/Excel files (and terms.toml) from a folder")
+    p.add_argument("dir")
+    p.add_argument("--mapping", help="a mapping TOML for other layouts")
+    p.add_argument("--preset", help="a named mapping preset")
+
+    for name, formats, default in (("scorecard", ("json", "table", "csv"), "table"),
+                                   ("leads", ("csv", "json"), "csv")):
+        p = add(name, help=f"one month's {'two-sided scorecard' if name == 'scorecard' else 'per-lead ledger'}")
+        p.add_argument("--month", required=True, type=_month_arg)
+        p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now)")
+        p.add_argument("--format", choices=formats, default=default)
+
+    p = add("terms", help="export or import the agreement's terms")
+    terms_sub = p.add_subparsers(dest="terms_command", required=True, metavar="ACTION")
+    e = terms_sub.add_parser("export", help="the terms version in force for a month, as TOML")
+    e.add_argument("--month", type=_month_arg)
+    i = terms_sub.add_parser("import", help="a new terms version from a month on")
+    i.add_argument("file")
+    i.add_argument("--from", dest="from_month", required=True, type=_month_arg)
+    return parser
+
+
+def _month_arg(text: str) -> str:
+    try:
+        return parse_month(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def engine_for(args: argparse.Namespace):
+    return storage.make_engine(args.db or os.environ.get("SMARKETING_DB") or None)
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    if args.if_empty and storage.data_counts(engine)["leads"]:
+        print("The database already has data; demo data not added.")
+        return 0
+    if args.months < 1 or args.months > 60:
+        raise UserError("--months must be between 1 and 60.")
+    counts = api.seed_demo(engine, seed=args.seed, months=args.months)
+    print(f"Demo data written: {_counts_line(counts)}.")
+    return 0
+
+
+@command("import")
+def cmd_import(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    if args.mapping or args.preset:
+        from smarketing import mapping
+
+        report = mapping.import_mapped(engine, args.dir, mapping_file=args.mapping, preset=args.preset)
+    else:
+        report = api.import_directory(engine, args.dir)
+    for warning in report.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Imported {args.dir}: {_counts_line(report['counts'])}.")
+    if report.get("terms_effective_from"):
+        print(f"Terms from terms.toml are in force from {report['terms_effective_from']}.")
+    return 0
+
+
+def _counts_line(counts: dict[str, Any]) -> str:
+    parts = []
+    for table, c in counts.items():
+        if isinstance(c, dict):
+            parts.append(f"{table} {c.get('inserted', 0)} new, {c.get('updated', 0)} updated, "
+                         f"{c.get('unchanged', 0)} unchanged")
+        else:
+            parts.append(f"{table} {c}")
+    return "; ".join(parts)
+
+
+@command("scorecard")
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    tz = api.month_terms(engine, args.month).timezone
+    card = api.scorecard(engine, args.month, api.parse_as_of(args.as_of, tz))
+    if args.format == "json":
+        print(json.dumps(card, indent=2))
+    elif args.format == "csv":
+        write_csv(sys.stdout, ["side", "measure", "value"], scorecard_rows(card))
+    else:
+        print(format_table(card))
+    return 0
+
+
+@command("leads")
+def cmd_leads(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    tz = api.month_terms(engine, args.month).timezone
+    frame, terms = api.ledger(engine, args.month, api.parse_as_of(args.as_of, tz))
+    records = ledger_records(frame, terms.timezone)
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    else:
+        columns = list(records[0]) if records else []
+        write_csv(sys.stdout, columns, [[r[c] for c in columns] for r in records])
+    return 0
+
+
+@command("terms")
+def cmd_terms(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    if args.terms_command == "export":
+        month = args.month or api.parse_as_of(None).strftime("%Y-%m")
+        version = api.version_for(engine, month)
+        sys.stdout.write(terms_to_toml(version.terms if version else api.month_terms(engine, month),
+                                       version.effective_from if version else None))
+        return 0
+    try:
+        text = open(args.file, encoding="utf-8-sig").read()
+    except OSError as exc:
+        raise UserError(f"Cannot read {args.file}: {exc.strerror}.") from None
+    parse_terms_toml(text)
+    version_id = storage.save_terms_version(engine, text, args.from_month, note=f"imported from {args.file}")
+    print(f"Terms version {version_id} is in force from {args.from_month}.")
+    return 0
+
+
+# -- output helpers ---------------------------------------------------------------------------------
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def write_csv(stream: io.TextIOBase, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+
+
+def format_table(card: dict) -> str:
+    """A plain-text two-sided scorecard for terminals."""
+    lines = [f"Scorecard {card['month']} as of {card['as_of']}", ""]
+    width = max(len(m) for _, m, _ in scorecard_rows(card)) + 2
+    current = None
+    for side, measure, value in scorecard_rows(card):
+        if side != current:
+            lines.append(side.upper())
+            current = side
+        lines.append(f"  {measure:<{width}}{_show(value)}")
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing after the last commit was written.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

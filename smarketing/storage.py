@@ -1,0 +1,823 @@
+"""The storage shell (DESIGN sections 1, 2 and 6): SQLModel tables, engines from a URL, upserts.
+
+The only module that speaks SQL. SQLite (the embedded default) and PostgreSQL
+(`postgresql+psycopg://`, for teams) are supported. Data tables hold exactly the columns
+of `frames.SCHEMAS`; instants are `DateTime(timezone=True)`, stored in UTC (on SQLite as
+`YYYY-MM-DD HH:MM:SS.ffffff` text, on PostgreSQL as timestamptz), at microsecond precision
+(finer parts are dropped when saving). Frames go in and come out through the canonical
+`frames.normalize`.
+
+Decisions worth knowing:
+- `save_data` writes only the rows that are new or differ from the stored ones (compared
+  column by column), so re-saving the same data touches nothing and the counts are exact.
+- `delete_all_data` also forgets the sync cursors: a cursor describes rows that are gone.
+- Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
+  rest of a scorecard's JSON.
+- `make_engine` creates every table registered on `SQLModel.metadata` at that moment.
+"""
+
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Field, SQLModel
+
+from smarketing import frames
+from smarketing.errors import UserError
+from smarketing.frames import (
+    DEAL_STATUSES,
+    DIRECTIONS,
+    FLAG,
+    ID_COLUMN,
+    INSTANT,
+    REQUIRED,
+    SCHEMAS,
+    TABLES,
+    TOUCH_KINDS,
+    CrmData,
+)
+from smarketing.months import month_bounds, month_of, parse_month
+from smarketing.terms import TermsError, TermsVersion, parse_terms_toml
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5_000
+URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "touches": {"kind": TOUCH_KINDS, "direction": DIRECTIONS},
+    "deals": {"status": DEAL_STATUSES},
+}
+
+
+def _instant(*, index: bool = False, nullable: bool = True) -> Any:
+    """A timezone-aware timestamp column."""
+    column = sa.Column(sa.DateTime(timezone=True), index=index, nullable=nullable)
+    return Field(default=None, sa_column=column)
+
+
+def _text(*, nullable: bool = True) -> Any:
+    """An unbounded text column."""
+    return Field(default=None, sa_column=sa.Column(sa.Text, nullable=nullable))
+
+
+# -- tables ------------------------------------------------------------------------------
+
+
+class Owner(SQLModel, table=True):
+    """A CRM user who owns leads (frames.SCHEMAS["owners"])."""
+
+    __tablename__ = "owners"
+    owner_id: str = Field(primary_key=True)
+    name: str | None = None
+    email: str | None = None
+    team: str | None = None
+    active: bool = True
+
+
+class Lead(SQLModel, table=True):
+    """A contact and its lifecycle instants (frames.SCHEMAS["leads"])."""
+
+    __tablename__ = "leads"
+    lead_id: str = Field(primary_key=True)
+    created_at: datetime | None = _instant()
+    mql_at: datetime | None = _instant(index=True)
+    assigned_at: datetime | None = _instant()
+    sql_at: datetime | None = _instant()
+    customer_at: datetime | None = _instant()
+    disqualified_at: datetime | None = _instant()
+    segment: str | None = None
+    source: str | None = None
+    owner_id: str | None = None
+    updated_at: datetime | None = _instant()
+
+
+class Touch(SQLModel, table=True):
+    """A sales activity on a lead (frames.SCHEMAS["touches"])."""
+
+    __tablename__ = "touches"
+    touch_id: str = Field(primary_key=True)
+    lead_id: str = Field(index=True)
+    owner_id: str | None = None
+    kind: str
+    occurred_at: datetime = _instant(index=True, nullable=False)
+    automated: bool = False
+    direction: str | None = None
+
+
+class Deal(SQLModel, table=True):
+    """A deal, linked to its first contact (frames.SCHEMAS["deals"])."""
+
+    __tablename__ = "deals"
+    deal_id: str = Field(primary_key=True)
+    lead_id: str | None = Field(default=None, index=True)
+    owner_id: str | None = None
+    amount: float | None = None
+    created_at: datetime | None = _instant()
+    closed_at: datetime | None = _instant(index=True)
+    status: str
+    pipeline: str | None = None
+
+
+class StoredTermsVersion(SQLModel, table=True):
+    """One version of the agreement as TOML; rows are never edited."""
+
+    __tablename__ = "terms_versions"
+    id: int | None = Field(default=None, primary_key=True)
+    effective_from: str
+    toml: str = _text(nullable=False)
+    created_at: datetime = _instant(nullable=False)
+    note: str | None = None
+
+
+class MonthSnapshot(SQLModel, table=True):
+    """A closed month's frozen scorecard; at most one per month is not superseded."""
+
+    __tablename__ = "month_snapshots"
+    __table_args__ = (
+        sa.Index(
+            "ux_month_snapshots_current",
+            "month",
+            unique=True,
+            sqlite_where=sa.text("superseded = 0"),
+            postgresql_where=sa.text("NOT superseded"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(index=True)
+    as_of: datetime = _instant(nullable=False)
+    closed_at: datetime = _instant(nullable=False)
+    closed_by: str
+    terms_version_id: int | None = None
+    payload: str = _text(nullable=False)
+    superseded: bool = False
+    notes: str | None = _text()
+
+
+class MonthNote(SQLModel, table=True):
+    """Free-text notes of a month (the alignment meeting's minutes)."""
+
+    __tablename__ = "month_notes"
+    month: str = Field(primary_key=True)
+    notes: str = _text(nullable=False)
+    updated_at: datetime = _instant(nullable=False)
+    updated_by: str
+
+
+class SyncState(SQLModel, table=True):
+    """A source's resume cursor per object type."""
+
+    __tablename__ = "sync_state"
+    object_type: str = Field(primary_key=True)
+    cursor: str = _text(nullable=False)
+    updated_at: datetime = _instant(nullable=False)
+
+
+class DataLoad(SQLModel, table=True):
+    """One save_data call: where the rows came from and how it went."""
+
+    __tablename__ = "data_loads"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    detail: str = _text(nullable=False)
+    started_at: datetime = _instant(nullable=False)
+    finished_at: datetime = _instant(nullable=False)
+    status: str
+    counts: str = _text(nullable=False)
+    error: str | None = _text()
+
+
+DATA_MODELS: dict[str, type[SQLModel]] = {"owners": Owner, "leads": Lead, "touches": Touch, "deals": Deal}
+_DATA: dict[str, sa.Table] = {name: model.__table__ for name, model in DATA_MODELS.items()}  # type: ignore[attr-defined]
+_TERMS: sa.Table = StoredTermsVersion.__table__  # type: ignore[attr-defined]
+_SNAPSHOTS: sa.Table = MonthSnapshot.__table__  # type: ignore[attr-defined]
+_NOTES: sa.Table = MonthNote.__table__  # type: ignore[attr-defined]
+_SYNC: sa.Table = SyncState.__table__  # type: ignore[attr-defined]
+_LOADS: sa.Table = DataLoad.__table__  # type: ignore[attr-defined]
+
+
+# -- engines -----------------------------------------------------------------------------
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def default_db_url() -> str:
+    """SMARKETING_DB when set, else the SQLite file data/smarketing.db of the project."""
+    configured = os.environ.get("SMARKETING_DB", "").strip()
+    if configured:
+        return configured
+    path = Path(__file__).resolve().parent.parent / "data" / "smarketing.db"
+    return f"sqlite:///{path}"
+
+
+def mask_url(url: str | sa.URL) -> str:
+    """The URL with any password replaced by ***, safe to show or log."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", str(url))
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """The engine for a database URL (default: default_db_url()), tables created; cached per URL."""
+    url = url or default_db_url()
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _open_engine(url)
+            _ENGINES[url] = engine
+    return engine
+
+
+def _open_engine(url: str) -> Engine:
+    """Create the engine and the tables, explaining a failure in one sentence."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed)
+    else:
+        connect_args = {"connect_timeout": 10, "options": "-c timezone=UTC"}
+        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise UserError(f"Cannot open the database {mask_url(parsed)}: {_reason(exc)}.") from None
+    return engine
+
+
+def _parse_url(url: str) -> sa.URL:
+    """Parse and check a database URL; bare postgresql:// means the psycopg driver."""
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise UserError(f"'{mask_url(url)}' is not a database URL; {URL_HINT}.") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    raise UserError(f"The database URL {mask_url(parsed)} is not supported; {URL_HINT}.")
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    """A SQLite engine in WAL mode with explicit BEGINs (IMMEDIATE for writes)."""
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"Cannot create the folder of the database {database}: {exc.strerror}.") from None
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", _sqlite_on_connect)
+    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Take transaction control from sqlite3 and set the pragmas."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "foreign_keys=OFF", "busy_timeout=30000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for writes so concurrent writers wait instead of failing."""
+    writing = conn.get_execution_options().get("smarketing_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    """The driver's first line of explanation, without any password."""
+    text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    text = re.sub(r"password=\S+", "password=***", text)
+    return text.rstrip(".")
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: commits at the end, rolls everything back on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(smarketing_write=True)
+        with conn.begin():
+            yield conn
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """An instant (Timestamp, datetime or ISO text; naive means UTC) as a UTC Timestamp."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _bind(value: Any) -> datetime:
+    """An instant as a UTC datetime to bind (microsecond precision, as stored)."""
+    return _utc(value).floor("us").to_pydatetime()
+
+
+def _iso(value: Any) -> str | None:
+    """A stored instant as ISO 8601 text with offset."""
+    return None if value is None else _utc(value).isoformat()
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for the values a scorecard may hold besides plain ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in a snapshot")
+
+
+# -- reading frames ----------------------------------------------------------------------
+
+
+def _instant_columns(table: sa.Table) -> list[str]:
+    """Names of the table's timestamp columns."""
+    return [c.name for c in table.columns if isinstance(c.type, sa.DateTime)]
+
+
+def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.DataFrame:
+    """Run a select with pandas and parse its instant columns to datetime64 UTC."""
+    frame = pd.read_sql(stmt, conn)
+    for column in instants:
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
+    return frame
+
+
+def _select(conn: Connection, table: sa.Table) -> sa.Select:
+    """SELECT of every column; SQLite instants come as raw text, parsed vectorised later."""
+    if conn.dialect.name != "sqlite":
+        return sa.select(*table.columns)
+    return sa.select(
+        *(sa.type_coerce(c, sa.String).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in table.columns)
+    )
+
+
+def _read(conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None) -> pd.DataFrame:
+    """Rows of a data table as a canonical frame."""
+    table = _DATA[name]
+    stmt = _select(conn, table)
+    if where is not None:
+        stmt = stmt.where(where)
+    return frames.normalize(name, _read_frame(conn, stmt, _instant_columns(table)))
+
+
+# -- saving data -------------------------------------------------------------------------
+
+
+def save_data(
+    engine: Engine,
+    data: CrmData,
+    *,
+    source: str,
+    detail: str = "",
+    sync_cursors: dict[str, str] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction."""
+    started = _now()
+    try:
+        prepared = {name: _prepare(name, data.frame(name)) for name in TABLES}
+        with _writing(engine) as conn:
+            counts = {name: _upsert_frame(conn, name, prepared[name]) for name in TABLES}
+            _write_cursors(conn, sync_cursors or {})
+            _record_load(conn, source, detail, started, counts, None)
+    except sa.exc.DBAPIError as exc:
+        message = f"Saving to the database failed and nothing was saved: {_reason(exc)}."
+        _record_failed_load(engine, source, detail, started, message)
+        raise UserError(message) from exc
+    except Exception as exc:
+        _record_failed_load(engine, source, detail, started, str(exc) or type(exc).__name__)
+        raise
+    return counts
+
+
+def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame in canonical form at microsecond precision, validated."""
+    template = frames.empty_frame(name)
+    same_shape = list(frame.columns) == list(template.columns) and bool((frame.dtypes == template.dtypes).all())
+    canonical = frame if same_shape else frames.normalize(name, frame)
+    instants = [c for c, kind in SCHEMAS[name].items() if kind == INSTANT]
+    canonical = canonical.assign(**{c: canonical[c].dt.floor("us") for c in instants}).reset_index(drop=True)
+    _validate(name, canonical)
+    return canonical
+
+
+def _validate(name: str, frame: pd.DataFrame) -> None:
+    """Refuse missing required values, repeated ids and unknown codes, naming the first row."""
+    id_column = ID_COLUMN[name]
+    for column in REQUIRED[name]:
+        missing = frame[column].isna().to_numpy()
+        if missing.any():
+            raise UserError(f"{name}: {_row(frame, name, missing)} has no {column}; nothing was saved.")
+    repeated = frame[id_column].duplicated().to_numpy()
+    if repeated.any():
+        value = frame[id_column][repeated].iloc[0]
+        raise UserError(f"{name}: the {id_column} '{value}' appears more than once; nothing was saved.")
+    for column, allowed in ALLOWED_VALUES.get(name, {}).items():
+        bad = (frame[column].notna() & ~frame[column].isin(allowed)).to_numpy()
+        if bad.any():
+            value = frame[column][bad].iloc[0]
+            raise UserError(
+                f"{name}: {_row(frame, name, bad)} has {column} '{value}', which is not one of "
+                f"{', '.join(allowed)}; nothing was saved."
+            )
+
+
+def _row(frame: pd.DataFrame, name: str, mask: Any) -> str:
+    """'row N (id_column 'x')' for the first row where mask is true."""
+    position = int(mask.argmax())
+    value = frame[ID_COLUMN[name]].iloc[position]
+    who = "" if pd.isna(value) else f" ({ID_COLUMN[name]} '{value}')"
+    return f"row {position + 1}{who}"
+
+
+def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame) -> dict[str, int]:
+    """Write the frame's new and changed rows in chunks; count inserted/updated/unchanged."""
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    if frame.empty:
+        return counts
+    table = _DATA[name]
+    stmt = _upsert_statement(conn, table, [ID_COLUMN[name]])
+    compare = conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+    for start in range(0, len(frame), CHUNK_ROWS):
+        chunk = frame.iloc[start : start + CHUNK_ROWS]
+        is_new, is_changed = _classify(conn, name, chunk) if compare else (np.ones(len(chunk), bool), None)
+        changed = int(is_changed.sum()) if is_changed is not None else 0
+        counts["inserted"] += int(is_new.sum())
+        counts["updated"] += changed
+        counts["unchanged"] += len(chunk) - int(is_new.sum()) - changed
+        write = is_new if is_changed is None else is_new | is_changed
+        if write.any():
+            conn.execute(stmt, _records(name, chunk[write]))
+    return counts
+
+
+def _classify(conn: Connection, name: str, chunk: pd.DataFrame) -> tuple[Any, Any]:
+    """Boolean arrays over the chunk: ids not stored yet, and stored rows whose values differ."""
+    id_column = ID_COLUMN[name]
+    ids = chunk[id_column]
+    stored = _read(conn, name, _DATA[name].c[id_column].in_(ids.tolist())).set_index(id_column)
+    is_new = ~ids.isin(stored.index).to_numpy()
+    old = stored.reindex(ids.to_numpy()).reset_index(drop=True)
+    new = chunk.reset_index(drop=True)
+    same = pd.Series(True, index=new.index)
+    for column in old.columns:
+        equal = (new[column] == old[column]).fillna(False).astype(bool)
+        same &= equal | (new[column].isna() & old[column].isna())
+    return is_new, ~is_new & ~same.to_numpy()
+
+
+def _records(name: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain-Python parameter dicts for executemany (None for missing values)."""
+    columns = {c: _db_values(frame[c], kind) for c, kind in SCHEMAS[name].items()}
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]
+
+
+def _db_values(values: pd.Series, kind: str) -> list[Any]:
+    """One column as plain Python values."""
+    if kind == FLAG:
+        return values.astype(bool).tolist()
+    if kind == INSTANT:
+        values = values.dt.to_pydatetime()
+    values = values.astype(object)
+    return values.where(values.notna(), None).tolist()
+
+
+def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, in the connection's dialect."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
+    stmt = insert(table)
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    return stmt.on_conflict_do_update(index_elements=keys, set_=update)
+
+
+def _write_cursors(conn: Connection, cursors: Mapping[str, str]) -> None:
+    """Store sync cursors (inside the caller's transaction)."""
+    if cursors:
+        now = _now()
+        rows = [{"object_type": k, "cursor": str(v), "updated_at": now} for k, v in cursors.items()]
+        conn.execute(_upsert_statement(conn, _SYNC, ["object_type"]), rows)
+
+
+def _record_load(
+    conn: Connection, source: str, detail: str, started: datetime, counts: dict, error: str | None
+) -> None:
+    """Append a data_loads row."""
+    row = {
+        "source": source,
+        "detail": detail or "",
+        "started_at": started,
+        "finished_at": _now(),
+        "status": "failed" if error else "ok",
+        "counts": json.dumps(counts),
+        "error": error,
+    }
+    conn.execute(sa.insert(_LOADS).values(**row))
+
+
+def _record_failed_load(engine: Engine, source: str, detail: str, started: datetime, error: str) -> None:
+    """Log a failed load in its own transaction (best effort: the original error matters more)."""
+    try:
+        with _writing(engine) as conn:
+            _record_load(conn, source, detail, started, {}, error)
+    except Exception:
+        log.warning("could not record the failed %s load", source, exc_info=True)
+
+
+def delete_all_data(engine: Engine) -> None:
+    """Empty owners, leads, touches, deals and the sync cursors; terms, snapshots, notes stay."""
+    with _writing(engine) as conn:
+        for table in (*_DATA.values(), _SYNC):
+            conn.execute(sa.delete(table))
+
+
+def data_counts(engine: Engine) -> dict[str, int]:
+    """Rows per data table."""
+    with engine.connect() as conn:
+        return {
+            name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            for name, table in _DATA.items()
+        }
+
+
+# -- loading data ------------------------------------------------------------------------
+
+
+def load_data(
+    engine: Engine,
+    *,
+    months: list[str] | None = None,
+    tz: str = "UTC",
+    as_of: pd.Timestamp | None = None,
+) -> CrmData:
+    """The data the given local months need (None: everything), as known at as_of.
+
+    With months: the leads whose mql_at is in [start of the first month, end of the last)
+    and not after as_of, all their touches up to as_of (also after the month ends), the
+    deals of those leads or closed in that range, and every owner. Without months: every
+    row, except, when as_of is given, touches after it and leads that became MQLs after it.
+    """
+    cutoff = _bind(as_of) if as_of is not None else None
+    leads, touches, deals = _DATA["leads"], _DATA["touches"], _DATA["deals"]
+    lead_scope = _lead_scope(months, tz, cutoff)
+    touch_scope = [] if cutoff is None else [touches.c.occurred_at <= cutoff]
+    deal_scope: sa.ColumnElement[bool] | None = None
+    if months is not None:
+        start, end = _months_range(months, tz)
+        in_scope = sa.select(leads.c.lead_id).where(lead_scope)
+        touch_scope.append(touches.c.lead_id.in_(in_scope))
+        deal_scope = sa.or_(deals.c.lead_id.in_(in_scope), sa.and_(deals.c.closed_at >= start, deals.c.closed_at < end))
+    with engine.connect() as conn:
+        return CrmData(
+            owners=_read(conn, "owners"),
+            leads=_read(conn, "leads", lead_scope),
+            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
+            deals=_read(conn, "deals", deal_scope),
+        )
+
+
+def _months_range(months: list[str], tz: str) -> tuple[datetime, datetime]:
+    """[start of the first month, end of the last month) as UTC datetimes to bind."""
+    ordered = sorted(parse_month(m) for m in months)
+    if not ordered:
+        raise UserError("Name at least one month to load.")
+    return _bind(month_bounds(ordered[0], tz)[0]), _bind(month_bounds(ordered[-1], tz)[1])
+
+
+def _lead_scope(months: list[str] | None, tz: str, cutoff: datetime | None) -> sa.ColumnElement[bool]:
+    """Which leads load_data reads."""
+    mql_at = _DATA["leads"].c.mql_at
+    if months is None:
+        return sa.true() if cutoff is None else sa.or_(mql_at.is_(None), mql_at <= cutoff)
+    start, end = _months_range(months, tz)
+    scope = sa.and_(mql_at >= start, mql_at < end)
+    return scope if cutoff is None else sa.and_(scope, mql_at <= cutoff)
+
+
+def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
+    """The first and last local month with an MQL (None when there is none)."""
+    mql_at = _DATA["leads"].c.mql_at
+    with engine.connect() as conn:
+        first, last = conn.execute(sa.select(sa.func.min(mql_at), sa.func.max(mql_at))).one()
+    if first is None:
+        return None
+    return month_of(_utc(first), tz), month_of(_utc(last), tz)
+
+
+# -- terms -------------------------------------------------------------------------------
+
+
+def save_terms_version(engine: Engine, toml_text: str, effective_from: str, note: str | None = None) -> int:
+    """Validate and store a new terms version effective from a month; returns its id."""
+    parse_terms_toml(toml_text)
+    row = {"effective_from": parse_month(effective_from), "toml": toml_text, "created_at": _now(), "note": note}
+    with _writing(engine) as conn:
+        return int(conn.execute(sa.insert(_TERMS).values(**row)).inserted_primary_key[0])
+
+
+def load_terms_versions(engine: Engine) -> list[TermsVersion]:
+    """Every stored terms version, parsed, by effective month then id."""
+    stmt = sa.select(_TERMS.c.id, _TERMS.c.effective_from, _TERMS.c.toml).order_by(
+        _TERMS.c.effective_from, _TERMS.c.id
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [TermsVersion(row.effective_from, _parse_stored_terms(row.id, row.toml), row.id) for row in rows]
+
+
+def _parse_stored_terms(version_id: int, text: str) -> Any:
+    """Parse a stored version, naming it when it no longer validates."""
+    try:
+        return parse_terms_toml(text)[0]
+    except TermsError as exc:
+        raise UserError(f"Stored terms version {version_id} is not valid any more: {exc}") from None
+
+
+def load_terms_toml(engine: Engine, version_id: int) -> str:
+    """The TOML text of one stored terms version."""
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(_TERMS.c.toml).where(_TERMS.c.id == version_id)).scalar_one_or_none()
+    if text is None:
+        raise UserError(f"There is no terms version {version_id}.")
+    return text
+
+
+# -- month snapshots ---------------------------------------------------------------------
+
+
+def save_snapshot(
+    engine: Engine,
+    month: str,
+    payload: dict,
+    *,
+    as_of: Any,
+    closed_by: str,
+    terms_version_id: int | None,
+    force: bool = False,
+    notes: str | None = None,
+) -> int:
+    """Freeze a month's scorecard; a closed month needs force, which keeps the old snapshot."""
+    month = parse_month(month)
+    text = json.dumps(payload, default=_json_default)
+    current = sa.and_(_SNAPSHOTS.c.month == month, _SNAPSHOTS.c.superseded.is_(False))
+    with _writing(engine) as conn:
+        existing = conn.execute(sa.select(_SNAPSHOTS.c.id, _SNAPSHOTS.c.closed_by, _SNAPSHOTS.c.closed_at).where(current)).first()
+        if existing is not None and not force:
+            raise UserError(
+                f"{month} was already closed by {existing.closed_by} on {_utc(existing.closed_at):%Y-%m-%d}; "
+                "close it again with force to replace its snapshot (the old one is kept in the history)."
+            )
+        if existing is not None:
+            conn.execute(sa.update(_SNAPSHOTS).where(_SNAPSHOTS.c.id == existing.id).values(superseded=True))
+        row = {
+            "month": month,
+            "as_of": _bind(as_of),
+            "closed_at": _now(),
+            "closed_by": closed_by,
+            "terms_version_id": terms_version_id,
+            "payload": text,
+            "superseded": False,
+            "notes": notes,
+        }
+        return int(conn.execute(sa.insert(_SNAPSHOTS).values(**row)).inserted_primary_key[0])
+
+
+def load_snapshot(engine: Engine, month: str) -> dict | None:
+    """The month's current snapshot: its payload plus closed_at, closed_by, as_of, terms_version_id, snapshot_id."""
+    stmt = sa.select(_SNAPSHOTS).where(_SNAPSHOTS.c.month == parse_month(month), _SNAPSHOTS.c.superseded.is_(False))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    meta = _snapshot_meta(row)
+    return {**json.loads(row.payload), **{k: meta[k] for k in ("closed_at", "closed_by", "as_of", "terms_version_id", "snapshot_id")}}
+
+
+def snapshot_history(engine: Engine, month: str) -> list[dict]:
+    """Every snapshot of the month, newest first: metadata, superseded, notes and the payload."""
+    stmt = sa.select(_SNAPSHOTS).where(_SNAPSHOTS.c.month == parse_month(month)).order_by(_SNAPSHOTS.c.id.desc())
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [{**_snapshot_meta(row), "payload": json.loads(row.payload)} for row in rows]
+
+
+def _snapshot_meta(row: Any) -> dict[str, Any]:
+    """A snapshot row's metadata with ISO 8601 instants."""
+    return {
+        "snapshot_id": row.id,
+        "month": row.month,
+        "closed_at": _iso(row.closed_at),
+        "closed_by": row.closed_by,
+        "as_of": _iso(row.as_of),
+        "terms_version_id": row.terms_version_id,
+        "superseded": bool(row.superseded),
+        "notes": row.notes,
+    }
+
+
+def closed_months(engine: Engine) -> list[str]:
+    """Months that have a current snapshot, in order."""
+    stmt = sa.select(_SNAPSHOTS.c.month).where(_SNAPSHOTS.c.superseded.is_(False)).distinct().order_by(_SNAPSHOTS.c.month)
+    with engine.connect() as conn:
+        return list(conn.execute(stmt).scalars())
+
+
+# -- month notes -------------------------------------------------------------------------
+
+
+def save_month_notes(engine: Engine, month: str, notes: str, by: str) -> None:
+    """Replace a month's notes."""
+    row = {"month": parse_month(month), "notes": notes or "", "updated_at": _now(), "updated_by": by}
+    with _writing(engine) as conn:
+        conn.execute(_upsert_statement(conn, _NOTES, ["month"]), [row])
+
+
+def load_month_notes(engine: Engine, month: str) -> str:
+    """A month's notes ("" when there are none)."""
+    with engine.connect() as conn:
+        notes = conn.execute(sa.select(_NOTES.c.notes).where(_NOTES.c.month == parse_month(month))).scalar_one_or_none()
+    return notes or ""
+
+
+# -- sync state and load history ---------------------------------------------------------
+
+
+def get_cursor(engine: Engine, object_type: str) -> str | None:
+    """The stored sync cursor of an object type (written only by save_data)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(_SYNC.c.cursor).where(_SYNC.c.object_type == object_type)).scalar_one_or_none()
+
+
+def all_cursors(engine: Engine) -> dict[str, str]:
+    """Every stored sync cursor by object type."""
+    with engine.connect() as conn:
+        return {row.object_type: row.cursor for row in conn.execute(sa.select(_SYNC.c.object_type, _SYNC.c.cursor))}
+
+
+def data_loads(engine: Engine, limit: int = 20) -> pd.DataFrame:
+    """The latest data loads, newest first, with counts as dicts and instants in UTC."""
+    with engine.connect() as conn:
+        stmt = _select(conn, _LOADS).order_by(_LOADS.c.id.desc()).limit(int(limit))
+        frame = _read_frame(conn, stmt, _instant_columns(_LOADS))
+    frame["counts"] = frame["counts"].map(json.loads)
+    return frame
+
+
+__all__ = [
+    "DATA_MODELS",
+    "DataLoad",
+    "Deal",
+    "Lead",
+    "MonthNote",
+    "MonthSnapshot",
+    "Owner",
+    "StoredTermsVersion",
+    "SyncState",
+    "Touch",
+    "all_cursors",
+    "closed_months",
+    "data_counts",
+    "data_loads",
+    "default_db_url",
+    "delete_all_data",
+    "get_cursor",
+    "load_data",
+    "load_month_notes",
+    "load_snapshot",
+    "load_terms_toml",
+    "load_terms_versions",
+    "make_engine",
+    "mask_url",
+    "month_span",
+    "save_data",
+    "save_month_notes",
+    "save_snapshot",
+    "save_terms_version",
+    "snapshot_history",
+]
