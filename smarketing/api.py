@@ -14,10 +14,18 @@ from smarketing.demo import DEMO_TERMS_TOML, generate_demo
 from smarketing.errors import UserError
 from smarketing.frames import CrmData
 from smarketing.importer import read_canonical_dir
-from smarketing.months import add_months, month_range, parse_month
+from smarketing.months import add_months, is_over, month_range, parse_month
+from smarketing.recalc import cohort_months, lookback_months, proposed_terms, recalculate
 from smarketing.sales import lead_ledger
 from smarketing.scorecard import build_scorecard, build_scorecards
-from smarketing.terms import Terms, TermsVersion, parse_terms_toml, terms_for_month, version_for_month
+from smarketing.terms import (
+    Terms,
+    TermsVersion,
+    parse_terms_toml,
+    terms_for_month,
+    terms_to_toml,
+    version_for_month,
+)
 
 
 def parse_as_of(text: str | None, tz: str = "UTC") -> pd.Timestamp:
@@ -146,3 +154,58 @@ def _same_version_exists(engine: Engine, toml_text: str, effective_from: str) ->
     """Re-importing the same terms.toml must not create another version."""
     new_terms = parse_terms_toml(toml_text)[0]
     return any(v.effective_from == effective_from and v.terms == new_terms for v in terms_versions(engine))
+
+
+# -- recalculation and month close ----------------------------------------------------------------
+
+
+def recalc(engine: Engine, month: str, as_of: pd.Timestamp | None = None) -> dict:
+    """Propose the month's quota from the history (DESIGN section 6); nothing is saved."""
+    month = parse_month(month)
+    as_of = as_of if as_of is not None else parse_as_of(None)
+    versions = terms_versions(engine)
+    terms = terms_for_month(versions, month)
+    previous = terms_for_month(versions, add_months(month, -1))
+    first = min(cohort_months(month, terms)[0], lookback_months(month, terms)[0])
+    data = storage.load_data(engine, months=month_range(first, add_months(month, -1)), tz=terms.timezone,
+                             as_of=as_of)
+    return recalculate(data, terms, month, as_of, previous)
+
+
+def apply_recalc(engine: Engine, proposal: dict, *, by: str = "cli") -> int:
+    """Save a proposal as a new terms version effective from its month; returns the version id."""
+    month = proposal["month"]
+    terms = proposed_terms(month_terms(engine, month), proposal)
+    note = f"recalculated quota {proposal['current_quota']} → {proposal['proposed_quota']} by {by}"
+    return storage.save_terms_version(engine, terms_to_toml(terms, month), month, note=note)
+
+
+def close_month(engine: Engine, month: str, *, closed_by: str, force: bool = False,
+                as_of: pd.Timestamp | None = None) -> dict:
+    """Freeze the month's scorecard with its terms version; refuses while it is open unless forced."""
+    month = parse_month(month)
+    as_of = as_of if as_of is not None else parse_as_of(None)
+    terms = month_terms(engine, month)
+    if not force and not is_over(month, as_of, terms.timezone):
+        raise UserError(f"{month} is not over yet; close it after it ends, or use --force.")
+    card = scorecard(engine, month, as_of)
+    pending = card["sales"]["first_touch"]["pending"] + card["sales"]["attempts"]["pending"]
+    if pending and not force:
+        raise UserError(
+            f"{month} still has {pending} follow-up deadline(s) running; close it when they have passed, "
+            "or use --force."
+        )
+    version = version_for(engine, month)
+    snapshot_id = storage.save_snapshot(engine, month, card, as_of=as_of, closed_by=closed_by,
+                                        terms_version_id=version.version_id if version else None, force=force)
+    return {"month": month, "snapshot_id": snapshot_id, "as_of": card["as_of"], "pending": pending}
+
+
+def month_scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
+    """What a screen shows for a month: its frozen snapshot when closed, else the live scorecard.
+
+    The result has `closed` (bool) and, when closed, the snapshot's metadata."""
+    snapshot = storage.load_snapshot(engine, parse_month(month))
+    if snapshot is not None:
+        return {**snapshot, "closed": True}
+    return {**scorecard(engine, month, as_of), "closed": False}

@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now)")
         p.add_argument("--format", choices=formats, default=default)
 
+    p = add("recalc", help="propose (or apply) the month's targets from what actually happened")
+    p.add_argument("--month", required=True, type=_month_arg)
+    p.add_argument("--apply", action="store_true", help="save the proposal as a new terms version")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = add("close", help="freeze the month's scorecard")
+    p.add_argument("--month", required=True, type=_month_arg)
+    p.add_argument("--force", action="store_true", help="close although deadlines are open; re-close keeps history")
+    p.add_argument("--by", default=os.environ.get("USER") or "cli", help="who closes it (default: $USER)")
+
     p = add("terms", help="export or import the agreement's terms")
     terms_sub = p.add_subparsers(dest="terms_command", required=True, metavar="ACTION")
     e = terms_sub.add_parser("export", help="the terms version in force for a month, as TOML")
@@ -143,6 +153,48 @@ def cmd_leads(args: argparse.Namespace) -> int:
     else:
         columns = list(records[0]) if records else []
         write_csv(sys.stdout, columns, [[r[c] for c in columns] for r in records])
+    return 0
+
+
+@command("recalc")
+def cmd_recalc(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    proposal = api.recalc(engine, args.month)
+    if args.format == "json":
+        print(json.dumps(proposal, indent=2))
+    else:
+        print(format_recalc(proposal))
+    if args.apply:
+        version_id = api.apply_recalc(engine, proposal, by=os.environ.get("USER") or "cli")
+        print(f"Applied: terms version {version_id} is in force from {args.month}.", file=sys.stderr)
+    return 0
+
+
+def format_recalc(proposal: dict) -> str:
+    """A plain-text recalculation with its inputs."""
+    inputs = proposal["inputs"]
+    lines = [
+        f"Targets for {proposal['month']}: quota {proposal['current_quota']} → proposed {proposal['proposed_quota']}",
+        f"  average won deal size  {_show(inputs['avg_deal_size'])} from {inputs['won_deals']} won deals "
+        f"closed in {', '.join(inputs['lookback_months'])}",
+        f"  lead-to-customer rate  {_show(inputs['lead_to_customer_rate'])} = {inputs['cohort_customers']} customers"
+        f" / {inputs['cohort_mqls']} MQLs of cohorts {', '.join(inputs['cohort_months'])}",
+        f"  customers needed       {_show(inputs['customers_needed'])}",
+        f"  carried shortfall      {inputs['carried_shortfall']}",
+    ]
+    for seg in proposal["by_segment"]:
+        lines.append(f"  segment {seg['segment']}: {seg['current_quota']} → {seg['proposed_quota']}"
+                     + (f" ({seg['reason']})" if seg["reason"] else ""))
+    if proposal["reason"]:
+        lines.append(proposal["reason"])
+    return "\n".join(lines)
+
+
+@command("close")
+def cmd_close(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    result = api.close_month(engine, args.month, closed_by=args.by, force=args.force)
+    print(f"Closed {result['month']} as of {result['as_of']} (snapshot {result['snapshot_id']}).")
     return 0
 
 
