@@ -83,7 +83,8 @@ class BusinessCalendar:
     def _windows(self, first: dt.date, last: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(open_ns, length_ns, business_ns_before) of every window on local dates first..last."""
         key = (first, last)
-        if key not in self._cache:
+        table = self._cache.get(key)  # read once: another thread may clear the cache meanwhile
+        if table is None:
             if len(self._cache) > 16:
                 self._cache.clear()
             days = pd.date_range(first, last, freq="D")
@@ -93,8 +94,8 @@ class BusinessCalendar:
             open_ns, close_ns = opens.asi8, closes.asi8
             length = close_ns - open_ns
             before = np.concatenate([[0], np.cumsum(length)[:-1]]).astype("int64")
-            self._cache[key] = (open_ns, length, before)
-        return self._cache[key]
+            table = self._cache[key] = (open_ns, length, before)
+        return table
 
     def _span(self, ns: np.ndarray, extra_days: int = 0) -> tuple[dt.date, dt.date]:
         """Local dates around the given instants, with margin, aligned to whole years."""
@@ -139,10 +140,10 @@ class BusinessCalendar:
 
     def deadline_ns(self, start, hours) -> np.ndarray:
         """Earliest instant t with business_seconds(start, t) = hours × 3600, as int64 ns."""
-        a = to_ns(start)
-        need = np.round(np.broadcast_to(np.asarray(hours, dtype="float64"), a.shape) * NS_PER_HOUR)
-        need = need.astype("int64")
-        missing = a == NAT_NS
+        a, hours = np.broadcast_arrays(to_ns(start), np.asarray(hours, dtype="float64"))
+        no_hours = ~np.isfinite(hours)
+        need = np.round(np.where(no_hours, 0, hours) * NS_PER_HOUR).astype("int64")
+        missing = (a == NAT_NS) | no_hours
         extra = int(np.ceil(need.max(initial=0) / max(self.daily_seconds * NS_PER_SECOND, 1) * 7 / 5)) + 30
         while True:
             first, last = self._span(a, extra_days=extra)

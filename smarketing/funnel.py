@@ -8,7 +8,7 @@ import pandas as pd
 
 from smarketing.frames import CrmData
 from smarketing.months import month_bounds
-from smarketing.sales import mqls_as_of
+from smarketing.sales import lookup, mqls_as_of
 
 FEW_LEADS = 20  # below this many, a rate is shown with a "few leads" mark
 
@@ -67,8 +67,8 @@ def revenue_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> 
     """Won deals and revenue of a close month, and the part from deals whose lead was an MQL."""
     start, end = month_bounds(month, tz)
     won = won_deals_in(data.deals, start, end, as_of)
-    mql_ids = data.leads.loc[data.leads["mql_at"].notna() & (data.leads["mql_at"] <= as_of), "lead_id"]
-    from_mqls = won.loc[won["lead_id"].isin(mql_ids)]
+    lead_mql = lookup(data.leads.set_index("lead_id")["mql_at"], won["lead_id"])
+    from_mqls = won.loc[(lead_mql.notna() & (lead_mql <= as_of)).to_numpy(dtype=bool)]
     amount = won["amount"].fillna(0)
     return {
         "won_deals": int(len(won)),

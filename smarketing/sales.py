@@ -18,13 +18,14 @@ from smarketing.months import local_month, month_bounds
 from smarketing.terms import Terms
 
 MET, BREACHED, PENDING = "met", "breached", "pending"
+_NEVER = np.iinfo(np.int64).max
 # Tolerance when flooring (1 - r) × n: 10% of 10 leads is 1 breach, not 0.999… → 0.
 _FLOOR_TOLERANCE = 1e-9
 
 
 def lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
     """values[key] for each key (missing where absent), positionally aligned with `keys`."""
-    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+    return pd.Series(values.reindex(keys.to_numpy()).array, index=keys.index)
 
 
 def mqls_as_of(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: str) -> pd.DataFrame:
@@ -36,18 +37,35 @@ def mqls_as_of(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: 
     return leads.loc[keep]
 
 
-def qualifying_touches(touches: pd.DataFrame, mql_at: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Touches that count as follow-up: call/email/meeting, by a person, not inbound, between
-    the lead's MQL and as_of. `mql_at` is indexed by lead_id."""
-    t = touches.loc[
-        touches["kind"].isin(QUALIFYING_KINDS)
+def is_follow_up(touches: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
+    """Touches of a kind that counts (call/email/meeting), by a person, not inbound, by as_of."""
+    return (
+        (touches["occurred_at"] <= as_of)
         & ~touches["automated"]
+        & touches["kind"].isin(QUALIFYING_KINDS)
         & (touches["direction"] != "inbound")
-        & (touches["occurred_at"] <= as_of),
-        ["lead_id", "occurred_at"],
-    ]
+    ).to_numpy(dtype=bool)
+
+
+def qualifying_touches(touches: pd.DataFrame, mql_at: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Touches that count as follow-up: is_follow_up and not before the lead's MQL.
+    `mql_at` is indexed by lead_id."""
+    t = touches.loc[is_follow_up(touches, as_of), ["lead_id", "occurred_at"]]
     lead_mql = lookup(mql_at, t["lead_id"])
-    return t.loc[lead_mql.notna() & (t["occurred_at"] >= lead_mql)]
+    return t.loc[(lead_mql.notna() & (t["occurred_at"] >= lead_mql)).to_numpy(dtype=bool)]
+
+
+def touch_positions(leads: pd.DataFrame, touches: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """(lead row, occurred_at ns) of every qualifying touch of the given leads.
+
+    Ids are matched once (one hash join); everything after works on integer positions."""
+    follow_up = touches.loc[is_follow_up(touches, as_of), ["lead_id", "occurred_at"]]
+    pos = pd.Index(leads["lead_id"]).get_indexer(follow_up["lead_id"])
+    occurred = to_ns(follow_up["occurred_at"])
+    known = pos >= 0
+    pos, occurred = pos[known], occurred[known]
+    after_mql = occurred >= to_ns(leads["mql_at"])[pos]
+    return pos[after_mql], occurred[after_mql]
 
 
 def clock_start(leads: pd.DataFrame, terms: Terms, as_of: pd.Timestamp) -> np.ndarray:
@@ -75,9 +93,10 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     ft_deadline = cal.deadline_ns(from_ns(start), ft_hours)
     window_end = cal.deadline_ns(from_ns(start), terms.attempt_window_hours)
 
-    touches = qualifying_touches(data.touches, leads.set_index("lead_id")["mql_at"], as_of)
-    first_touch = touches.groupby("lead_id")["occurred_at"].min()
-    ft_at = to_ns(lookup(first_touch, leads["lead_id"]))
+    touch_lead, touch_ns = touch_positions(leads, data.touches, as_of)
+    first = np.full(len(leads), _NEVER, dtype="int64")
+    np.minimum.at(first, touch_lead, touch_ns)
+    ft_at = np.where(first == _NEVER, NAT_NS, first)
     has_touch = ft_at != NAT_NS
     response_ns = cal.business_ns(from_ns(start), from_ns(ft_at))
     allowed_ns = np.round(ft_hours * NS_PER_HOUR).astype("int64")
@@ -87,9 +106,9 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     ft_status[has_touch & (response_ns > allowed_ns)] = BREACHED
     ft_status[~has_touch & (now > ft_deadline)] = BREACHED
 
-    attempts = _attempts_in_window(touches, leads["lead_id"], window_end, now)
-    converted_at = _conversion(data, leads, as_of)
     cutoff = np.minimum(window_end, now)
+    attempts = np.bincount(touch_lead[touch_ns <= cutoff[touch_lead]], minlength=len(leads))
+    converted_at = _conversion(data, leads, as_of)
     converted = (converted_at != NAT_NS) & (converted_at <= cutoff)
     att_met = (attempts >= terms.min_attempts) | converted
     att_status = np.where(att_met, MET, np.where(now > window_end, BREACHED, PENDING))
@@ -130,16 +149,6 @@ def _hours(ns: np.ndarray) -> np.ndarray:
     return np.where(ns == NAT_NS, np.nan, ns / NS_PER_HOUR)
 
 
-def _attempts_in_window(touches: pd.DataFrame, lead_ids: pd.Series, window_end: np.ndarray,
-                        now: int) -> np.ndarray:
-    """Qualifying touches per lead up to min(window end, as_of)."""
-    cutoff = pd.Series(np.minimum(window_end, now), index=lead_ids.to_numpy())
-    limit = lookup(cutoff, touches["lead_id"]).to_numpy(dtype="float64")
-    inside = to_ns(touches["occurred_at"]) <= np.nan_to_num(limit, nan=NAT_NS).astype("int64")
-    counts = touches.loc[inside].groupby("lead_id").size()
-    return lookup(counts, lead_ids).fillna(0).to_numpy(dtype="int64")
-
-
 def _conversion(data: CrmData, leads: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
     """Earliest of sql_at, customer_at and a deal's created_at per lead (int64 ns)."""
     deals = data.deals.loc[data.deals["lead_id"].notna() & data.deals["created_at"].notna()]
@@ -151,9 +160,9 @@ def _conversion(data: CrmData, leads: pd.DataFrame, as_of: pd.Timestamp) -> np.n
             to_ns(lookup(first_deal, leads["lead_id"])),
         ]
     )
-    candidates = np.where(candidates == NAT_NS, np.iinfo(np.int64).max, candidates)
-    earliest = candidates.min(axis=0)
-    return np.where(earliest == np.iinfo(np.int64).max, NAT_NS, earliest)
+    unknown = (candidates == NAT_NS) | (candidates > as_of.value)  # later data is not known yet
+    earliest = np.where(unknown, _NEVER, candidates).min(axis=0)
+    return np.where(earliest == _NEVER, NAT_NS, earliest)
 
 
 # -- summaries ------------------------------------------------------------------------------
@@ -230,36 +239,57 @@ def _mean(values: pd.Series) -> float | None:
 
 def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
     """Per owner (the lead's owner_id): both commitments' counts, compliance and response times."""
+    key = ledger["owner_id"].fillna("").rename("owner")
+    counts = {
+        side: ledger.groupby([key, ledger[f"{side}_status"]]).size().unstack(fill_value=0)
+        .reindex(columns=[MET, BREACHED, PENDING], fill_value=0)
+        for side in ("first_touch", "attempts")
+    }
+    hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].groupby(key)
+    medians, p90 = hours.quantile(0.5), hours.quantile(0.9)
+    untouched = ledger["first_touch_at"].isna().groupby(key).sum()
+    names = owners.drop_duplicates("owner_id").set_index("owner_id")
     rows = []
-    names = owners.set_index("owner_id")
-    for owner_id, group in ledger.groupby(ledger["owner_id"].fillna(""), sort=True):
-        ft_met, ft_breached, ft_pending = status_counts(group["first_touch_status"])
-        at_met, at_breached, at_pending = status_counts(group["attempts_status"])
+    for owner_id in counts["first_touch"].index:
+        ft, at = counts["first_touch"].loc[owner_id], counts["attempts"].loc[owner_id]
         known = owner_id in names.index
         rows.append(
             {
                 "owner_id": owner_id or None,
-                "name": (names.at[owner_id, "name"] if known else None) or ("Unassigned" if not owner_id else owner_id),
-                "team": names.at[owner_id, "team"] if known else None,
+                "name": (_text(names.at[owner_id, "name"]) if known else None) or (owner_id or "Unassigned"),
+                "team": _text(names.at[owner_id, "team"]) if known else None,
                 "active": bool(names.at[owner_id, "active"]) if known else None,
-                "leads": int(len(group)),
-                "first_touch_met": ft_met,
-                "first_touch_breached": ft_breached,
-                "first_touch_pending": ft_pending,
-                "first_touch_compliance": ft_met / (ft_met + ft_breached) if ft_met + ft_breached else None,
-                "median_hours": percentile(group["response_hours"], 50),
-                "p90_hours": percentile(group["response_hours"], 90),
-                "attempts_met": at_met,
-                "attempts_breached": at_breached,
-                "attempts_pending": at_pending,
-                "attempts_compliance": at_met / (at_met + at_breached) if at_met + at_breached else None,
-                "routing_delay_median_hours": percentile(group["routing_delay_hours"], 50),
-                "rep_delay_median_hours": percentile(group["rep_delay_hours"], 50),
-                "untouched": int(group["first_touch_at"].isna().sum()),
+                "leads": int(ft.sum()),
+                "first_touch_met": int(ft[MET]),
+                "first_touch_breached": int(ft[BREACHED]),
+                "first_touch_pending": int(ft[PENDING]),
+                "first_touch_compliance": _share(ft[MET], ft[BREACHED]),
+                "median_hours": _number(medians.at[owner_id, "response_hours"]),
+                "p90_hours": _number(p90.at[owner_id, "response_hours"]),
+                "attempts_met": int(at[MET]),
+                "attempts_breached": int(at[BREACHED]),
+                "attempts_pending": int(at[PENDING]),
+                "attempts_compliance": _share(at[MET], at[BREACHED]),
+                "routing_delay_median_hours": _number(medians.at[owner_id, "routing_delay_hours"]),
+                "rep_delay_median_hours": _number(medians.at[owner_id, "rep_delay_hours"]),
+                "untouched": int(untouched.get(owner_id, 0)),
             }
         )
     rows.sort(key=lambda r: (-r["leads"], r["owner_id"] or ""))
     return rows
+
+
+def _share(met: int, breached: int) -> float | None:
+    """met / (met + breached), None when both are 0."""
+    return int(met) / int(met + breached) if met + breached else None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _number(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def overdue_worklist(ledger: pd.DataFrame) -> pd.DataFrame:

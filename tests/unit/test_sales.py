@@ -211,6 +211,20 @@ def test_lead_whose_mql_is_after_as_of_is_not_in_the_ledger(make_data, ny_terms,
     assert list(led.index) == ["a"]
 
 
+def test_month_whose_leads_have_no_touches_while_other_leads_do(make_data, ny_terms, at):
+    # May has one untouched MQL; the only touch belongs to an April lead. The May ledger still
+    # has its one row: MQL Mon 05-04 09:00, as_of 10:00 → pending, 0 attempts.
+    data = make_data(
+        leads=[{"lead_id": "may", "mql_at": "2026-05-04 09:00"}, {"lead_id": "apr", "mql_at": "2026-04-06 09:00"}],
+        touches=[{"lead_id": "apr", "occurred_at": "2026-04-06 10:00"}],
+    )
+    led = rows(data, ny_terms(), at("2026-05-04 10:00"), "2026-05")
+    assert list(led.index) == ["may"]
+    assert led.loc["may", "first_touch_status"] == "pending" and led.loc["may", "attempts"] == 0
+    # A month with no MQL at all yields an empty ledger, not an error.
+    assert len(rows(data, ny_terms(), at("2026-05-04 10:00"), "2026-06")) == 0
+
+
 # -- local months ------------------------------------------------------------------------------
 
 
