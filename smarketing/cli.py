@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 from smarketing import api, storage
 from smarketing.errors import UserError
+from smarketing.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
 from smarketing.months import parse_month
 from smarketing.scorecard import ledger_records, scorecard_rows
 from smarketing.terms import parse_terms_toml, terms_to_toml
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="a mapping TOML for other layouts")
     p.add_argument("--preset", help="a named mapping preset")
 
+    p = add("sync", help="incremental pull from a CRM (HubSpot; token from HUBSPOT_ACCESS_TOKEN)")
+    p.add_argument("source", choices=["hubspot"])
+    p.add_argument("--full", action="store_true", help="re-read everything and remove records archived in HubSpot")
+
     for name, formats, default in (("scorecard", ("json", "table", "csv"), "table"),
                                    ("leads", ("csv", "json"), "csv")):
         p = add(name, help=f"one month's {'two-sided scorecard' if name == 'scorecard' else 'per-lead ledger'}")
@@ -65,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, type=_month_arg)
     p.add_argument("--force", action="store_true", help="close although deadlines are open; re-close keeps history")
     p.add_argument("--by", default=os.environ.get("USER") or "cli", help="who closes it (default: $USER)")
+
+    p = add("bench", help="the performance benchmark (JSON report and a table)")
+    p.add_argument("--leads", type=int, default=100_000)
+    p.add_argument("--months", type=int, default=18)
+    p.add_argument("--no-app", action="store_true", help="skip the AppTest render of the home page")
+    p.add_argument("--out", help="also write the JSON report to this file")
+
+    p = add("report", help="export a month's scorecard report (.pdf, .xlsx or .csv, by the file name)")
+    p.add_argument("--month", required=True, type=_month_arg)
+    p.add_argument("--out", required=True, help="the file to write; its suffix picks the format")
+    p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now; a closed month uses its snapshot)")
+
+    p = add("digest", help="a short text summary of a month for a chat channel")
+    p.add_argument("--month", required=True, type=_month_arg)
+    p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now; a closed month uses its snapshot)")
+    p.add_argument("--webhook", help="post to this Slack/Teams-compatible webhook URL "
+                                     "(default: $SMARKETING_DIGEST_WEBHOOK; none: print the digest)")
+    p.add_argument("--no-post", action="store_true", help="print the digest even when a webhook is configured")
 
     p = add("terms", help="export or import the agreement's terms")
     terms_sub = p.add_subparsers(dest="terms_command", required=True, metavar="ACTION")
@@ -114,6 +137,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"Imported {args.dir}: {_counts_line(report['counts'])}.")
     if report.get("terms_effective_from"):
         print(f"Terms from terms.toml are in force from {report['terms_effective_from']}.")
+    return 0
+
+
+@command("sync")
+def cmd_sync(args: argparse.Namespace) -> int:
+    from smarketing.hubspot import TerminalProgress, run_sync, settings_from_env
+
+    settings = settings_from_env()
+    engine = engine_for(args)
+    progress = TerminalProgress()
+    try:
+        report = run_sync(engine, settings, full=args.full, progress=progress)
+    finally:
+        progress.close()
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
     return 0
 
 
@@ -198,6 +238,23 @@ def cmd_close(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("bench")
+def cmd_bench(args: argparse.Namespace) -> int:
+    from smarketing.bench import format_report, run_bench
+
+    if args.leads < 1:
+        raise UserError("--leads must be at least 1.")
+    url = args.db or os.environ.get("SMARKETING_BENCH_DB")
+    report = run_bench(args.leads, db_url=url, months=args.months, with_app=not args.no_app)
+    text = json.dumps(report, indent=2)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    print(text)
+    print(format_report(report), file=sys.stderr)
+    return 0
+
+
 @command("terms")
 def cmd_terms(args: argparse.Namespace) -> int:
     engine = engine_for(args)
@@ -217,21 +274,36 @@ def cmd_terms(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    from smarketing.reports import write_report
+
+    engine = engine_for(args)
+    tz = api.month_terms(engine, args.month).timezone
+    as_of = api.parse_as_of(args.as_of, tz) if args.as_of else None
+    path = write_report(engine, args.month, args.out, as_of)
+    print(f"Report for {args.month} written to {path}.")
+    return 0
+
+
+@command("digest")
+def cmd_digest(args: argparse.Namespace) -> int:
+    from smarketing.digest import WEBHOOK_ENV, month_digest, post_digest, webhook_host
+
+    engine = engine_for(args)
+    tz = api.month_terms(engine, args.month).timezone
+    as_of = api.parse_as_of(args.as_of, tz) if args.as_of else None
+    text = month_digest(engine, args.month, as_of)
+    webhook = None if args.no_post else (args.webhook or os.environ.get(WEBHOOK_ENV, "").strip() or None)
+    if webhook is None:
+        print(text)
+        return 0
+    post_digest(text, webhook)
+    print(f"Digest for {args.month} posted to {webhook_host(webhook)}.")
+    return 0
+
+
 # -- output helpers ---------------------------------------------------------------------------------
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def write_csv(stream: io.TextIOBase, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
 
 
 def format_table(card: dict) -> str:

@@ -15,8 +15,10 @@ How the story is built, month by month (k = months back from the month of `now`)
 * The month in progress is built for its pacing statuses, whatever the day of the month:
   the count of MQLs so far is chosen against `elapsed_fraction × quota` so that the total
   projects between `at_risk_ratio × quota` and quota (at_risk), Enterprise projects above
-  its quota (on_track) and Mid-Market below 90 % of its quota (behind). On the first day
-  of a month, before a full MQL is expected, no integer count can guarantee this.
+  its quota while staying one below it (on_track; met only in the month's last day or so),
+  Mid-Market projects below 90 % of its quota (behind) and SMB takes the rest (on_track).
+  On the first day of a month, before a full MQL is expected, no integer count can
+  guarantee this.
 * Sales response quality is set per month as an exact number of breaches, computed with the
   agreement's business calendar so that the scorecard's counts are exactly the designed ones:
   first touch misses its 90 % target when k % 3 == 2 (else ~94 %), attempts miss their 80 %
@@ -29,6 +31,13 @@ How the story is built, month by month (k = months back from the month of `now`)
 
 With `n_leads=N` exactly N leads are spread over the months in proportion to the same
 monthly volume (the statuses then follow from N, not from the quotas).
+
+Other choices: 8 % of the leads never become MQLs; instants are whole seconds; ids are
+numeric strings as in HubSpot (owners 710001xx, leads from 10000001 in order of creation,
+deals from 40000001, touches from 50000001 in time order); a lead's touches are owned by
+its rep (automated e-mails by nobody). Only leads of the generated months exist, so won
+revenue ramps up over the first three or four months (no pipeline from before the data).
+The random stream depends on `now` too: another `now` gives another (equally shaped) history.
 """
 
 from __future__ import annotations
@@ -37,9 +46,10 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from smarketing.calendar import NAT_NS, NS_PER_HOUR, NS_PER_SECOND, from_ns, holiday_dates
-from smarketing.frames import CrmData
+from smarketing.frames import DEAL_STATUSES, DIRECTIONS, TOUCH_KINDS, CrmData, normalize
 from smarketing.months import add_months, month_bounds, month_of
 from smarketing.terms import Terms, parse_terms_toml
 
@@ -132,8 +142,9 @@ _LEAD_ID_BASE = 10_000_001
 _DEAL_ID_BASE = 40_000_001
 _TOUCH_ID_BASE = 50_000_001
 
-_KINDS = np.array(["call", "email", "meeting", "note", "task", "other"], dtype=object)
-CALL, EMAIL, MEETING, NOTE, TASK, OTHER = range(6)
+CALL, EMAIL, MEETING, NOTE, TASK, OTHER = (TOUCH_KINDS.index(k)
+                                           for k in ("call", "email", "meeting", "note", "task", "other"))
+OPEN, WON, LOST = (DEAL_STATUSES.index(s) for s in ("open", "won", "lost"))
 
 
 def demo_terms() -> Terms:
@@ -266,8 +277,7 @@ class _Generator:
             rng.uniform(5, 600, n) * NS_PER_SECOND,
             np.minimum(rng.lognormal(np.log(12), 1.1, n), 400) * NS_DAY,
         ).astype("int64")
-        self.created = mql - lag
-        self.k_lead = self.k[self.month]
+        self.created = mql - _floor_seconds(lag)
 
     def _arrivals(self, start_ns: int, stop_ns: int, n: int) -> np.ndarray:
         """n instants in [start, stop) following local hour / weekday / holiday weights."""
@@ -279,14 +289,14 @@ class _Generator:
         local = pd.DatetimeIndex(edges.view("M8[ns]")).tz_localize("UTC").tz_convert(self.tz)
         day = local.tz_localize(None).values.astype("datetime64[D]")
         weight = _HOUR_WEIGHT[local.hour] * (lengths / slot)
-        weight = weight * np.where(local.dayofweek >= 5, _WEEKEND_WEIGHT, 1.0)
+        weight = weight * np.where(local.day_of_week >= 5, _WEEKEND_WEIGHT, 1.0)
         weight = weight * np.where(np.isin(day, self.holidays), _HOLIDAY_WEIGHT, 1.0)
         xmas = (local.month == 12) & (local.day >= 24) | (local.month == 1) & (local.day == 1)
         weight = weight * np.where(xmas, _XMAS_WEEK_WEIGHT, 1.0)
         cum = np.cumsum(weight)
         idx = np.searchsorted(cum, self.rng.random(n) * cum[-1], side="right")
         idx = np.minimum(idx, len(edges) - 1)
-        return edges[idx] + (self.rng.random(n) * lengths[idx]).astype("int64")
+        return _floor_seconds(edges[idx] + (self.rng.random(n) * lengths[idx]).astype("int64"))
 
     # -- owners and routing ---------------------------------------------------------------
     def _availability(self) -> np.ndarray:
@@ -397,7 +407,8 @@ class _Generator:
         first = self.cal.deadline_ns(self._ts(self.mql), r0)
         # A share of met leads get an immediate reply (also evenings), minutes after routing.
         clock = np.maximum(self.mql, self.assigned)
-        eager = ~self.ft_breach & (clock - self.mql <= 5 * NS_MINUTE) & (rng.random(n) < np.where(self.slow, 0.02, 0.12))
+        eager = (~self.ft_breach & (clock - self.mql <= 5 * NS_MINUTE)
+                 & (rng.random(n) < np.where(self.slow, 0.02, 0.12)))
         eager_at = clock + (np.minimum(rng.exponential(20, n), 75) * NS_MINUTE).astype("int64")
         first = np.where(eager, eager_at, first)
         r0 = np.where(eager, self.cal.business_hours(self._ts(self.mql), self._ts(first)), r0)
@@ -413,7 +424,8 @@ class _Generator:
         lag = (rng.lognormal(np.log(_SQL_LAG_DAYS[self.seg]), 0.7) * NS_DAY).astype("int64")
         sql_at = self.mql + lag
         touched = ~self.never
-        sql_at = np.where(touched, np.maximum(sql_at, self.first + (rng.uniform(0.5, 30, n) * NS_PER_HOUR).astype("int64")), sql_at)
+        after_first = self.first + (rng.uniform(0.5, 30, n) * NS_PER_HOUR).astype("int64")
+        sql_at = np.where(touched, np.maximum(sql_at, after_first), sql_at)
         after_window = self.window_end + (rng.uniform(0.2, 15, n) * NS_DAY).astype("int64")
         sql_at = np.where(self.at_breach, np.maximum(sql_at, after_window), sql_at)
         self.sql = np.where(sql, sql_at, NAT_NS)
@@ -438,7 +450,8 @@ class _Generator:
         parts = []
         touched = np.flatnonzero(~self.never)
         # First touches.
-        kind = _pick_rows(rng, np.array([[0.5, 0.44, 0.06], [0.52, 0.46, 0.02]]), (self.seg[touched] != 0).astype("int64"))
+        kind = _pick_rows(rng, np.array([[0.5, 0.44, 0.06], [0.52, 0.46, 0.02]]),
+                          (self.seg[touched] != 0).astype("int64"))
         parts.append(self._part(touched, self.first[touched], kind, self.owner[touched]))
         # Follow-ups inside the window: front-loaded spread between the first touch and the window end.
         lead = np.repeat(np.arange(self.n), np.maximum(self.k_in - 1, 0))
@@ -447,7 +460,8 @@ class _Generator:
             r = self.r0[lead] + (0.98 * self.window_hours - self.r0[lead]) * frac
             r = np.maximum(r, self.r0[lead] + 0.05)
             at = self._evening_shift(self.cal.deadline_ns(self._ts(self.mql[lead]), r), cap=self.window_end[lead])
-            kind = _pick_rows(rng, np.array([[0.42, 0.44, 0.14], [0.46, 0.46, 0.08]]), (self.seg[lead] != 0).astype("int64"))
+            kind = _pick_rows(rng, np.array([[0.42, 0.44, 0.14], [0.46, 0.46, 0.08]]),
+                              (self.seg[lead] != 0).astype("int64"))
             parts.append(self._part(lead, at, kind, self.owner[lead]))
         # Follow-ups after the window.
         lead = np.repeat(np.arange(self.n), self.k_after)
@@ -474,11 +488,13 @@ class _Generator:
         lead = np.repeat(touched, rng.poisson(0.3, len(touched)))
         if len(lead):
             span = self.window_end[lead] - self.first[lead]
-            at = self.first[lead] + (rng.random(len(lead)) ** 2 * span).astype("int64") + (rng.uniform(1, 30, len(lead)) * NS_MINUTE).astype("int64")
+            offset = (rng.random(len(lead)) ** 2 * span).astype("int64")
+            at = self.first[lead] + offset + (rng.uniform(1, 30, len(lead)) * NS_MINUTE).astype("int64")
             kind = np.where(rng.random(len(lead)) < 0.6, NOTE, np.where(rng.random(len(lead)) < 0.95, TASK, OTHER))
             parts.append(self._part(lead, at, kind, self.owner[lead]))
         # Prospecting before the MQL by an already assigned rep (does not count: before the clock).
-        lead = np.flatnonzero(self.assign_before & (self.mql - self.assigned > 2 * NS_PER_HOUR) & (rng.random(self.n) < 0.3))
+        lead = np.flatnonzero(self.assign_before & (self.mql - self.assigned > 2 * NS_PER_HOUR)
+                              & (rng.random(self.n) < 0.3))
         if len(lead):
             span = self.mql[lead] - self.assigned[lead] - NS_PER_HOUR
             at = self.assigned[lead] + (rng.random(len(lead)) * span).astype("int64")
@@ -488,7 +504,8 @@ class _Generator:
 
     def _evening_shift(self, at: np.ndarray, cap: np.ndarray | None) -> np.ndarray:
         """Move ~7 % of touches 1-4 wall-clock hours later (evening e-mails), unless that passes `cap`."""
-        shift = np.where(self.rng.random(len(at)) < 0.07, self.rng.uniform(1, 4, len(at)) * NS_PER_HOUR, 0).astype("int64")
+        moved = self.rng.random(len(at)) < 0.07
+        shift = np.where(moved, self.rng.uniform(1, 4, len(at)) * NS_PER_HOUR, 0).astype("int64")
         out = at + shift
         return out if cap is None else np.where(out < cap, out, at)
 
@@ -516,7 +533,7 @@ class _Generator:
         deal = self._deal_values(seg, created, won)
         # Customers: leads whose deal was won (as of now).
         cust = np.full(self.n, NAT_NS, dtype="int64")
-        won_now = (deal["status"] == 2) & (deal["closed"] != NAT_NS) & (deal["closed"] <= self.now_ns)
+        won_now = (deal["status"] == WON) & (deal["closed"] != NAT_NS) & (deal["closed"] <= self.now_ns)
         cust[lead[won_now]] = deal["closed"][won_now]
         self.customer = cust
         deal["lead"] = lead
@@ -532,9 +549,9 @@ class _Generator:
         cycle = np.clip(c_med * rng.lognormal(0, 0.45, n) * np.where(won, 1.0, 0.8), c_low, c_high)
         closed = created + (cycle * NS_DAY).astype("int64")
         stalled = rng.random(n) < _STALLED_SHARE
-        status = np.where(won, 2, 1)                     # 0 open, 1 lost, 2 won
+        status = np.where(won, WON, LOST)
         is_open = stalled | (closed > self.now_ns)
-        status = np.where(is_open, 0, status)
+        status = np.where(is_open, OPEN, status)
         closed = np.where(is_open, NAT_NS, closed)
         return {"amount": amount, "created": created, "closed": closed, "status": status}
 
@@ -587,20 +604,22 @@ class _Generator:
         n_all = self.n + non_mql["n"]
 
         def cut(values: np.ndarray) -> np.ndarray:
-            return np.where((values != NAT_NS) & (values <= now), values, NAT_NS)
+            """Instants by now, to the whole second (flooring keeps every designed inequality)."""
+            return _floor_seconds(np.where((values != NAT_NS) & (values <= now), values, NAT_NS))
 
         # Touches (only those that happened by now).
         t = {key: np.concatenate([p[key] for p in touch_parts]) if touch_parts else np.array([], dtype="int64")
              for key in ("lead", "at", "kind", "owner", "automated", "inbound")}
         keep = t["at"] <= now
         t = {key: v[keep] for key, v in t.items()}
-        order = np.lexsort((t["lead"], t["at"]))
+        t["at"] = cut(t["at"])
+        order = np.argsort(t["at"], kind="stable")
         t = {key: v[order] for key, v in t.items()}
 
         # Leads (MQLs first, then the others), ids in order of creation.
-        created = np.concatenate([self.created, non_mql["created"]])
+        created = cut(np.concatenate([self.created, non_mql["created"]]))
         mql = np.concatenate([self.mql, np.full(non_mql["n"], NAT_NS)])
-        assigned = np.concatenate([cut(self.assigned), np.where(non_mql["owner"] >= 0, non_mql["created"], NAT_NS)])
+        assigned = cut(np.concatenate([self.assigned, np.where(non_mql["owner"] >= 0, non_mql["created"], NAT_NS)]))
         owner = np.concatenate([np.where(self.assigned <= now, self.owner, -1), non_mql["owner"]])
         sql = np.concatenate([cut(self.sql), np.full(non_mql["n"], NAT_NS)])
         customer = np.concatenate([cut(self.customer), np.full(non_mql["n"], NAT_NS)])
@@ -609,11 +628,12 @@ class _Generator:
         source = np.concatenate([self.source, non_mql["source"]])
 
         # Deals (created by now).
-        d = {key: np.concatenate([deals[key], deals_nolead[key]]) for key in ("lead", "owner", "amount", "created", "closed", "status")}
+        d = {key: np.concatenate([deals[key], deals_nolead[key]])
+             for key in ("lead", "owner", "amount", "created", "closed", "status")}
         keep = d["created"] <= now
         d = {key: v[keep] for key, v in d.items()}
-        d["closed"] = cut(d["closed"])
-        d["status"] = np.where(d["closed"] == NAT_NS, 0, d["status"])
+        d["created"], d["closed"] = cut(d["created"]), cut(d["closed"])
+        d["status"] = np.where(d["closed"] == NAT_NS, OPEN, d["status"])
         order = np.lexsort((d["amount"], d["created"]))
         d = {key: v[order] for key, v in d.items()}
 
@@ -624,60 +644,58 @@ class _Generator:
         with_lead = d["lead"] >= 0
         if with_lead.any():
             np.maximum.at(latest, d["lead"][with_lead], np.maximum(d["created"], d["closed"])[with_lead])
-        updated = np.minimum(latest + (self.rng.uniform(0, 30, n_all) * NS_MINUTE).astype("int64"), now)
+        updated = cut(np.minimum(latest + (self.rng.uniform(0, 30, n_all) * NS_MINUTE).astype("int64"), now))
 
         lead_order = np.argsort(created, kind="stable")
         lead_rank = np.empty(n_all, dtype="int64")
         lead_rank[lead_order] = np.arange(n_all)
-        lead_ids = _ids(_LEAD_ID_BASE, n_all)          # by rank
-
-        owner_ids = np.array([str(_OWNER_ID_BASE + i) for i in range(len(_REPS))] + [None], dtype=object)
-        seg_names = np.array(SEGMENTS, dtype=object)
-        src_names = np.array(SOURCES, dtype=object)
+        lead_ids = _id_strings(_LEAD_ID_BASE, n_all)   # by rank
+        owner_ids = pa.array([str(_OWNER_ID_BASE + i) for i in range(len(_REPS))])
 
         o = lead_order
         leads = pd.DataFrame({
-            "lead_id": lead_ids,
+            "lead_id": _text(lead_ids),
             "created_at": from_ns(created[o]),
             "mql_at": from_ns(mql[o]),
             "assigned_at": from_ns(assigned[o]),
             "sql_at": from_ns(sql[o]),
             "customer_at": from_ns(customer[o]),
             "disqualified_at": from_ns(disq[o]),
-            "segment": pd.Categorical.from_codes(seg[o], SEGMENTS),
-            "source": pd.Categorical.from_codes(source[o], SOURCES),
-            "owner_id": owner_ids[owner[o]],
+            "segment": _text(_take(pa.array(SEGMENTS), seg[o])),
+            "source": _text(_take(pa.array(SOURCES), source[o])),
+            "owner_id": _text(_take(owner_ids, owner[o])),
             "updated_at": from_ns(updated[o]),
         })
         touches = pd.DataFrame({
-            "touch_id": _ids(_TOUCH_ID_BASE, len(t["lead"])),
-            "lead_id": lead_ids[lead_rank[t["lead"]]],
-            "owner_id": owner_ids[t["owner"]],
-            "kind": pd.Categorical.from_codes(t["kind"], list(_KINDS)),
+            "touch_id": _text(_id_strings(_TOUCH_ID_BASE, len(t["lead"]))),
+            "lead_id": _text(_take(lead_ids, lead_rank[t["lead"]])),
+            "owner_id": _text(_take(owner_ids, t["owner"])),
+            "kind": _text(_take(pa.array(TOUCH_KINDS), t["kind"])),
             "occurred_at": from_ns(t["at"]),
-            "automated": t["automated"],
-            "direction": np.where(t["inbound"], "inbound", "outbound"),
+            "automated": t["automated"].astype(bool),
+            "direction": _text(_take(pa.array(DIRECTIONS), t["inbound"].astype("int64"))),
         })
         deal_leads = np.where(d["lead"] >= 0, lead_rank[np.maximum(d["lead"], 0)], -1)
         deals_frame = pd.DataFrame({
-            "deal_id": _ids(_DEAL_ID_BASE, len(d["lead"])),
-            "lead_id": np.where(deal_leads >= 0, lead_ids[np.maximum(deal_leads, 0)], None),
-            "owner_id": owner_ids[d["owner"]],
+            "deal_id": _text(_id_strings(_DEAL_ID_BASE, len(d["lead"]))),
+            "lead_id": _text(_take(lead_ids, deal_leads)),
+            "owner_id": _text(_take(owner_ids, d["owner"])),
             "amount": d["amount"].astype("float64"),
             "created_at": from_ns(d["created"]),
             "closed_at": from_ns(d["closed"]),
-            "status": np.array(["open", "lost", "won"], dtype=object)[d["status"]],
-            "pipeline": PIPELINE,
+            "status": _text(_take(pa.array(DEAL_STATUSES), d["status"])),
+            "pipeline": _text(pa.array(np.full(len(d["lead"]), PIPELINE, dtype=object), type=pa.string())),
         })
         owners = pd.DataFrame({
-            "owner_id": owner_ids[:-1],
+            "owner_id": owner_ids.to_pylist(),
             "name": [f"{r[0]} {r[1]}" for r in _REPS],
             "email": [f"{r[0].lower()}.{r[1].lower()}@example.com" for r in _REPS],
             "team": [r[2] for r in _REPS],
             "active": [not (r[4] and r[4][0] == "until") for r in _REPS],
         })
-        _ = seg_names, src_names
-        return CrmData.of(owners=owners, leads=leads, touches=touches, deals=deals_frame)
+        # The big frames are built in canonical dtypes directly (normalize() is slow on
+        # millions of rows and would change nothing; the tests check that).
+        return CrmData(owners=normalize("owners", owners), leads=leads, touches=touches, deals=deals_frame)
 
     @staticmethod
     def _ts(ns: np.ndarray) -> np.ndarray:
@@ -712,11 +730,12 @@ def _select_exact(rng, group, eligible, counts, weights) -> np.ndarray:
     n = len(group)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         key = rng.exponential(size=n) / weights
-    key = np.where(np.isinf(weights), -1.0, key)
-    key = np.where(eligible, key, np.inf)
-    order = np.lexsort((key, group))
+        key = key / (1.0 + key)                       # same order, in [0, 1)
+    key = np.where(np.isinf(weights), -0.5, key)      # infinite weight: picked first
+    key = np.where(eligible, key, 2.0)                # never picked
+    order = np.argsort(group * 4.0 + key, kind="stable")
     g = group[order]
     rank = np.arange(n) - np.searchsorted(g, g, side="left")
     chosen = np.zeros(n, dtype=bool)
@@ -738,9 +757,26 @@ def _spread(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
     return (within / total)[keep]
 
 
-def _ids(base: int, n: int) -> np.ndarray:
+def _floor_seconds(ns: np.ndarray) -> np.ndarray:
+    """int64 ns instants floored to the whole second (NAT_NS kept)."""
+    ns = np.asarray(ns, dtype="int64")
+    return np.where(ns != NAT_NS, ns - ns % NS_PER_SECOND, NAT_NS)
+
+
+def _id_strings(base: int, n: int) -> pa.Array:
     """n numeric id strings from base (like HubSpot's ids)."""
-    return np.arange(base, base + n, dtype="int64").astype(str).astype(object)
+    return pa.array(np.arange(base, base + n, dtype="int64")).cast(pa.string())
+
+
+def _take(values: pa.Array, index: np.ndarray) -> pa.Array:
+    """values[index] as an arrow array, null where index < 0."""
+    index = np.asarray(index, dtype="int64")
+    return values.take(pa.array(index, mask=index < 0))
+
+
+def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow strings as the canonical pandas "string" array."""
+    return pd.array(values, dtype="string")
 
 
 __all__ = ["DEMO_TERMS_TOML", "SEGMENTS", "SOURCES", "demo_terms", "generate_demo"]
