@@ -136,7 +136,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Imported {args.dir}: {_counts_line(report['counts'])}.")
     if report.get("terms_effective_from"):
-        print(f"Terms from terms.toml are in force from {report['terms_effective_from']}.")
+        print(f"The imported agreement is in force from {report['terms_effective_from']}.")
     return 0
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,12 +46,15 @@ _ALLOWED = {
 
 
 class ImportFailed(UserError):
-    """An import that wrote nothing, with every problem found (up to MAX_PROBLEMS)."""
+    """An import that wrote nothing, with every problem found (up to MAX_PROBLEMS).
 
-    def __init__(self, problems: list[str]):
+    `total` is how many problems there were when only some of them were kept as text."""
+
+    def __init__(self, problems: list[str], total: int | None = None):
         self.problems = problems
+        self.total = max(int(total or 0), len(problems))
         shown = problems[:MAX_PROBLEMS]
-        more = f" (and {len(problems) - len(shown)} more problems)" if len(problems) > len(shown) else ""
+        more = f" (and {self.total - len(shown)} more problems)" if self.total > len(shown) else ""
         super().__init__("Nothing was imported: " + " ".join(shown) + more)
 
 
@@ -66,9 +71,15 @@ class ParsedFiles:
 # -- pure parsing ------------------------------------------------------------------------------
 
 
-def parse_instants(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
+def parse_instants(values: pd.Series, tz: str, formats: Sequence[str] | None = None) -> tuple[pd.Series, pd.Series]:
     """ISO 8601 text to UTC instants; text without an offset is local time in `tz`.
-    Returns (instants, unparseable mask); empty cells are missing, not errors."""
+    Returns (instants, unparseable mask); empty cells are missing, not errors.
+
+    With `formats` (strptime formats such as "%d-%m-%Y %H:%M", or "ISO8601", "epoch_s",
+    "epoch_ms"), each cell is read with the first format that fits it; a format with %z
+    reads the cell's own offset, any other is local time in `tz`."""
+    if formats:
+        return _parse_with_formats(values, tz, list(formats))
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
     aware = text.str.contains(_OFFSET, na=False)
@@ -86,6 +97,61 @@ def parse_instants(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
     return out, ~empty & out.isna()
 
 
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Naive local wall-clock times in `tz` as UTC (DST gaps shift forward, repeats take the first)."""
+    return naive.dt.tz_localize(
+        tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    ).dt.tz_convert("UTC").dt.as_unit("ns")
+
+
+def _parse_with_formats(values: pd.Series, tz: str, formats: list[str]) -> tuple[pd.Series, pd.Series]:
+    """parse_instants with explicit formats, tried in order per cell."""
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    todo = ~empty
+    for fmt in formats:
+        if not todo.any():
+            break
+        part = text[todo]
+        name = fmt.strip().lower()
+        if name == "iso8601":
+            parsed, _ = parse_instants(part, tz)
+        elif name in ("epoch_s", "epoch_ms"):
+            numbers = pd.to_numeric(part, errors="coerce")
+            parsed = pd.to_datetime(numbers, unit="s" if name == "epoch_s" else "ms", utc=True, errors="coerce")
+        elif "%z" in fmt or "%Z" in fmt:
+            parsed = pd.to_datetime(part, format=fmt, utc=True, errors="coerce")
+        else:
+            local = pd.to_datetime(part, format=fmt, errors="coerce")
+            parsed = pd.Series(pd.NaT, index=part.index, dtype="datetime64[ns, UTC]")
+            ok = local.notna()
+            if ok.any():
+                parsed[ok] = _localize(local[ok], tz)
+        parsed = parsed.astype("datetime64[ns, UTC]")
+        ok = parsed.notna()
+        out[ok[ok].index] = parsed[ok]
+        todo[ok[ok].index] = False
+    return out, ~empty & out.isna()
+
+
+def describe_formats(formats: Sequence[str] | None) -> str:
+    """How a problem names the expected date layout, with an example."""
+    if not formats:
+        return "a date and time (ISO 8601, for example 2026-03-05T14:30:00-05:00)"
+    example = pd.Timestamp("2026-03-05 14:30:00", tz="UTC")
+    shown = []
+    for fmt in formats:
+        name = fmt.strip().lower()
+        if name == "iso8601":
+            shown.append("ISO 8601 (for example 2026-03-05T14:30:00-05:00)")
+        elif name in ("epoch_s", "epoch_ms"):
+            shown.append("seconds since 1970" if name == "epoch_s" else "milliseconds since 1970")
+        else:
+            shown.append(f"{fmt} (for example {example.strftime(fmt)})")
+    return "a date in the format " + " or ".join(shown)
+
+
 def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """true/false, yes/no, 1/0 to booleans (empty: missing); returns (flags, bad mask)."""
     text = values.astype("string").str.strip().str.lower()
@@ -96,35 +162,72 @@ def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return flags, ~empty & flags.isna()
 
 
-def parse_table(table: str, raw: pd.DataFrame, *, tz: str, label: str, first_row: int = 2) -> tuple[pd.DataFrame, list[str]]:
-    """A raw text frame with canonical headers to a canonical frame, plus problems found."""
+def parse_table(
+    table: str,
+    raw: pd.DataFrame,
+    *,
+    tz: str,
+    label: str,
+    first_row: int = 2,
+    rows: Sequence[int] | pd.Series | None = None,
+    formats: Mapping[str, Sequence[str]] | None = None,
+    decimals: Mapping[str, str] | None = None,
+    column_labels: Mapping[str, str] | None = None,
+    check_duplicates: bool = True,
+    tally: Counter | None = None,
+    required: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """A raw text frame with canonical headers to a canonical frame, plus problems found.
+
+    Mapped imports pass the spreadsheet row of each record (`rows`), date formats and
+    decimal marks per column, the file's column names to show in problems
+    (`column_labels`), and a Counter whose "problems" entry gets the number of all
+    problems, also those beyond the MAX_PROBLEMS per column that are kept as text.
+    `required` overrides the table's required columns (a mapping source that only adds
+    columns to rows of another source needs only the id)."""
     problems: list[str] = []
     schema = SCHEMAS[table]
-    missing = [c for c in REQUIRED[table] if c not in raw.columns]
+    required = tuple(REQUIRED[table] if required is None else required)
+    formats = formats or {}
+    decimals = decimals or {}
+    column_labels = column_labels or {}
+    missing = [c for c in required if c not in raw.columns]
     if missing:
+        if tally is not None:
+            tally["problems"] += len(missing)
         return raw.iloc[0:0], [f"{label} has no column '{c}' (the columns are: {', '.join(raw.columns)})." for c in missing]
-    rows = pd.Series(np.arange(len(raw)) + first_row, index=raw.index)
+    if rows is None:
+        rows = pd.Series(np.arange(len(raw)) + first_row, index=raw.index)
+    else:
+        rows = pd.Series(np.asarray(rows), index=raw.index)
     parsed: dict[str, pd.Series] = {}
 
     def report(column: str, bad: pd.Series, why: str) -> None:
+        if tally is not None:
+            tally["problems"] += int(bad.sum())
+        shown = column_labels.get(column, column)
         for idx in bad[bad].index[:MAX_PROBLEMS]:
-            problems.append(f"{label}, row {rows[idx]}, column {column}: '{raw.at[idx, column]}' {why}.")
+            problems.append(f"{label}, row {rows[idx]}, column {shown}: '{raw.at[idx, column]}' {why}.")
 
     for column, kind in schema.items():
         if column not in raw.columns:
             continue
         values = raw[column].astype("string").str.strip()
         values = values.where(values != "")
-        if column in REQUIRED[table]:
+        if column in required:
             report(column, values.isna(), "is empty, but every row needs one")
         if kind == INSTANT:
-            values, bad = parse_instants(values, tz)
-            report(column, bad, "is not a date and time (ISO 8601, for example 2026-03-05T14:30:00-05:00)")
+            values, bad = parse_instants(values, tz, formats.get(column))
+            report(column, bad, f"is not {describe_formats(formats.get(column))}")
         elif kind == FLAG:
             values, bad = parse_flags(values)
             report(column, bad, "is not true or false")
         elif kind == AMOUNT:
-            numbers = pd.to_numeric(values.str.replace(",", "", regex=False), errors="coerce")
+            if decimals.get(column, ".") == ",":
+                text = values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            else:
+                text = values.str.replace(",", "", regex=False)
+            numbers = pd.to_numeric(text, errors="coerce")
             report(column, values.notna() & numbers.isna(), "is not a number")
             values = numbers
         elif (table, column) in _ALLOWED:
@@ -134,9 +237,10 @@ def parse_table(table: str, raw: pd.DataFrame, *, tz: str, label: str, first_row
                    f"is not one of {', '.join(allowed)}")
         parsed[column] = values
     id_column = ID_COLUMN[table]
-    ids = parsed[id_column]
-    dup = ids.notna() & ids.duplicated(keep="first")
-    report(id_column, dup, f"appears more than once in {label}; each {id_column} must be unique")
+    if check_duplicates:
+        ids = parsed[id_column]
+        dup = ids.notna() & ids.duplicated(keep="first")
+        report(id_column, dup, f"appears more than once in {label}; each {id_column} must be unique")
     return normalize(table, pd.DataFrame(parsed)) if not problems else raw.iloc[0:0], problems
 
 
