@@ -8,8 +8,13 @@ of `frames.SCHEMAS`; instants are `DateTime(timezone=True)`, stored in UTC (on S
 `frames.normalize`.
 
 Decisions worth knowing:
-- `save_data` writes only the rows that are new or differ from the stored ones (compared
-  column by column), so re-saving the same data touches nothing and the counts are exact.
+- `save_data` writes only the rows that are new or differ from the stored ones, so
+  re-saving the same data touches nothing and the counts are exact: the rows are
+  bulk-loaded (5,000 per batch: executemany on SQLite, COPY on PostgreSQL) into a
+  temporary table, compared with the stored rows in SQL, and upserted with the dialect's
+  INSERT ... SELECT ... ON CONFLICT DO UPDATE. An empty table is loaded directly, in time
+  order (SQLite builds its secondary indexes once, afterwards), which keeps a month's rows
+  together on disk and makes month loads fast.
 - `delete_all_data` also forgets the sync cursors: a cursor describes rows that are gone.
 - Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
   rest of a scorecard's JSON.
@@ -20,6 +25,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -55,6 +62,10 @@ log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+# Rows are written in this order so that one month's rows sit together on disk (fast month loads).
+TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
+# Errors from SQLAlchemy or, for the driver-level bulk paths (executemany, COPY), the drivers.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.Error, psycopg.Error)
 ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "touches": {"kind": TOUCH_KINDS, "direction": DIRECTIONS},
     "deals": {"status": DEAL_STATUSES},
@@ -199,7 +210,7 @@ class DataLoad(SQLModel, table=True):
 
 
 DATA_MODELS: dict[str, type[SQLModel]] = {"owners": Owner, "leads": Lead, "touches": Touch, "deals": Deal}
-_DATA: dict[str, sa.Table] = {name: model.__table__ for name, model in DATA_MODELS.items()}  # type: ignore[attr-defined]
+_DATA: dict[str, sa.Table] = {n: m.__table__ for n, m in DATA_MODELS.items()}  # type: ignore[attr-defined]
 _TERMS: sa.Table = StoredTermsVersion.__table__  # type: ignore[attr-defined]
 _SNAPSHOTS: sa.Table = MonthSnapshot.__table__  # type: ignore[attr-defined]
 _NOTES: sa.Table = MonthNote.__table__  # type: ignore[attr-defined]
@@ -253,7 +264,8 @@ def _open_engine(url: str) -> Engine:
         SQLModel.metadata.create_all(engine)
     except sa.exc.DBAPIError as exc:
         engine.dispose()
-        raise UserError(f"Cannot open the database {mask_url(parsed)}: {_reason(exc)}.") from None
+        reason = _reason(exc, parsed.password)
+        raise UserError(f"Cannot open the database {mask_url(parsed)}: {reason}.") from None
     return engine
 
 
@@ -289,7 +301,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     """Take transaction control from sqlite3 and set the pragmas."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "foreign_keys=OFF", "busy_timeout=30000"):
+    for pragma in ("journal_mode=WAL", "foreign_keys=OFF", "busy_timeout=30000", "cache_size=-65536"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -300,10 +312,13 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def _reason(exc: sa.exc.DBAPIError) -> str:
+def _reason(exc: BaseException, secret: str | None = None) -> str:
     """The driver's first line of explanation, without any password."""
-    text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     text = re.sub(r"password=\S+", "password=***", text)
+    if secret:
+        text = text.replace(secret, "***")
     return text.rstrip(".")
 
 
@@ -406,7 +421,7 @@ def save_data(
             counts = {name: _upsert_frame(conn, name, prepared[name]) for name in TABLES}
             _write_cursors(conn, sync_cursors or {})
             _record_load(conn, source, detail, started, counts, None)
-    except sa.exc.DBAPIError as exc:
+    except DATABASE_ERRORS as exc:
         message = f"Saving to the database failed and nothing was saved: {_reason(exc)}."
         _record_failed_load(engine, source, detail, started, message)
         raise UserError(message) from exc
@@ -457,62 +472,107 @@ def _row(frame: pd.DataFrame, name: str, mask: Any) -> str:
 
 
 def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame) -> dict[str, int]:
-    """Write the frame's new and changed rows in chunks; count inserted/updated/unchanged."""
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    """Upsert a frame by id; count inserted, updated and unchanged rows."""
     if frame.empty:
-        return counts
+        return {"inserted": 0, "updated": 0, "unchanged": 0}
     table = _DATA[name]
-    stmt = _upsert_statement(conn, table, [ID_COLUMN[name]])
-    compare = conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+    if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
+        _insert_into_empty(conn, table, name, frame)
+        return {"inserted": len(frame), "updated": 0, "unchanged": 0}
+    return _merge(conn, table, name, frame)
+
+
+def _insert_into_empty(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> None:
+    """Bulk-load an empty table in time order; on SQLite its secondary indexes are built once, afterwards."""
+    indexes = list(table.indexes) if conn.dialect.name == "sqlite" else []
+    for index in indexes:
+        conn.execute(sa.schema.DropIndex(index))
+    if name in TIME_ORDER:
+        frame = frame.sort_values(TIME_ORDER[name], kind="stable", na_position="first")
+    _load_rows(conn, table.name, name, frame)
+    for index in indexes:
+        conn.execute(sa.schema.CreateIndex(index))
+
+
+def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> dict[str, int]:
+    """Stage the frame in a temporary table, compare it with the stored rows in SQL (null-safe,
+    column by column) and upsert only new or changed rows with INSERT ... ON CONFLICT DO UPDATE."""
+    key = ID_COLUMN[name]
+    stage = _create_stage(conn, table)
+    _load_rows(conn, stage.name, name, frame)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {stage.name}")  # temp tables get no statistics otherwise
+    joined = stage.outerjoin(table, stage.c[key] == table.c[key])
+    is_new = table.c[key].is_(None)
+    differs = sa.or_(*(stage.c[c.name].is_distinct_from(c) for c in table.columns if c.name != key))
+    count = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((is_new, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(table.c[key].is_not(None), differs), 1), else_=0)), 0),
+    ).select_from(joined)
+    total, inserted, updated = (int(v) for v in conn.execute(count).one())
+    if inserted or updated:
+        changed_rows = sa.select(*stage.columns).select_from(joined).where(sa.or_(is_new, differs))
+        if name in TIME_ORDER:
+            changed_rows = changed_rows.order_by(stage.c[TIME_ORDER[name]])
+        conn.execute(_upsert_statement(conn, table, [key], changed_rows))
+    conn.execute(sa.schema.DropTable(stage))
+    return {"inserted": inserted, "updated": updated, "unchanged": total - inserted - updated}
+
+
+def _create_stage(conn: Connection, table: sa.Table) -> sa.Table:
+    """An empty temporary table with the table's columns and no constraints."""
+    columns = (sa.Column(c.name, c.type) for c in table.columns)
+    stage = sa.Table(f"stage_{table.name}", sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+    conn.execute(sa.schema.DropTable(stage, if_exists=True))
+    conn.execute(sa.schema.CreateTable(stage))
+    return stage
+
+
+def _load_rows(conn: Connection, target: str, name: str, frame: pd.DataFrame) -> None:
+    """Append a frame's rows to a table, CHUNK_ROWS at a time: executemany on SQLite, COPY on PostgreSQL."""
+    dialect, columns = conn.dialect.name, ", ".join(SCHEMAS[name])
     for start in range(0, len(frame), CHUNK_ROWS):
         chunk = frame.iloc[start : start + CHUNK_ROWS]
-        is_new, is_changed = _classify(conn, name, chunk) if compare else (np.ones(len(chunk), bool), None)
-        changed = int(is_changed.sum()) if is_changed is not None else 0
-        counts["inserted"] += int(is_new.sum())
-        counts["updated"] += changed
-        counts["unchanged"] += len(chunk) - int(is_new.sum()) - changed
-        write = is_new if is_changed is None else is_new | is_changed
-        if write.any():
-            conn.execute(stmt, _records(name, chunk[write]))
-    return counts
+        rows = list(zip(*(_db_values(chunk[c], kind, dialect) for c, kind in SCHEMAS[name].items())))
+        if dialect == "sqlite":
+            marks = ", ".join("?" * len(SCHEMAS[name]))
+            conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) VALUES ({marks})", rows)
+            continue
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
 
 
-def _classify(conn: Connection, name: str, chunk: pd.DataFrame) -> tuple[Any, Any]:
-    """Boolean arrays over the chunk: ids not stored yet, and stored rows whose values differ."""
-    id_column = ID_COLUMN[name]
-    ids = chunk[id_column]
-    stored = _read(conn, name, _DATA[name].c[id_column].in_(ids.tolist())).set_index(id_column)
-    is_new = ~ids.isin(stored.index).to_numpy()
-    old = stored.reindex(ids.to_numpy()).reset_index(drop=True)
-    new = chunk.reset_index(drop=True)
-    same = pd.Series(True, index=new.index)
-    for column in old.columns:
-        equal = (new[column] == old[column]).fillna(False).astype(bool)
-        same &= equal | (new[column].isna() & old[column].isna())
-    return is_new, ~is_new & ~same.to_numpy()
+def _db_values(values: pd.Series, kind: str, dialect: str) -> list[Any]:
+    """One column as plain Python values for the driver (None where missing).
 
-
-def _records(name: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Plain-Python parameter dicts for executemany (None for missing values)."""
-    columns = {c: _db_values(frame[c], kind) for c, kind in SCHEMAS[name].items()}
-    names = list(columns)
-    return [dict(zip(names, row)) for row in zip(*columns.values())]
-
-
-def _db_values(values: pd.Series, kind: str) -> list[Any]:
-    """One column as plain Python values."""
-    if kind == FLAG:
-        return values.astype(bool).tolist()
+    Instants become UTC text in SQLAlchemy's SQLite storage form (with a +00 offset for
+    PostgreSQL), formatted vectorised; flags become 0/1 on SQLite.
+    """
     if kind == INSTANT:
-        values = values.dt.to_pydatetime()
-    values = values.astype(object)
-    return values.where(values.notna(), None).tolist()
+        naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        text = np.char.replace(np.datetime_as_string(naive, unit="us"), "T", " ")
+        if dialect != "sqlite":
+            text = np.char.add(text, "+00")
+        out = text.astype(object)
+        out[values.isna().to_numpy()] = None
+        return out.tolist()
+    if kind == FLAG:
+        return values.astype(int).tolist() if dialect == "sqlite" else values.astype(bool).tolist()
+    return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, in the connection's dialect."""
+def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str], rows: sa.Select | None = None) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, in the connection's dialect.
+
+    With `rows`, the statement inserts that SELECT's result; else it takes executemany parameters.
+    """
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
     stmt = insert(table)
+    if rows is not None:
+        stmt = stmt.from_select([c.name for c in table.columns], rows)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=keys, set_=update)
 
@@ -580,7 +640,7 @@ def load_data(
 
     With months: the leads whose mql_at is in [start of the first month, end of the last)
     and not after as_of, all their touches up to as_of (also after the month ends), the
-    deals of those leads or closed in that range, and every owner. Without months: every
+    deals of those leads or closed in that range (and those deals' leads), and every owner. Without months: every
     row, except, when as_of is given, touches after it and leads that became MQLs after it.
     """
     cutoff = _bind(as_of) if as_of is not None else None
@@ -593,10 +653,18 @@ def load_data(
         in_scope = sa.select(leads.c.lead_id).where(lead_scope)
         touch_scope.append(touches.c.lead_id.in_(in_scope))
         deal_scope = sa.or_(deals.c.lead_id.in_(in_scope), sa.and_(deals.c.closed_at >= start, deals.c.closed_at < end))
+    lead_rows = lead_scope
+    if months is not None:
+        # The leads of deals closed in the range too (often MQLs of earlier months): revenue
+        # from MQL leads and per-segment deal sizes need them. Their touches are not loaded.
+        closed_in_range = sa.select(deals.c.lead_id).where(
+            deals.c.closed_at >= start, deals.c.closed_at < end, deals.c.lead_id.is_not(None),
+            *([] if cutoff is None else [deals.c.closed_at <= cutoff]))
+        lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
     with engine.connect() as conn:
         return CrmData(
             owners=_read(conn, "owners"),
-            leads=_read(conn, "leads", lead_scope),
+            leads=_read(conn, "leads", lead_rows),
             touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
             deals=_read(conn, "deals", deal_scope),
         )
@@ -687,7 +755,8 @@ def save_snapshot(
     text = json.dumps(payload, default=_json_default)
     current = sa.and_(_SNAPSHOTS.c.month == month, _SNAPSHOTS.c.superseded.is_(False))
     with _writing(engine) as conn:
-        existing = conn.execute(sa.select(_SNAPSHOTS.c.id, _SNAPSHOTS.c.closed_by, _SNAPSHOTS.c.closed_at).where(current)).first()
+        found = sa.select(_SNAPSHOTS.c.id, _SNAPSHOTS.c.closed_by, _SNAPSHOTS.c.closed_at).where(current)
+        existing = conn.execute(found).first()
         if existing is not None and not force:
             raise UserError(
                 f"{month} was already closed by {existing.closed_by} on {_utc(existing.closed_at):%Y-%m-%d}; "
@@ -716,7 +785,8 @@ def load_snapshot(engine: Engine, month: str) -> dict | None:
     if row is None:
         return None
     meta = _snapshot_meta(row)
-    return {**json.loads(row.payload), **{k: meta[k] for k in ("closed_at", "closed_by", "as_of", "terms_version_id", "snapshot_id")}}
+    keys = ("closed_at", "closed_by", "as_of", "terms_version_id", "snapshot_id")
+    return {**json.loads(row.payload), **{k: meta[k] for k in keys}}
 
 
 def snapshot_history(engine: Engine, month: str) -> list[dict]:
@@ -743,7 +813,8 @@ def _snapshot_meta(row: Any) -> dict[str, Any]:
 
 def closed_months(engine: Engine) -> list[str]:
     """Months that have a current snapshot, in order."""
-    stmt = sa.select(_SNAPSHOTS.c.month).where(_SNAPSHOTS.c.superseded.is_(False)).distinct().order_by(_SNAPSHOTS.c.month)
+    current = _SNAPSHOTS.c.superseded.is_(False)
+    stmt = sa.select(_SNAPSHOTS.c.month).where(current).distinct().order_by(_SNAPSHOTS.c.month)
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
 

@@ -32,6 +32,7 @@ from psycopg.conninfo import make_conninfo
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5432
 FOLDER_MARKERS = ("unit", "integration", "app", "browser")
+TEST_DB_PREFIX = "smarketing_test_"
 TESTS = Path(__file__).resolve().parent
 
 
@@ -114,12 +115,34 @@ def postgres_server() -> Iterator[PgServer]:
 @pytest.fixture(scope="session")
 def _postgres_database(postgres_server: PgServer) -> Iterator[tuple[str, str]]:
     """A fresh database for this test session, dropped afterwards."""
-    name = f"smarketing_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{TEST_DB_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        _drop_stale_databases(conn)
         conn.execute(f'CREATE DATABASE "{name}"')
     yield postgres_server.url(name), postgres_server.conninfo(name)
     with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _drop_stale_databases(conn: psycopg.Connection) -> None:
+    """Drop test databases left by sessions that were killed (their process is gone)."""
+    names = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                            (f"{TEST_DB_PREFIX}%",))]
+    for name in names:
+        pid = name[len(TEST_DB_PREFIX):].split("_", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _empty_tables(conninfo: str) -> None:
