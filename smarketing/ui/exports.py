@@ -109,6 +109,7 @@ def ledger_xlsx(ledger: pd.DataFrame, tz: str) -> bytes:
 
 
 def _ledger_rows(ledger: pd.DataFrame, tz: str) -> tuple[list[str], list[list[Any]]]:
+    """The ledger's export columns and rows (instants ISO 8601 in local time)."""
     columns = [c for c in LEDGER_EXPORT_COLUMNS if c in ledger.columns]
     records = ledger_records(ledger, tz, columns)
     return columns, [[r[c] for c in columns] for r in records]

@@ -8,15 +8,15 @@ from typing import Any
 import pandas as pd
 
 STATUS_TEXT: dict[str, tuple[str, str]] = {
-    # status: (emoji for tables, word)
-    "met": ("✅", "Met"),
-    "on_track": ("🟢", "On track"),
-    "at_risk": ("🟠", "At risk"),
-    "behind": ("🔴", "Behind"),
-    "missed": ("❌", "Missed"),
-    "breached": ("❌", "Breached"),
-    "pending": ("⏳", "Pending"),
-    "no_data": ("⚪", "No data"),
+    # status: (symbol for tables and plain text — in common fonts, not emoji-only —, word)
+    "met": ("✔", "Met"),
+    "on_track": ("●", "On track"),
+    "at_risk": ("⚠", "At risk"),
+    "behind": ("▼", "Behind"),
+    "missed": ("✘", "Missed"),
+    "breached": ("✘", "Breached"),
+    "pending": ("◷", "Pending"),
+    "no_data": ("–", "No data"),
 }
 STATUS_BADGE: dict[str, tuple[str, str]] = {
     # status: (material icon, badge colour)
@@ -30,6 +30,15 @@ STATUS_BADGE: dict[str, tuple[str, str]] = {
     "no_data": (":material/remove:", "gray"),
 }
 DASH = "—"
+MD_SPECIAL = set("\\`*_[]<>|~:$")
+
+
+def md_escape(text: object) -> str:
+    """Text that Streamlit's Markdown shows literally (no links, emphasis, icons, LaTeX or HTML)."""
+    out = []
+    for char in str(text):
+        out.append("\\" + char if char in MD_SPECIAL else char)
+    return "".join(out).replace("\n", " ")
 
 
 def missing(value: Any) -> bool:
@@ -79,8 +88,15 @@ def money(value: float | None) -> str:
     return f"${value:,.0f}"
 
 
+def signed_money(value: float | None) -> str | None:
+    """A change of an amount with its sign first: -86800 → '-$86.8k' (None when missing)."""
+    if missing(value):
+        return None
+    return ("-" if value < 0 else "+") + money(abs(value))
+
+
 def status_text(status: str | None) -> str:
-    """'🟠 At risk' for tables and plain text."""
+    """'⚠ At risk' for tables and plain text."""
     emoji, word = STATUS_TEXT.get(status or "no_data", ("", str(status)))
     return f"{emoji} {word}".strip()
 
@@ -108,6 +124,13 @@ def local_time(instant: Any, tz: str, with_zone: bool = True) -> str:
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     local = stamp.tz_convert(tz)
     return local.strftime("%b %d, %Y %H:%M" + (" %Z" if with_zone else ""))
+
+
+def short_time(instant: Any, tz: str) -> str:
+    """An instant in local time without year or zone: 'Mar 18, 11:00'."""
+    if missing(instant):
+        return DASH
+    return pd.Timestamp(instant).tz_convert(tz).strftime("%b %d, %H:%M")
 
 
 def rate_text(rate: dict | None, digits: int = 0) -> str:

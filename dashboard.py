@@ -1,0 +1,40 @@
+"""smarketing — Home: the two-sided scorecard of one month (`streamlit run dashboard.py`)."""
+
+import streamlit as st
+
+from smarketing.ui import scorecard_view as view
+from smarketing.ui import setup_page
+from smarketing.ui.loaders import prefetch_trends, previous_month, snapshot
+
+ctx = setup_page("Scorecard")
+bundle = ctx.bundle()
+card = view.choose_card(ctx, bundle, snapshot(ctx.url, ctx.month, ctx.token))
+prev_month = previous_month(ctx.month)
+prev = snapshot(ctx.url, prev_month, ctx.token) or ctx.bundle(prev_month).card
+prev_label = view.previous_label(prev_month)
+
+view.header_line(ctx, bundle, card)
+view.last_month_glance(prev, prev_month)
+marketing, strip, sales = st.columns([5, 2.3, 5])
+with marketing:
+    view.marketing_card(card, prev, prev_label)
+with strip:
+    view.revenue_strip(card, prev, prev_label)
+with sales:
+    view.sales_card(card, prev, prev_label)
+
+left, right = st.columns(2)
+with left:
+    view.pace_section(ctx, bundle, card)
+with right:
+    view.sales_details(card)
+
+# ── SLOT: "Next month's targets" panel ───────────────────────────────────────────────────
+# Reserved for the recalculation panel (DESIGN section 6: the proposed quota with every
+# input and where it came from, and an Apply button). Another engineer builds it; render
+# it here, full width, e.g.
+#     from smarketing.ui.targets_panel import next_month_targets
+#     next_month_targets(ctx, card)
+# ─────────────────────────────────────────────────────────────────────────────────────────
+
+prefetch_trends(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)

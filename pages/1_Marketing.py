@@ -1,0 +1,11 @@
+"""Marketing: drill-down by segment and source, daily MQLs and the 12-month trend against quota."""
+
+from smarketing.ui import marketing_view as view
+from smarketing.ui import setup_page
+
+ctx = setup_page("Marketing", ":material/campaign:")
+card = ctx.bundle().card
+view.headline(card)
+view.segments(card)
+view.drill_down(ctx, card)
+view.trend(ctx)

@@ -1,0 +1,68 @@
+"""Small Streamlit building blocks shared by the pages (badges, metrics, charts, downloads)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from smarketing.ui.charts import CONFIG
+from smarketing.ui.exports import CSV_MIME, XLSX_MIME
+from smarketing.ui.fmt import STATUS_BADGE, status_word
+
+
+def status_badge(status: str | None, note: str | None = None) -> None:
+    """A status in words with an icon and a colour, then an optional plain-text note."""
+    icon, color = STATUS_BADGE.get(status or "no_data", (":material/help:", "gray"))
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.badge(status_word(status), icon=icon, color=color)
+        if note:
+            st.caption(note)
+
+
+def plot(fig: go.Figure, key: str | None = None) -> None:
+    """A plotly figure in the house template (Streamlit's theme off so the template holds)."""
+    st.plotly_chart(fig, theme=None, config=CONFIG, key=key, width="stretch")
+
+
+def empty_state(message: str, icon: str = ":material/info:") -> None:
+    """An explained empty panel."""
+    st.info(message, icon=icon)
+
+
+def downloads(name: str, csv_data: bytes, xlsx_data: bytes, key: str, label: str) -> None:
+    """A CSV and an Excel download button side by side."""
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(f"{label} (CSV)", csv_data, file_name=f"{name}.csv", mime=CSV_MIME,
+                           key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+        st.download_button(f"{label} (Excel)", xlsx_data, file_name=f"{name}.xlsx", mime=XLSX_MIME,
+                           key=f"{key}_xlsx", icon=":material/table_view:", on_click="ignore")
+
+
+def table(frame: pd.DataFrame, config: Mapping[str, object] | None = None, height: int | str = "auto",
+          key: str | None = None, **kwargs: object) -> object:
+    """A read-only dataframe without the index (CRM text stays plain text)."""
+    return st.dataframe(frame, hide_index=True, column_config=dict(config or {}), height=height, key=key,
+                        width="stretch", **kwargs)
+
+
+def percent_column(label: str, help: str | None = None) -> object:
+    """A 0–100 number shown as a percent with one decimal."""
+    return st.column_config.NumberColumn(label, format="%.1f%%", help=help)
+
+
+def hours_column(label: str, help: str | None = None) -> object:
+    """Business hours with one decimal."""
+    return st.column_config.NumberColumn(label, format="%.1f h", help=help)
+
+
+def time_column(label: str, help: str | None = None) -> object:
+    """A local wall-clock datetime."""
+    return st.column_config.DatetimeColumn(label, format="MMM D, HH:mm", help=help)
+
+
+def progress_column(label: str, help: str | None = None, max_value: float = 100) -> object:
+    """A 0–100 percent as a progress bar."""
+    return st.column_config.ProgressColumn(label, format="%.0f%%", min_value=0, max_value=max_value, help=help)

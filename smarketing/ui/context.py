@@ -1,0 +1,210 @@
+"""`setup_page`: the one call at the top of every page (config, auth gate, data, month picker).
+
+The selected month lives in the URL (`?month=YYYY-MM`) so a link opens the same view; an
+optional `?as_of=ISO` pins the instant every number is computed at (tests and shared
+links use it; without it the app is live, as of now to the minute).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import api, storage
+from smarketing.errors import UserError
+from smarketing.months import parse_month
+from smarketing.ui import loaders
+from smarketing.ui.auth import AuthStatus, auth_status, require_login, user_box
+from smarketing.ui.fmt import local_time, md_escape, month_label
+
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("dashboard.py", "Scorecard", ":material/space_dashboard:"),
+    ("pages/1_Marketing.py", "Marketing", ":material/campaign:"),
+    ("pages/2_Sales.py", "Sales", ":material/support_agent:"),
+    ("pages/3_Lead_ledger.py", "Lead ledger", ":material/receipt_long:"),
+    ("pages/4_Trends.py", "Trends", ":material/monitoring:"),
+    ("pages/5_Terms.py", "Terms", ":material/handshake:"),
+    ("pages/6_Data.py", "Data", ":material/database:"),
+)
+MONTH_KEY = "smk_month"
+PICKER_KEY = "smk_month_picker"
+LIVE_KEY = "smk_live_as_of"
+LIVE_REFRESH = pd.Timedelta(minutes=5)
+
+
+@dataclass
+class PageContext:
+    """What a page needs after setup: where the data is, which month, as of when."""
+
+    url: str
+    engine: Engine
+    token: str
+    summary: loaders.DataSummary
+    month: str
+    months: list[str]
+    as_of: pd.Timestamp
+    pinned: bool
+    tz: str
+    auth: AuthStatus
+
+    @property
+    def as_of_iso(self) -> str:
+        """The cache key form of as_of."""
+        return self.as_of.isoformat()
+
+    @property
+    def demo(self) -> bool:
+        """Whether demo data is in the database."""
+        return self.summary.demo_load is not None
+
+    @property
+    def first_month(self) -> str | None:
+        """The first month with an MQL (None without data)."""
+        return self.summary.months[0] if self.summary.months else None
+
+    def bundle(self, month: str | None = None) -> loaders.MonthBundle:
+        """The month's scorecard, ledger and data (cached)."""
+        return loaders.month_bundle(self.url, month or self.month, self.as_of_iso, self.token)
+
+    def link_params(self) -> dict[str, str]:
+        """Query parameters that carry the view to another page."""
+        params = {"month": self.month}
+        if self.pinned:
+            params["as_of"] = self.as_of_iso
+        return params
+
+
+def setup_page(title: str, icon: str = ":material/space_dashboard:") -> PageContext:
+    """Page config, login gate, database, month picker, navigation and the demo banner."""
+    st.set_page_config(page_title=f"{title} · smarketing", page_icon="📊", layout="wide",
+                       initial_sidebar_state="expanded")
+    status = auth_status()
+    require_login(status)
+    url = _database_url()
+    try:
+        if not os.environ.get("SMARKETING_DB", "").strip():
+            loaders.ensure_demo(url)
+        token = loaders.data_token(url)
+        summary = loaders.data_summary(url, token)
+    except UserError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+    as_of, pinned = _as_of(summary.timezone)
+    months = _month_options(summary.months, loaders.this_month(summary.timezone, as_of))
+    month = _month(months, loaders.this_month(summary.timezone, as_of))
+    ctx = PageContext(url, loaders.engine(url), token, summary, month, months, as_of, pinned, summary.timezone, status)
+    _sidebar(ctx)
+    _header(ctx, title, icon)
+    return ctx
+
+
+def _database_url() -> str:
+    """The database URL the app reads (SMARKETING_DB, else the embedded SQLite file)."""
+    return storage.default_db_url()
+
+
+def _as_of(tz: str) -> tuple[pd.Timestamp, bool]:
+    """as_of from ?as_of= (pinned), else live: now to the minute, kept for the session for a few
+    minutes so moving between pages and months reuses cached results and shows one instant."""
+    text = st.query_params.get("as_of")
+    if text:
+        try:
+            return api.parse_as_of(text, tz), True
+        except UserError as exc:
+            st.warning(f"{md_escape(exc)} Showing live numbers instead.", icon=":material/schedule:")
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    kept = st.session_state.get(LIVE_KEY)
+    if kept is None or now - kept >= LIVE_REFRESH:
+        st.session_state[LIVE_KEY] = kept = now
+    return kept, False
+
+
+def _refresh_live() -> None:
+    """Move the live as_of to now (the sidebar's refresh button)."""
+    st.session_state.pop(LIVE_KEY, None)
+
+
+def _month_options(data_months: list[str], current: str) -> list[str]:
+    """Months to choose from, newest first: every month with data up to the current one."""
+    months = {m for m in data_months if m <= current} | {current}
+    return sorted(months, reverse=True)
+
+
+def _month(options: list[str], default: str) -> str:
+    """The month from the URL, else the one chosen earlier in this session, else the current one."""
+    wanted = st.query_params.get("month")
+    if wanted:
+        try:
+            wanted = parse_month(wanted)
+        except UserError as exc:
+            st.warning(f"{md_escape(exc)} Showing {month_label(default)}.", icon=":material/calendar_month:")
+            wanted = None
+    if wanted and wanted not in options:
+        options.append(wanted)
+        options.sort(reverse=True)
+    chosen = wanted or st.session_state.get(MONTH_KEY) or default
+    chosen = chosen if chosen in options else default
+    st.session_state[MONTH_KEY] = chosen
+    if st.query_params.get("month") != chosen:
+        st.query_params["month"] = chosen
+    if st.session_state.get(PICKER_KEY) != chosen:
+        st.session_state[PICKER_KEY] = chosen
+    return chosen
+
+
+def _on_month_change() -> None:
+    """Put the picked month in the URL and the session."""
+    month = st.session_state[PICKER_KEY]
+    st.session_state[MONTH_KEY] = month
+    st.query_params["month"] = month
+
+
+def _go_live() -> None:
+    """Drop the pinned as_of from the URL."""
+    if "as_of" in st.query_params:
+        del st.query_params["as_of"]
+
+
+def _sidebar(ctx: PageContext) -> None:
+    """Brand, navigation, month picker, as-of line and the signed-in user."""
+    bar = st.sidebar
+    bar.markdown("### :material/handshake: smarketing")
+    bar.caption("Marketing ⇄ Sales service-level scorecards")
+    _navigation(ctx)
+    bar.divider()
+    bar.selectbox("Month", ctx.months, key=PICKER_KEY, format_func=month_label, on_change=_on_month_change,
+                  help="The month every page shows. It is kept in the address bar, so a link opens the same month.")
+    if ctx.pinned:
+        bar.caption(f":material/push_pin: Pinned as of {local_time(ctx.as_of, ctx.tz)}")
+        bar.button("Back to live numbers", on_click=_go_live, key="go_live", icon=":material/update:")
+    else:
+        bar.caption(f":material/update: Live · as of {local_time(ctx.as_of, ctx.tz)}")
+        bar.button("Refresh now", on_click=_refresh_live, key="refresh_live", icon=":material/refresh:",
+                   help="Live numbers move to the current minute by themselves every few minutes.")
+    user_box(ctx.auth)
+
+
+def _navigation(ctx: PageContext) -> None:
+    """Links to every page that keep the month (and a pinned as_of) in the URL."""
+    for path, label, icon in PAGES:
+        try:
+            st.sidebar.page_link(path, label=label, icon=icon, query_params=ctx.link_params())
+        except Exception:  # run outside the app's folder (a bare AppTest of one page): no links
+            return
+
+
+def _header(ctx: PageContext, title: str, icon: str) -> None:
+    """The page title, and the demo-data banner while demo data is shown."""
+    st.title(f"{icon} {title}")
+    demo = ctx.summary.demo_load
+    if demo is not None:
+        when = local_time(demo["finished_at"], ctx.tz, with_zone=False)
+        st.info(
+            f"**Demo data.** These numbers come from a generated company (loaded {when}), not from your CRM. "
+            "Import your own files or connect HubSpot on the Data page.",
+            icon=":material/science:",
+        )

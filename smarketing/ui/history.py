@@ -1,0 +1,58 @@
+"""Met/missed history of the three commitments over months (pure: scorecard dicts in, rows out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+COMMITMENTS: dict[str, tuple[str, ...]] = {
+    "Marketing · MQL quota": ("marketing", "status"),
+    "Sales · first touch": ("sales", "first_touch", "status"),
+    "Sales · attempts": ("sales", "attempts", "status"),
+}
+MISSES = {"missed"}
+
+
+def dig(card: Mapping, path: tuple[str, ...]) -> object:
+    """card[path[0]][path[1]]... (None when a key is absent)."""
+    value: object = card
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def status_history(cards: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Commitments × months of raw statuses, months in the given order."""
+    return pd.DataFrame(
+        {month: {name: dig(card, path) for name, path in COMMITMENTS.items()} for month, card in cards.items()}
+    ).reindex(list(COMMITMENTS))
+
+
+def consecutive_misses(statuses: list[str | None]) -> int:
+    """How many of the latest finished months in a row were missed (an unfinished last month is skipped)."""
+    finished = [s for s in statuses if s in ("met", "missed")]
+    if statuses and statuses[-1] not in ("met", "missed"):
+        finished = [s for s in statuses[:-1] if s in ("met", "missed")]
+    streak = 0
+    for status in reversed(finished):
+        if status not in MISSES:
+            break
+        streak += 1
+    return streak
+
+
+def miss_summary(history: pd.DataFrame) -> pd.DataFrame:
+    """Per commitment: months met, months missed and the current run of misses."""
+    rows = []
+    for name, statuses in history.iterrows():
+        values = list(statuses)
+        rows.append({
+            "Commitment": name,
+            "Met": sum(v == "met" for v in values),
+            "Missed": sum(v == "missed" for v in values),
+            "Missed in a row (latest)": consecutive_misses(values),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,140 @@
+"""The Lead ledger page's sections: find a lead, see its clock, its touches and why each counted."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from smarketing.ui import charts, tables
+from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
+from smarketing.ui.context import PageContext
+from smarketing.ui.exports import ledger_csv, ledger_xlsx
+from smarketing.ui.fmt import DASH, count, hours, local_time, short_time, status_word
+from smarketing.ui.ledger_view import touch_verdicts
+from smarketing.ui.loaders import MonthBundle
+
+LEAD_KEY = "lead"
+
+
+def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
+    """Filters and the ledger table; returns the lead id picked by search, URL or row click."""
+    ledger = bundle.ledger
+    with st.container(border=True):
+        st.subheader("This month's MQLs")
+        if ledger.empty:
+            empty_state("No leads became MQLs in this month (up to as_of), so there is nothing to look up.")
+            return None
+        search, ft_filter, att_filter = st.columns([2, 1, 1])
+        wanted = search.text_input("Find a lead by id", value=st.query_params.get(LEAD_KEY, ""),
+                                   placeholder="e.g. 10007921", key="lead_search").strip()
+        ft_pick = ft_filter.multiselect("First touch", ["met", "breached", "pending"], format_func=status_word, key="ft_pick")
+        att_pick = att_filter.multiselect("Attempts", ["met", "breached", "pending"], format_func=status_word, key="att_pick")
+        shown = _filter(ledger, ft_pick, att_pick)
+        frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
+        event = table(frame, _columns(), key="ledger_table", height=360, on_select="rerun", selection_mode="single-row")
+        st.caption(f"{count(len(shown))} of {count(len(ledger))} leads · click a row to open it · times in {ctx.tz}")
+        downloads(f"smarketing-{ctx.month}-ledger", ledger_csv(ledger, ctx.tz), ledger_xlsx(ledger, ctx.tz),
+                  "ledger_dl", "Ledger")
+    rows = getattr(getattr(event, "selection", None), "rows", None) or []
+    if rows:
+        return str(frame["Lead"].iloc[rows[0]])
+    return wanted or None
+
+
+def _filter(ledger: pd.DataFrame, ft: list[str], att: list[str]) -> pd.DataFrame:
+    """Rows whose statuses are among the picked ones (nothing picked: all)."""
+    keep = pd.Series(True, index=ledger.index)
+    if ft:
+        keep &= ledger["first_touch_status"].isin(ft)
+    if att:
+        keep &= ledger["attempts_status"].isin(att)
+    return ledger.loc[keep]
+
+
+def _columns() -> dict[str, object]:
+    """Column formats of the ledger table."""
+    return {
+        "MQL at": time_column("MQL at"),
+        "Deadline": time_column("Deadline"),
+        "First touch at": time_column("First touch at"),
+        "Response": hours_column("Response", "Business hours from clock start to first touch"),
+    }
+
+
+def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
+    """One lead's clock, both statuses, a timeline and every touch with its verdict."""
+    match = bundle.ledger.loc[bundle.ledger["lead_id"] == lead_id]
+    if match.empty:
+        st.warning(f"No MQL with that id in this month. It may belong to another month, or not be an MQL "
+                   f"by {local_time(ctx.as_of, ctx.tz)}.", icon=":material/search_off:")
+        return
+    lead = match.iloc[0]
+    verdicts = touch_verdicts(bundle.data.touches, lead, bundle.terms, bundle.as_of)
+    with st.container(border=True):
+        st.subheader(":material/person_search: Lead details")
+        st.text(_who(bundle, lead))
+        _clock(ctx, lead)
+        _statuses(lead, bundle)
+        shown = tables.verdict_table(verdicts, bundle.data.owners, ctx.tz)
+        if shown.empty:
+            empty_state("No touches recorded on this lead.")
+            return
+        points = verdicts.assign(occurred_at=tables.local_naive(verdicts["occurred_at"], ctx.tz))
+        plot(charts.lead_timeline(_marks(ctx, lead), points), key="timeline")
+        st.markdown("**Every touch, and whether it counted**")
+        table(shown, {"When": time_column("When")}, key="verdicts")
+        st.caption("A touch counts when it is a call, email or meeting, by a person (not automated), outbound, "
+                   "after the MQL and not after as_of. Attempts are numbered inside the attempt window.")
+
+
+def _who(bundle: MonthBundle, lead: pd.Series) -> str:
+    """Owner, segment and source as plain text."""
+    names = tables.owner_names(bundle.data.owners)
+    owner = tables.name_of(lead["owner_id"], names)
+    source = lead["source"] if pd.notna(lead["source"]) else DASH
+    return f"Lead {lead['lead_id']} · owner {owner} · segment {lead['segment']} · source {source}"
+
+
+def _clock(ctx: PageContext, lead: pd.Series) -> None:
+    """MQL time, clock start, deadline, first touch and response."""
+    a, b, c, d = st.columns(4)
+    a.metric("MQL at", short_time(lead["mql_at"], ctx.tz))
+    b.metric("Clock started", short_time(lead["clock_start"], ctx.tz),
+             help="The MQL time, or the assignment when the terms start the clock at assignment.")
+    c.metric("First-touch deadline", short_time(lead["first_touch_deadline"], ctx.tz),
+             help=f"{lead['first_touch_hours_allowed']:g} business hours after the clock start.")
+    d.metric("First touch", short_time(lead["first_touch_at"], ctx.tz), help="The earliest touch that counts.")
+    st.caption(f"Times in {ctx.tz}, {pd.Timestamp(lead['mql_at']).tz_convert(ctx.tz).year}.")
+
+
+def _statuses(lead: pd.Series, bundle: MonthBundle) -> None:
+    """Both statuses with their numbers."""
+    left, right = st.columns(2)
+    with left:
+        status_badge(lead["first_touch_status"], f"First touch · response {hours(lead['response_hours'])} "
+                     f"of {lead['first_touch_hours_allowed']:g} h allowed")
+    with right:
+        converted = " · converted" if pd.notna(lead["converted_at"]) else ""
+        status_badge(lead["attempts_status"], f"Attempts · {int(lead['attempts'])} made, {bundle.terms.min_attempts} "
+                     f"needed by {local_time(lead['attempts_deadline'], bundle.terms.timezone)}{converted}")
+
+
+def _marks(ctx: PageContext, lead: pd.Series) -> dict[str, pd.Timestamp | None]:
+    """The lead's milestones in local wall-clock time for the timeline."""
+    def local(value: object) -> pd.Timestamp | None:
+        """A UTC instant as local wall-clock time."""
+        return None if pd.isna(value) else pd.Timestamp(value).tz_convert(ctx.tz).tz_localize(None)
+
+    return {
+        "MQL": local(lead["mql_at"]),
+        "clock start": local(lead["clock_start"]) if lead["clock_start"] != lead["mql_at"] else None,
+        "first-touch deadline": local(lead["first_touch_deadline"]),
+        "attempt window ends": local(lead["attempts_deadline"]),
+        "as of": local(ctx.as_of) if ctx.as_of < lead["attempts_deadline"] else None,
+    }
+
+
+def pick_hint() -> None:
+    """What to do before a lead is chosen."""
+    empty_state("Click a row above, or type a lead id, to see the lead's clock, both statuses and every touch "
+                "with the reason it counted or not.", icon=":material/touch_app:")

@@ -1,0 +1,269 @@
+"""Cached loaders: the only way pages reach data. Each calls the library API / pure core once.
+
+Every cached call is keyed by (database URL, month, as_of to the minute, data token). The
+token changes whenever a data load, a terms version or a month close is stored (and is
+itself re-read every few seconds), so stale numbers are never shown for long; in-app
+writes call `refresh()` to clear everything at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from smarketing import api, reports, storage
+from smarketing.frames import CrmData
+from smarketing.marketing import daily_mqls, marketing_summary
+from smarketing.months import add_months, current_month, month_bounds
+from smarketing.sales import lead_ledger, overdue_worklist, owner_summary
+from smarketing.scorecard import build_scorecard
+from smarketing.terms import Terms, TermsVersion
+
+TOKEN_TTL_SECONDS = 3
+TREND_MONTHS = 12
+log = logging.getLogger(__name__)
+_PREFETCHED: set[tuple] = set()
+_PREFETCH_LOCK = threading.Lock()
+
+
+@dataclass
+class MonthBundle:
+    """Everything one month's screens draw: the scorecard, the ledger and the month's data."""
+
+    month: str
+    as_of: pd.Timestamp
+    terms: Terms
+    card: dict
+    ledger: pd.DataFrame
+    data: CrmData
+    daily: pd.DataFrame
+    version_id: int | None
+    version_from: str | None
+
+
+@dataclass
+class DataSummary:
+    """What the whole app needs to know about the database (cheap, cached per token)."""
+
+    counts: dict[str, int]
+    loads: pd.DataFrame
+    months: list[str]
+    timezone: str
+    closed: list[str]
+    versions: list[TermsVersion] = field(default_factory=list)
+
+    @property
+    def has_leads(self) -> bool:
+        """Whether any lead is stored."""
+        return bool(self.counts.get("leads"))
+
+    @property
+    def demo_load(self) -> pd.Series | None:
+        """The latest successful demo load when demo data is in the database, else None."""
+        if not self.has_leads or self.loads.empty:
+            return None
+        demo = self.loads.loc[(self.loads["source"] == "demo") & (self.loads["status"] == "ok")]
+        return demo.iloc[0] if len(demo) else None
+
+
+def engine(url: str) -> Engine:
+    """The storage engine of a URL (shared per process by storage.make_engine)."""
+    return storage.make_engine(url)
+
+
+@st.cache_resource(show_spinner="Preparing the demo database…")
+def ensure_demo(url: str) -> bool:
+    """Seed the embedded default database with demo data on first start (once per process)."""
+    return api.ensure_seeded(engine(url))
+
+
+@st.cache_data(ttl=TOKEN_TTL_SECONDS, show_spinner=False)
+def data_token(url: str) -> str:
+    """A fingerprint of the stored data: newest load, row counts, terms versions, closed months."""
+    eng = engine(url)
+    loads = storage.data_loads(eng, limit=1)
+    newest = f"{loads['id'].iloc[0]}@{loads['finished_at'].iloc[0].isoformat()}" if len(loads) else "none"
+    versions = [v.version_id for v in storage.load_terms_versions(eng)]
+    return f"{newest}|{storage.data_counts(eng)}|{versions}|{storage.closed_months(eng)}"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def data_summary(url: str, token: str) -> DataSummary:
+    """Counts, load history, months with data, the current timezone and closed months."""
+    eng = engine(url)
+    return DataSummary(
+        counts=storage.data_counts(eng),
+        loads=storage.data_loads(eng, limit=200),
+        months=api.data_months(eng),
+        timezone=api.month_terms(eng, "9999-12").timezone,
+        closed=storage.closed_months(eng),
+        versions=api.terms_versions(eng),
+    )
+
+
+@st.cache_data(show_spinner="Loading the month…", max_entries=48)
+def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
+    """One month's scorecard, ledger and pace data from a single load (same numbers as api.scorecard)."""
+    eng = engine(url)
+    stamp = pd.Timestamp(as_of)
+    view = api.load_month(eng, month, stamp)
+    ledger = lead_ledger(view.data, view.terms, stamp, view.month)
+    card = build_scorecard(view.data, view.terms, view.month, stamp, ledger=ledger)
+    version = api.version_for(eng, month)
+    return MonthBundle(
+        month=view.month,
+        as_of=stamp,
+        terms=view.terms,
+        card=card,
+        ledger=ledger,
+        data=view.data,
+        daily=daily_mqls(view.data.leads, view.terms, view.month, stamp),
+        version_id=version.version_id if version else None,
+        version_from=version.effective_from if version else None,
+    )
+
+
+@st.cache_data(show_spinner="Loading twelve months…", max_entries=16)
+def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: str | None) -> dict[str, dict]:
+    """Scorecards of the 12 months up to last_month (not before first_month); closed months from their snapshot."""
+    months = [m for m in api.trailing_months(last_month, TREND_MONTHS) if first_month is None or m >= first_month]
+    if not months:
+        return {}
+    eng = engine(url)
+    cards = api.scorecards(eng, months, pd.Timestamp(as_of))
+    for month in months:
+        snapshot = storage.load_snapshot(eng, month)
+        if snapshot is not None:
+            cards[month] = {**snapshot, "frozen": True}
+    return cards
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def snapshot(url: str, month: str, token: str) -> dict | None:
+    """The closed month's frozen scorecard (None when the month is not closed)."""
+    return storage.load_snapshot(engine(url), month)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def snapshot_history(url: str, month: str, token: str) -> list[dict]:
+    """Every snapshot of the month, newest first (storage.snapshot_history; re-closes keep the old ones)."""
+    return storage.snapshot_history(engine(url), month)
+
+
+@st.cache_data(show_spinner="Recalculating next month's targets…", max_entries=16)
+def proposal(url: str, month: str, as_of: str, token: str) -> dict:
+    """api.recalc: the month's proposed quota with every input and where it came from (nothing is saved)."""
+    return api.recalc(engine(url), month, pd.Timestamp(as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def version_note(url: str, version_id: int, token: str) -> dict:
+    """A stored terms version's note (who made it and why) and when it was saved."""
+    with Session(engine(url)) as session:
+        row = session.get(storage.StoredTermsVersion, version_id)
+    return {"note": row.note, "created_at": row.created_at} if row is not None else {}
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=16)
+def month_notes(url: str, month: str, token: str) -> dict:
+    """The month's meeting notes with who saved them and when (notes "" when there are none).
+
+    Saving notes does not change the data token: the app's own save calls `refresh()`, and the
+    short ttl picks up notes saved elsewhere."""
+    with Session(engine(url)) as session:
+        row = session.get(storage.MonthNote, month)
+    if row is None:
+        return {"notes": "", "updated_by": None, "updated_at": None}
+    return {"notes": row.notes or "", "updated_by": row.updated_by, "updated_at": row.updated_at}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def report_bundle(url: str, month: str, as_of: str, token: str) -> reports.ReportBundle:
+    """The month's report contents (reports.report_bundle: the snapshot when the month is closed)."""
+    return reports.report_bundle(engine(url), month, pd.Timestamp(as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=12)
+def report_file(url: str, month: str, as_of: str, token: str, fmt: str) -> tuple[bytes, str, str]:
+    """The month's report as (bytes, file name, media type); fmt is "pdf", "xlsx" or "csv"."""
+    return reports.report_bytes(report_bundle(url, month, as_of, token), fmt)
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def team_summary(url: str, month: str, as_of: str, token: str) -> list[dict]:
+    """`sales.owner_summary` with each lead's owner replaced by the owner's team (same rules, per team)."""
+    bundle = month_bundle(url, month, as_of, token)
+    owners = bundle.data.owners
+    team_of = dict(zip(owners["owner_id"], owners["team"].fillna("No team")))
+    ledger = bundle.ledger.assign(owner_id=bundle.ledger["owner_id"].map(team_of).fillna("No team"))
+    teams = sorted(set(ledger["owner_id"]))
+    pseudo = pd.DataFrame({"owner_id": teams, "name": teams, "team": teams, "active": True})
+    return owner_summary(ledger, pseudo)
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def worklist(url: str, month: str, as_of: str, token: str) -> pd.DataFrame:
+    """The month's overdue worklist (sales.overdue_worklist): untouched leads, most overdue first."""
+    return overdue_worklist(month_bundle(url, month, as_of, token).ledger)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def terms_toml(url: str, version_id: int, token: str) -> str:
+    """The stored TOML text of a terms version."""
+    return storage.load_terms_toml(engine(url), version_id)
+
+
+def previous_month(month: str) -> str:
+    """The month before."""
+    return add_months(month, -1)
+
+
+def month_window(month: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of a local month as local wall-clock (naive) timestamps, for charts."""
+    start, end = month_bounds(month, tz)
+    return start.tz_convert(tz).tz_localize(None), end.tz_convert(tz).tz_localize(None)
+
+
+def this_month(tz: str, as_of: pd.Timestamp) -> str:
+    """The local month of as_of."""
+    return current_month(tz, as_of)
+
+
+def refresh() -> None:
+    """Forget every cached result (after the app itself wrote to the database)."""
+    st.cache_data.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def segment_detail(url: str, month: str, as_of: str, token: str, segment: str | None) -> tuple[list[dict], pd.DataFrame]:
+    """Per-source MQLs and the daily MQL series of one segment (None: every segment)."""
+    bundle = month_bundle(url, month, as_of, token)
+    leads = bundle.data.leads
+    if segment is not None:
+        leads = leads.loc[leads["segment"] == segment]
+    summary = marketing_summary(leads, bundle.terms, month, bundle.as_of)
+    return summary["by_source"], daily_mqls(leads, bundle.terms, month, bundle.as_of)
+
+
+def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: str | None) -> None:
+    """Compute the 12-month scorecards in the background (once per key) so Trends opens at once."""
+    key = (url, month, as_of, token, first_month)
+    with _PREFETCH_LOCK:
+        if key in _PREFETCHED or st.get_option("global.appTest"):
+            return
+        _PREFETCHED.add(key)
+
+    def work() -> None:
+        """Fill the cache; failures only log."""
+        try:
+            trend_cards(url, month, as_of, token, first_month)
+        except Exception:  # a warm-up only: the page computes (and reports) it again when opened
+            log.warning("prefetching the trend scorecards failed", exc_info=True)
+
+    threading.Thread(target=work, name="smarketing-prefetch", daemon=True).start()

@@ -1,0 +1,91 @@
+"""The Marketing page's sections: headline, segment / source drill-down, daily MQLs, 12-month trend."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from smarketing.ui import charts, loaders
+from smarketing.ui.components import empty_state, plot, status_badge
+from smarketing.ui.context import PageContext
+from smarketing.ui.fmt import count, month_label, number, pct
+from smarketing.ui.scorecard_view import segment_table
+
+
+def headline(card: dict) -> None:
+    """Status and the five numbers of the marketing commitment."""
+    m = card["marketing"]
+    with st.container(border=True):
+        status_badge(m.get("status"), f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs · "
+                     f"{pct(m.get('elapsed_fraction'), 0)} of the month gone")
+        cols = st.columns(5)
+        cols[0].metric("MQLs delivered", count(m["mqls"]))
+        cols[1].metric("Quota", count(m.get("quota")))
+        cols[2].metric("Attainment", pct(m.get("attainment"), 0))
+        cols[3].metric("Projected at month end", count(m.get("projected")))
+        cols[4].metric("Needed per day", number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
+                       help=f"{m.get('days_left', 0)} calendar days left, counting today.")
+
+
+def segments(card: dict) -> None:
+    """Delivered vs quota per segment, chart and table."""
+    by_segment = card["marketing"].get("by_segment", [])
+    with st.container(border=True):
+        st.subheader("By segment")
+        if not by_segment:
+            empty_state("No segments this month: no MQLs yet and no segment quotas in the terms.")
+            return
+        plot(charts.segment_bars(by_segment), key="segments")
+        segment_table(by_segment)
+
+
+def drill_down(ctx: PageContext, card: dict) -> None:
+    """Sources and daily MQLs, for all segments or one."""
+    names = [s["segment"] for s in card["marketing"].get("by_segment", [])]
+    with st.container(border=True):
+        st.subheader("Sources and days")
+        pick = st.selectbox("Segment", [None, *names], format_func=lambda s: "All segments" if s is None else s,
+                            key="mkt_segment", width=320)
+        segment = pick
+        by_source, daily = loaders.segment_detail(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, segment)
+        total = sum(s["mqls"] for s in by_source)
+        left, right = st.columns([2, 3])
+        with left:
+            st.markdown("**MQLs per source**")
+            if by_source:
+                plot(charts.source_bars(by_source, height=80 + 30 * len(by_source)), key="sources")
+                st.caption(f"{count(total)} MQLs in this selection.")
+            else:
+                empty_state("No MQLs for this selection yet.")
+        with right:
+            st.markdown("**MQLs per day**")
+            _daily(ctx, card, daily, segment)
+
+
+def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
+    """The daily bar chart with the even pace and the rate still needed."""
+    m = card["marketing"]
+    part = m if segment is None else next((s for s in m["by_segment"] if s["segment"] == segment), {})
+    quota = part.get("quota")
+    even = quota / len(daily) if quota else None
+    as_of_local = ctx.as_of.tz_convert(ctx.tz).tz_localize(None)
+    plot(charts.daily_bars(daily, as_of_local, even, part.get("required_daily_rate")), key="daily")
+    st.caption("Days in the agreement's timezone. Dotted: the even pace that meets the quota; "
+               "dashed: the pace needed from today on.")
+
+
+def trend(ctx: PageContext) -> None:
+    """Twelve months of MQLs against the quota, and the source mix."""
+    cards = loaders.trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)
+    with st.container(border=True):
+        st.subheader(f"Twelve months to {month_label(ctx.month)}")
+        if not cards:
+            empty_state("No earlier months with data.")
+            return
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**MQLs against the quota** (bar colour and hover give the status)")
+            plot(charts.mqls_trend(cards), key="mql_trend")
+        with right:
+            st.markdown("**Source mix**")
+            plot(charts.source_mix_trend(cards), key="source_mix")
+

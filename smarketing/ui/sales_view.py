@@ -1,0 +1,161 @@
+"""The Sales page's sections: overdue worklist, reps, teams and the response-time distribution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+from smarketing.funnel import FEW_LEADS
+from smarketing.ui import charts, loaders, scorecard_view, tables
+from smarketing.ui.components import (
+    downloads,
+    empty_state,
+    hours_column,
+    percent_column,
+    plot,
+    status_badge,
+    table,
+    time_column,
+)
+from smarketing.ui.context import PageContext
+from smarketing.ui.exports import frame_csv, frame_xlsx
+from smarketing.ui.fmt import count, hours, pct
+from smarketing.ui.loaders import MonthBundle
+
+
+def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
+    """Leads with no first touch, most overdue first, with owner, deadline and how late; exportable."""
+    frame = tables.worklist_table(loaders.worklist(ctx.url, ctx.month, ctx.as_of_iso, ctx.token),
+                                  bundle.data.owners, ctx.tz)
+    with st.container(border=True):
+        st.subheader(":material/phone_in_talk: Call today — overdue worklist")
+        if frame.empty:
+            empty_state("Every MQL of this month has had its first touch. Nothing is overdue.",
+                        icon=":material/task_alt:")
+            return
+        late = int((frame["Status"] == "✘ Overdue").sum())
+        st.caption(f"{count(late)} leads are past their first-touch deadline with no touch; "
+                   f"{count(len(frame) - late)} more are still inside it. Times in {ctx.tz}; "
+                   "'late' counts business hours since the deadline.")
+        table(frame.drop(columns="Business hours late"), {
+            "MQL at": time_column("MQL at"),
+            "Deadline": time_column("Deadline"),
+            "How late": st.column_config.TextColumn("How late", help="Business hours since the deadline passed"),
+        }, height=min(420, 38 + 35 * len(frame)), key="worklist")
+        downloads(f"smarketing-{ctx.month}-overdue", frame_csv(_export(frame)), frame_xlsx({"Overdue": _export(frame)}),
+                  "worklist", "Worklist")
+
+
+def _export(frame: pd.DataFrame) -> pd.DataFrame:
+    """The worklist for files: times as local text, lateness as a number."""
+    return frame.drop(columns="How late").assign(
+        **{c: frame[c].dt.strftime("%Y-%m-%d %H:%M") for c in ("MQL at", "Deadline")})
+
+
+def headline(card: dict, prev: dict | None, prev_label: str) -> None:
+    """Both sales commitments in one wide band: status, compliance, response times, budget."""
+    ft, att = card["sales"]["first_touch"], card["sales"]["attempts"]
+    pft = (prev or {}).get("sales", {}).get("first_touch", {})
+    patt = (prev or {}).get("sales", {}).get("attempts", {})
+    with st.container(border=True):
+        st.caption(scorecard_view.promise_text(ft, att))
+        first, a, b, c, d = st.columns([1.4, 1, 1, 1, 1])
+        with first:
+            st.markdown("**First touch**")
+            status_badge(ft.get("status"))
+            st.caption(scorecard_view.counts_note(ft))
+        a.metric("First-touch compliance", pct(ft.get("compliance")),
+                 delta=scorecard_view.delta(ft.get("compliance"), pft.get("compliance")), delta_description=prev_label)
+        b.metric("Median response", hours(ft.get("median_hours")), delta_color="inverse", delta_description=prev_label,
+                 delta=scorecard_view.delta(ft.get("median_hours"), pft.get("median_hours"), "h"))
+        c.metric("p90 response", hours(ft.get("p90_hours")), delta_color="inverse", delta_description=prev_label,
+                 delta=scorecard_view.delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"))
+        d.metric("Breach budget left", scorecard_view.budget_value(ft))
+        first, a, b, c, d = st.columns([1.4, 1, 1, 1, 1])
+        with first:
+            st.markdown("**Attempts**")
+            status_badge(att.get("status"))
+            st.caption(scorecard_view.counts_note(att))
+        a.metric("Attempt compliance", pct(att.get("compliance")),
+                 delta=scorecard_view.delta(att.get("compliance"), patt.get("compliance")), delta_description=prev_label)
+        b.metric("Converted early", count(att.get("converted")), help="Leads that converted inside the window count as met.")
+        c.metric("Pending", count(att.get("pending")), help="Leads whose attempt window is still open.")
+        d.metric("Attempt budget left", scorecard_view.budget_value(att))
+
+
+def reps(card: dict) -> None:
+    """Every rep: both commitments, response times, with the interval and few-leads mark."""
+    owners = card["sales"].get("by_owner", [])
+    with st.container(border=True):
+        st.subheader("Per rep")
+        if not owners:
+            empty_state("No MQLs were assigned this month yet.")
+            return
+        board = tables.leaderboard(owners)
+        table(board, _rep_columns(), key="reps", height=38 + 35 * len(board))
+        st.caption(f"Sorted by first-touch compliance. 'few leads': under {FEW_LEADS} judged leads, so the "
+                   "rate can move a lot; the 95% CI shows how much.")
+
+
+def _rep_columns() -> Mapping[str, object]:
+    """Column formats shared by the rep and team tables."""
+    return {
+        "#": st.column_config.NumberColumn("#", width="small"),
+        "First touch": percent_column("First touch"),
+        "First touch 95% CI": st.column_config.TextColumn("95% CI"),
+        "Median response": hours_column("Median"),
+        "p90 response": hours_column("p90"),
+        "Attempts": percent_column("Attempts"),
+    }
+
+
+def teams(ctx: PageContext) -> None:
+    """The same measures per team."""
+    rows = loaders.team_summary(ctx.url, ctx.month, ctx.as_of_iso, ctx.token)
+    with st.container(border=True):
+        st.subheader("Per team")
+        if not rows:
+            empty_state("No MQLs were assigned this month yet.")
+            return
+        board = tables.leaderboard(rows).drop(columns=["#", "Team"]).rename(columns={"Rep": "Team"})
+        table(board, _rep_columns(), key="teams")
+
+
+def delays(card: dict) -> None:
+    """Routing delay vs rep delay per rep (medians)."""
+    owners = [o for o in card["sales"].get("by_owner", []) if o.get("owner_id")]
+    with st.container(border=True):
+        st.subheader("Routing vs rep delay")
+        ft = card["sales"]["first_touch"]
+        st.caption(f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} (MQL → assigned), "
+                   f"median rep delay {hours(ft.get('rep_delay_median_hours'))} (assigned → first touch).")
+        if not owners:
+            empty_state("No assigned leads yet.")
+            return
+        rows = pd.DataFrame({
+            "Rep": [o["name"] for o in owners],
+            "Routing": [o.get("routing_delay_median_hours") or 0 for o in owners],
+            "Rep delay": [o.get("rep_delay_median_hours") or 0 for o in owners],
+        }).sort_values("Rep delay", ascending=False)
+        plot(charts.rep_delays(rows), key="rep_delays")
+
+
+def response_distribution(bundle: MonthBundle) -> None:
+    """Histogram of first-response business hours per segment with its target line."""
+    ledger = bundle.ledger
+    with st.container(border=True):
+        st.subheader("Response-time distribution")
+        if ledger["response_hours"].notna().sum() == 0:
+            empty_state("No first touches yet this month.")
+            return
+        plot(charts.response_histogram(ledger[["segment", "response_hours"]], _targets(bundle)), key="response_hist")
+        st.caption("Business hours from the clock start to the first qualifying touch; the dashed line is the "
+                   "segment's first-touch target.")
+
+
+def _targets(bundle: MonthBundle) -> dict[str, float]:
+    """First-touch hours per segment present in the month."""
+    segments = sorted(set(bundle.ledger["segment"].dropna()))
+    return {s: bundle.terms.first_touch_hours_for(s) for s in segments}

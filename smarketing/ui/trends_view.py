@@ -1,0 +1,56 @@
+"""The Trends page's sections: met/missed history, runs of misses and 12 months of both sides."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from smarketing.ui import charts
+from smarketing.ui.components import empty_state, plot, table
+from smarketing.ui.fmt import month_short, status_text
+from smarketing.ui.history import miss_summary, status_history
+
+
+def history(cards: dict[str, dict]) -> None:
+    """Each commitment's status per month, in words, and how many misses in a row."""
+    raw = status_history(cards)
+    with st.container(border=True):
+        st.subheader("Met / missed history")
+        left, right = st.columns([2.4, 1.6])
+        with left:
+            shown = raw.T.iloc[::-1].map(status_text)
+            shown.index = [month_short(m) + (" · frozen" if cards[m].get("frozen") else "") for m in shown.index]
+            table(shown.reset_index(names="Month"), key="history", height=38 + 35 * len(shown))
+            st.caption("Newest first. A month in progress shows its current status (on track, at risk, behind); "
+                       "'frozen' marks a closed month shown from its snapshot.")
+        with right:
+            for row in miss_summary(raw).itertuples(index=False):
+                st.metric(f"{row[0]} · misses in a row", f"{row[3]}", delta=f"met {row[1]} · missed {row[2]}",
+                          delta_arrow="off", delta_color="off" if row[3] == 0 else "inverse", border=True,
+                          help="The latest run of missed months (an unfinished month is not counted), "
+                               "and the months met and missed in this window.")
+
+
+def charts_grid(cards: dict[str, dict]) -> None:
+    """Both sides' numbers over the months."""
+    left, right = st.columns(2)
+    with left, st.container(border=True):
+        st.markdown("**Marketing · MQLs against quota**")
+        plot(charts.mqls_trend(cards), key="t_mqls")
+    with right, st.container(border=True):
+        st.markdown("**Revenue · won per close month against the goal**")
+        plot(charts.revenue_trend(cards), key="t_revenue")
+    left, mid, right = st.columns(3)
+    with left, st.container(border=True):
+        st.markdown("**Sales · first-touch compliance**")
+        plot(charts.compliance_trend(cards, "first_touch"), key="t_ft")
+    with mid, st.container(border=True):
+        st.markdown("**Sales · attempt compliance**")
+        plot(charts.compliance_trend(cards, "attempts"), key="t_att")
+    with right, st.container(border=True):
+        st.markdown("**Sales · response time (business hours)**")
+        plot(charts.response_trend(cards), key="t_resp")
+
+
+def no_history() -> None:
+    """Empty state."""
+    empty_state("There is no data for the twelve months up to this month yet.")
