@@ -1,6 +1,6 @@
 """Download files (CSV and Excel) of scorecards and frames, safe against formula injection.
 
-Every text cell goes through `cli.safe_cell`, in CSV and in Excel alike, so a CRM value
+Every text cell goes through `exports.safe_cell`, in CSV and in Excel alike, so a CRM value
 such as `=HYPERLINK(...)` arrives as text, never as a formula.
 """
 
@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from smarketing.cli import safe_cell, write_csv
+from smarketing.exports import safe_cell, write_csv
 from smarketing.scorecard import LEDGER_COLUMNS, ledger_records, scorecard_rows
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

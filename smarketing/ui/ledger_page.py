@@ -10,7 +10,7 @@ from smarketing.ui.components import downloads, empty_state, hours_column, plot,
 from smarketing.ui.context import PageContext
 from smarketing.ui.exports import ledger_csv, ledger_xlsx
 from smarketing.ui.fmt import DASH, count, hours, local_time, short_time, status_word
-from smarketing.ui.ledger_view import touch_verdicts
+from smarketing.sales import touch_verdicts
 from smarketing.ui.loaders import MonthBundle
 
 LEAD_KEY = "lead"

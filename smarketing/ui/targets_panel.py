@@ -20,6 +20,7 @@ from smarketing import api
 from smarketing.errors import UserError
 from smarketing.funnel import rate
 from smarketing.months import add_months
+from smarketing.terms import TermsVersion, version_for_month
 from smarketing.ui import loaders
 from smarketing.ui.components import empty_state, table
 from smarketing.ui.context import PageContext
@@ -183,13 +184,9 @@ def _in_force(ctx: PageContext, month: str) -> None:
                f"(from {version.effective_from}{saved}){note}.")
 
 
-def _version_in_force(ctx: PageContext, month: str) -> object | None:
-    """The stored version in force in a month (api.version_for), from the cached list of versions."""
-    chosen = None
-    for version in ctx.summary.versions:
-        if version.effective_from <= month or chosen is None:
-            chosen = version if version.effective_from <= month or chosen is None else chosen
-    return chosen
+def _version_in_force(ctx: PageContext, month: str) -> TermsVersion | None:
+    """The stored version in force in a month (as api.version_for), from the cached list of versions."""
+    return version_for_month(ctx.summary.versions, month)
 
 
 def apply_blocker(proposal: Mapping, closed: list[str]) -> str | None:

@@ -14,7 +14,7 @@ from smarketing.sales import lead_ledger, qualifying_touches
 from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.exports import csv_bytes, frame_xlsx, ledger_csv, scorecard_csv, scorecard_xlsx
 from smarketing.ui.history import consecutive_misses
-from smarketing.ui.ledger_view import touch_verdicts
+from smarketing.sales import touch_verdicts
 
 from app_helpers import MONTH, NOW
 
