@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 TOUCH_KINDS = ("call", "email", "meeting", "note", "task", "other")
@@ -110,6 +111,15 @@ class CrmData:
     def of(cls, **frames: pd.DataFrame) -> "CrmData":
         """Normalise whichever tables are given; the rest are empty."""
         return cls(**{t: normalize(t, frames[t]) if t in frames else empty_frame(t) for t in TABLES})
+
+    def lead_rows(self, lead_ids: pd.Series) -> np.ndarray:
+        """Row positions in `leads` of the given ids (-1 where unknown). The hash index is built
+        once per leads frame, so per-month calls on the same data stay cheap."""
+        cached = self.__dict__.get("_lead_index")
+        if cached is None or cached[0] is not self.leads:
+            cached = (self.leads, pd.Index(self.leads["lead_id"]))
+            self.__dict__["_lead_index"] = cached
+        return cached[1].get_indexer(lead_ids)
 
     def frame(self, table: str) -> pd.DataFrame:
         return getattr(self, table)

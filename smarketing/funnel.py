@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
+from smarketing.calendar import NAT_NS, to_ns
 from smarketing.frames import CrmData
 from smarketing.months import month_bounds
-from smarketing.sales import lookup, mqls_as_of
+from smarketing.sales import mqls_as_of
 
 FEW_LEADS = 20  # below this many, a rate is shown with a "few leads" mark
 
@@ -67,8 +69,10 @@ def revenue_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> 
     """Won deals and revenue of a close month, and the part from deals whose lead was an MQL."""
     start, end = month_bounds(month, tz)
     won = won_deals_in(data.deals, start, end, as_of)
-    lead_mql = lookup(data.leads.set_index("lead_id")["mql_at"], won["lead_id"])
-    from_mqls = won.loc[(lead_mql.notna() & (lead_mql <= as_of)).to_numpy(dtype=bool)]
+    rows = data.lead_rows(won["lead_id"])
+    mql_ns = np.append(to_ns(data.leads["mql_at"]), NAT_NS)  # row -1 (unknown lead) → missing
+    lead_mql = mql_ns[rows]
+    from_mqls = won.loc[(lead_mql != NAT_NS) & (lead_mql <= as_of.value)]
     amount = won["amount"].fillna(0)
     return {
         "won_deals": int(len(won)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -32,8 +32,9 @@ def empty_state(message: str, icon: str = ":material/info:") -> None:
     st.info(message, icon=icon)
 
 
-def downloads(name: str, csv_data: bytes, xlsx_data: bytes, key: str, label: str) -> None:
-    """A CSV and an Excel download button side by side."""
+def downloads(name: str, csv_data: Callable[[], bytes], xlsx_data: Callable[[], bytes], key: str,
+              label: str) -> None:
+    """A CSV and an Excel download button side by side; the files are built only on click."""
     with st.container(horizontal=True, gap="small"):
         st.download_button(f"{label} (CSV)", csv_data, file_name=f"{name}.csv", mime=CSV_MIME,
                            key=f"{key}_csv", icon=":material/download:", on_click="ignore")

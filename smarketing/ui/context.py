@@ -29,6 +29,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/4_Trends.py", "Trends", ":material/monitoring:"),
     ("pages/5_Terms.py", "Terms", ":material/handshake:"),
     ("pages/6_Data.py", "Data", ":material/database:"),
+    ("pages/7_Executive_review.py", "Executive review", ":material/groups:"),
 )
 MONTH_KEY = "smk_month"
 PICKER_KEY = "smk_month_picker"

@@ -33,7 +33,8 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
         frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
         event = table(frame, _columns(), key="ledger_table", height=360, on_select="rerun", selection_mode="single-row")
         st.caption(f"{count(len(shown))} of {count(len(ledger))} leads · click a row to open it · times in {ctx.tz}")
-        downloads(f"smarketing-{ctx.month}-ledger", ledger_csv(ledger, ctx.tz), ledger_xlsx(ledger, ctx.tz),
+        downloads(f"smarketing-{ctx.month}-ledger", lambda: ledger_csv(ledger, ctx.tz),
+                  lambda: ledger_xlsx(ledger, ctx.tz),
                   "ledger_dl", "Ledger")
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
     if rows:

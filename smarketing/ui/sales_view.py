@@ -44,7 +44,8 @@ def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
             "Deadline": time_column("Deadline"),
             "How late": st.column_config.TextColumn("How late", help="Business hours since the deadline passed"),
         }, height=min(420, 38 + 35 * len(frame)), key="worklist")
-        downloads(f"smarketing-{ctx.month}-overdue", frame_csv(_export(frame)), frame_xlsx({"Overdue": _export(frame)}),
+        downloads(f"smarketing-{ctx.month}-overdue", lambda: frame_csv(_export(frame)),
+                  lambda: frame_xlsx({"Overdue": _export(frame)}),
                   "worklist", "Worklist")
 
 

@@ -78,8 +78,10 @@ def header_line(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
                  f"{local_time(card['as_of'], ctx.tz)} · {version}")
     with right.popover("Export", icon=":material/download:", width="stretch"):
         name = f"smarketing-{ctx.month}"
-        downloads(f"{name}-scorecard", scorecard_csv(card), scorecard_xlsx(card), "score", "Scorecard")
-        downloads(f"{name}-ledger", ledger_csv(bundle.ledger, ctx.tz), ledger_xlsx(bundle.ledger, ctx.tz),
+        downloads(f"{name}-scorecard", lambda: scorecard_csv(card), lambda: scorecard_xlsx(card), "score",
+                  "Scorecard")
+        downloads(f"{name}-ledger", lambda: ledger_csv(bundle.ledger, ctx.tz),
+                  lambda: ledger_xlsx(bundle.ledger, ctx.tz),
                   "ledger", "Lead ledger")
 
 

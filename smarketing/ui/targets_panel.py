@@ -18,13 +18,13 @@ import streamlit as st
 
 from smarketing import api
 from smarketing.errors import UserError
-from smarketing.funnel import rate
+from smarketing.funnel import FEW_LEADS, rate
 from smarketing.months import add_months
 from smarketing.terms import TermsVersion, version_for_month
 from smarketing.ui import loaders
 from smarketing.ui.components import empty_state, table
 from smarketing.ui.context import PageContext
-from smarketing.ui.fmt import count, local_time, md_escape, money, month_label, month_short, number, rate_text, wilson_text
+from smarketing.ui.fmt import count, local_time, md_escape, money, month_label, month_short, number, wilson_text
 
 FLASH_KEY = "smk_targets_flash"
 REVIEWED_KEY = "targets_reviewed"
@@ -131,18 +131,27 @@ def _segments(rows: list[dict]) -> None:
     st.markdown("**Per segment** — each segment's own deal size and conversion; its share of the goal is its "
                 "share of the won revenue in the lookback months")
     table(segment_frame(rows), {
-        "Lead → customer": st.column_config.TextColumn("Lead → customer", help="Customers ÷ cohort MQLs, 95% CI"),
-        "Share of goal": st.column_config.NumberColumn("Share of goal", format="%.1f%%"),
+        "Current": st.column_config.NumberColumn("Current", width="small"),
+        "Proposed": st.column_config.NumberColumn("Proposed", width="small"),
+        "Change": st.column_config.TextColumn("Change", width="small"),
+        "Won deals": st.column_config.NumberColumn("Won deals", width="small"),
+        "Average won deal": st.column_config.NumberColumn("Avg won deal", format="$%,.0f"),
+        "Customers / MQLs": st.column_config.TextColumn("Customers / MQLs", help="Customers ÷ MQLs of the cohort months"),
+        "Lead → customer": st.column_config.NumberColumn("Lead → customer", format="%.2f%%"),
+        "95% CI": st.column_config.TextColumn("95% CI", help=f"Wilson interval; 'few' under {FEW_LEADS} MQLs"),
+        "Share of goal": st.column_config.NumberColumn("Share of goal", format="%.1f%%",
+                                                       help="The segment's share of the won revenue in the lookback"),
         "Customers needed": st.column_config.NumberColumn("Customers needed", format="%.1f"),
-        "Average won deal": st.column_config.NumberColumn("Average won deal", format="$%,.0f"),
     }, key="targets_segments")
 
 
 def segment_frame(rows: list[dict]) -> pd.DataFrame:
-    """The per-segment proposals as display rows (pure)."""
+    """The per-segment proposals as display rows (pure); Carried and Note only when some segment has one."""
     out = []
     for row in rows:
         current, proposed = row.get("current_quota"), row.get("proposed_quota")
+        mqls, customers = int(row.get("cohort_mqls") or 0), int(row.get("cohort_customers") or 0)
+        r = rate(customers, mqls)
         out.append({
             "Segment": str(row.get("segment")),
             "Current": current,
@@ -150,25 +159,34 @@ def segment_frame(rows: list[dict]) -> pd.DataFrame:
             "Change": f"{proposed - current:+,}" if current is not None and proposed is not None else "—",
             "Average won deal": row.get("avg_deal_size"),
             "Won deals": row.get("won_deals"),
-            "Lead → customer": rate_text(rate(int(row.get("cohort_customers") or 0), int(row.get("cohort_mqls") or 0)), 2),
-            "Cohort MQLs": row.get("cohort_mqls"),
-            "Customers": row.get("cohort_customers"),
+            "Customers / MQLs": f"{count(customers)} / {count(mqls)}",
+            "Lead → customer": None if not mqls else customers / mqls * 100,
+            "95% CI": wilson_text(r) + (" · few" if r["few"] else ""),
             "Share of goal": None if row.get("revenue_share") is None else row["revenue_share"] * 100,
             "Customers needed": row.get("customers_needed"),
             "Carried": row.get("carried_shortfall"),
             "Note": row.get("reason") or "",
         })
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    if not frame["Carried"].fillna(0).any():
+        frame = frame.drop(columns="Carried")
+    if not frame["Note"].astype(bool).any():
+        frame = frame.drop(columns="Note")
+    return frame
 
 
 def _formula_line(proposal: Mapping) -> str:
     """How the number is made, with this proposal's values."""
     inputs = proposal["inputs"]
-    if proposal.get("reason") and not proposal.get("by_segment"):
+    carried = " + carried shortfall" if inputs.get("carried_shortfall") else ""
+    if proposal.get("by_segment"):
+        return ("Each segment's proposal = ceil(its customers needed ÷ its lead-to-customer rate)" + carried
+                + "; the total is their sum. The whole-company inputs above are for reference. A segment with too "
+                "thin a history keeps its current quota.")
+    if proposal.get("reason"):
         return "When the history is too thin for a rate or a deal size, the current target is kept."
     return (f"Proposed quota = ceil(customers needed {number(inputs.get('customers_needed'))} ÷ lead-to-customer rate "
-            f"{_rate_value(inputs)})" + (" + carried shortfall" if inputs.get("carried_shortfall") else "")
-            + (", summed over the segments." if proposal.get("by_segment") else "."))
+            f"{_rate_value(inputs)}){carried}.")
 
 
 def _in_force(ctx: PageContext, month: str) -> None:
