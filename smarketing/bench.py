@@ -9,7 +9,9 @@ on a 10,000-pair sample (speed ratio and the count of differing results).
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import multiprocessing
 import os
 import platform
 import resource
@@ -24,7 +26,7 @@ import pandas as pd
 
 from smarketing import storage
 from smarketing.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
-from smarketing.months import add_months, month_of
+from smarketing.months import add_months, local_month, month_of
 from smarketing.sales import lead_ledger
 from smarketing.scorecard import build_scorecard, build_scorecards
 
@@ -156,9 +158,30 @@ def run_bench(n_leads: int, db_url: str | None = None, months: int = 18, seed: i
         storage.save_data(engine, data, source="bench", detail=f"{n_leads} leads")
     del data
 
+    # The reads run in a fresh process, so their peak memory is what a dashboard or CLI process
+    # needs, not what generating and saving a million leads took.
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        reads = pool.submit(measure_reads, db_url, now, with_app).result()
+    timings.update(reads["timings"])
+    report["months"] = reads["months"]
+    report["peak_memory_mb"] = reads["peak_memory_mb"]
+    report["generate_and_save_peak_memory_mb"] = peak_memory_mb()
+    report["timings"] = timings
+    report["business_hours"] = business_hours_comparison()
+    report["goals"] = check_goals(report)
+    if tmp is not None:
+        engine.dispose()
+        tmp.cleanup()
+    return report
+
+
+def measure_reads(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, Any]:
+    """Time what users wait for on a stored database (run in a process of its own)."""
+    engine = storage.make_engine(db_url)
     terms = demo_terms()
     month = add_months(month_of(now, terms.timezone), -1)
     as_of = now
+    timings: dict[str, Any] = {}
     timings["load_month_s"] = best_of(lambda: storage.load_data(engine, months=[month], tz=terms.timezone,
                                                                 as_of=as_of))
     month_data = storage.load_data(engine, months=[month], tz=terms.timezone, as_of=as_of)
@@ -167,22 +190,13 @@ def run_bench(n_leads: int, db_url: str | None = None, months: int = 18, seed: i
     with timed(timings, "load_all_s"):
         all_data = storage.load_data(engine, tz=terms.timezone, as_of=as_of)
     versions = storage.load_terms_versions(engine)
-    all_months = sorted({m for m in pd.Series(all_data.leads["mql_at"].dropna().dt.tz_convert(terms.timezone)
-                                             .dt.strftime("%Y-%m")).unique()})
+    all_months = sorted(local_month(all_data.leads["mql_at"].dropna(), terms.timezone).unique())
     timings["scorecard_all_months_s"] = best_of(lambda: build_scorecards(all_data, versions, all_months, as_of),
                                                 repeat=2)
-    report["months"] = len(all_months)
     del all_data, month_data
     if with_app:
         timings["home_render_cold_s"], timings["home_render_warm_s"] = home_render_seconds(db_url, month, as_of)
-    report["timings"] = timings
-    report["business_hours"] = business_hours_comparison()
-    report["peak_memory_mb"] = peak_memory_mb()
-    report["goals"] = check_goals(report)
-    if tmp is not None:
-        engine.dispose()
-        tmp.cleanup()
-    return report
+    return {"timings": timings, "months": len(all_months), "peak_memory_mb": peak_memory_mb()}
 
 
 def check_goals(report: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +232,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"| {key} | {value} | {goal.get('goal', '')} | {_mark(goal.get('met'))} |")
     lines.append(f"| peak_memory_mb | {report['peak_memory_mb']} | {GOALS_1M['peak_memory_mb']} | "
                  f"{_mark(goals['peak_memory_mb']['met'])} |")
+    lines.append(f"| peak memory while generating and saving | {report['generate_and_save_peak_memory_mb']} MB | | |")
     bh = report["business_hours"]
     lines.append(f"| business hours speed-up vs businesstimedelta ({bh['pairs']:,} pairs) | {bh['speedup']}× "
                  f"| 100× | {_mark(goals['business_hours_speedup']['met'])} |")

@@ -1,0 +1,25 @@
+"""The benchmark command runs end to end on a small N and reports every measure (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smarketing.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_reports_every_measure_and_identical_business_hours(tmp_path, capsys) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--leads", "1500", "--months", "6", "--no-app", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["leads"] == 1500 and report["months"] == 6
+    for key in ("generate_s", "save_s", "load_month_s", "scorecard_month_s", "ledger_month_s",
+                "load_all_s", "scorecard_all_months_s"):
+        assert report["timings"][key] >= 0
+    assert report["business_hours"]["pairs"] == 10_000
+    assert report["business_hours"]["differing_pairs"] == 0
+    assert report["peak_memory_mb"] > 0
+    assert "| scorecard_month_s |" in capsys.readouterr().err
