@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from smarketing import storage
+from smarketing.errors import UserError
 from smarketing.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
 from smarketing.months import add_months, local_month, month_of
 from smarketing.sales import lead_ledger
@@ -151,6 +152,7 @@ def run_bench(n_leads: int, db_url: str | None = None, months: int = 18, seed: i
         data = generate_demo(seed=seed, months=months, now=now, n_leads=n_leads)
     report.update(data.counts())
     engine = storage.make_engine(db_url)
+    refuse_real_data(engine)
     storage.delete_all_data(engine)
     if not storage.load_terms_versions(engine):
         storage.save_terms_version(engine, DEMO_TERMS_TOML, add_months(month_of(now, "UTC"), -(months - 1)))
@@ -173,6 +175,16 @@ def run_bench(n_leads: int, db_url: str | None = None, months: int = 18, seed: i
         engine.dispose()
         tmp.cleanup()
     return report
+
+
+def refuse_real_data(engine) -> None:
+    """The benchmark empties its database first: never one that holds data from elsewhere."""
+    if not storage.data_counts(engine)["leads"]:
+        return
+    loads = storage.data_loads(engine, limit=1000)
+    if len(loads) == 0 or (loads["source"] != "bench").any():
+        raise UserError("The benchmark empties its database first, and this one holds data that did not come "
+                        "from a benchmark; give it an empty database with --db.")
 
 
 def measure_reads(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, Any]:

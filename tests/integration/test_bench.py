@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,10 @@ def test_bench_reports_every_measure_and_identical_business_hours(tmp_path, caps
     assert report["business_hours"]["differing_pairs"] == 0
     assert report["peak_memory_mb"] > 0
     assert "| scorecard_month_s |" in capsys.readouterr().err
+
+
+def test_bench_refuses_a_database_with_real_data(tmp_path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    assert main(["--db", url, "import", str(Path(__file__).resolve().parents[2] / "data" / "sample")]) == 0
+    assert main(["--db", url, "bench", "--leads", "100", "--no-app"]) == 2
+    assert "did not come from a benchmark" in capsys.readouterr().err
