@@ -5,6 +5,7 @@ import streamlit as st
 from smarketing.ui import scorecard_view as view
 from smarketing.ui import setup_page
 from smarketing.ui.loaders import prefetch_trends, previous_month, snapshot
+from smarketing.ui.targets_panel import next_month_targets
 
 ctx = setup_page("Scorecard")
 bundle = ctx.bundle()
@@ -30,11 +31,9 @@ with right:
     view.sales_details(card)
 
 # ── SLOT: "Next month's targets" panel ───────────────────────────────────────────────────
-# Reserved for the recalculation panel (DESIGN section 6: the proposed quota with every
-# input and where it came from, and an Apply button). Another engineer builds it; render
-# it here, full width, e.g.
-#     from smarketing.ui.targets_panel import next_month_targets
-#     next_month_targets(ctx, card)
+# The recalculation panel (DESIGN section 6): the proposed quota with every input and where
+# it came from, and a reviewed Apply button; full width.
+next_month_targets(ctx, card)
 # ─────────────────────────────────────────────────────────────────────────────────────────
 
 prefetch_trends(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)

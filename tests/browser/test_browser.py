@@ -28,7 +28,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 NOW = pd.Timestamp("2026-03-18T15:00:00Z")
 QUERY = "month=2026-03&as_of=2026-03-18T15:00:00%2B00:00"
 PAGES = {"home": "", "marketing": "Marketing", "sales": "Sales", "ledger": "Lead_ledger",
-         "trends": "Trends", "terms": "Terms", "data": "Data"}
+         "trends": "Trends", "terms": "Terms", "data": "Data", "review": "Executive_review"}
 WIDTH = 1440
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -159,6 +159,15 @@ def test_month_picker_changes_month_and_links_keep_it(server: str, page) -> None
     settle(page)
     assert "month=2026-02" in page.url
     assert errors(page) == []
+
+
+def test_review_of_a_finished_month(server: str, page) -> None:
+    page.goto(f"{server}/Executive_review?{QUERY.replace('2026-03', '2026-02', 1)}")
+    settle(page)
+    assert errors(page) == []
+    assert page.get_by_text("Live — not closed yet").count() == 1
+    assert page.get_by_text("Next month's targets").count() == 1
+    shoot(page, "review-february")
 
 
 def test_ledger_row_click_opens_the_lead(server: str, page) -> None:
