@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from smarketing import storage
-from smarketing.demo import DEMO_TERMS_TOML, generate_demo
-from smarketing.errors import UserError
-from smarketing.frames import CrmData
-from smarketing.importer import read_canonical_dir
-from smarketing.months import add_months, is_over, month_range, parse_month
-from smarketing.recalc import cohort_months, lookback_months, proposed_terms, recalculate
-from smarketing.sales import lead_ledger
-from smarketing.scorecard import build_scorecard, build_scorecards
-from smarketing.terms import (
+from smarketing.core.errors import UserError
+from smarketing.core.frames import CrmData
+from smarketing.core.marketing import daily_mqls
+from smarketing.core.months import add_months, is_over, month_range, parse_month
+from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
+from smarketing.core.sales import lead_ledger
+from smarketing.core.scorecard import build_scorecard, build_scorecards, iso
+from smarketing.core.terms import (
     Terms,
     TermsVersion,
     parse_terms_toml,
@@ -26,6 +25,11 @@ from smarketing.terms import (
     terms_to_toml,
     version_for_month,
 )
+from smarketing.outputs import reports
+from smarketing.outputs.digest import digest_text
+from smarketing.sources.canonical import read_canonical_dir
+from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
+from smarketing.store import storage
 
 
 def parse_as_of(text: str | None, tz: str = "UTC") -> pd.Timestamp:
@@ -109,8 +113,9 @@ def trailing_months(month: str, count: int) -> list[str]:
 # -- loading data ---------------------------------------------------------------------------------
 
 
-def seed_demo(engine: Engine, *, seed: int = 7, months: int = 18, now: pd.Timestamp | None = None,
-              replace: bool = True) -> dict:
+def seed_demo(
+    engine: Engine, *, seed: int = 7, months: int = 18, now: pd.Timestamp | None = None, replace: bool = True
+) -> dict:
     """Fill the database with generated demo data and the demo agreement."""
     data = generate_demo(seed=seed, months=months, now=now)
     if replace:
@@ -167,8 +172,7 @@ def recalc(engine: Engine, month: str, as_of: pd.Timestamp | None = None) -> dic
     terms = terms_for_month(versions, month)
     previous = terms_for_month(versions, add_months(month, -1))
     first = min(cohort_months(month, terms)[0], lookback_months(month, terms)[0])
-    data = storage.load_data(engine, months=month_range(first, add_months(month, -1)), tz=terms.timezone,
-                             as_of=as_of)
+    data = storage.load_data(engine, months=month_range(first, add_months(month, -1)), tz=terms.timezone, as_of=as_of)
     return recalculate(data, terms, month, as_of, previous)
 
 
@@ -180,8 +184,9 @@ def apply_recalc(engine: Engine, proposal: dict, *, by: str = "cli") -> int:
     return storage.save_terms_version(engine, terms_to_toml(terms, month), month, note=note)
 
 
-def close_month(engine: Engine, month: str, *, closed_by: str, force: bool = False,
-                as_of: pd.Timestamp | None = None) -> dict:
+def close_month(
+    engine: Engine, month: str, *, closed_by: str, force: bool = False, as_of: pd.Timestamp | None = None
+) -> dict:
     """Freeze the month's scorecard with its terms version; refuses while it is open unless forced."""
     month = parse_month(month)
     as_of = as_of if as_of is not None else parse_as_of(None)
@@ -196,8 +201,15 @@ def close_month(engine: Engine, month: str, *, closed_by: str, force: bool = Fal
             "or use --force."
         )
     version = version_for(engine, month)
-    snapshot_id = storage.save_snapshot(engine, month, card, as_of=as_of, closed_by=closed_by,
-                                        terms_version_id=version.version_id if version else None, force=force)
+    snapshot_id = storage.save_snapshot(
+        engine,
+        month,
+        card,
+        as_of=as_of,
+        closed_by=closed_by,
+        terms_version_id=version.version_id if version else None,
+        force=force,
+    )
     return {"month": month, "snapshot_id": snapshot_id, "as_of": card["as_of"], "pending": pending}
 
 
@@ -209,3 +221,154 @@ def month_scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
     if snapshot is not None:
         return {**snapshot, "closed": True}
     return {**scorecard(engine, month, as_of), "closed": False}
+
+
+# -- reports and digest: the engine side; drawing lives in outputs ----------------------------------
+
+
+def report_bundle(
+    engine: Engine, month: str, as_of: pd.Timestamp | None = None, *, trend_months: int = reports.TREND_MONTHS
+) -> reports.ReportBundle:
+    """The month's report contents: its scorecard (the snapshot when the month is closed),
+    by-owner table, lead ledger, terms, trend and daily MQLs."""
+    month = parse_month(month)
+    requested = parse_as_of(None) if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
+    snapshot = storage.load_snapshot(engine, month)
+    version = version_for(engine, month)
+    caveats: list[str] = []
+
+    if snapshot is not None:
+        version_id = snapshot.get("terms_version_id")
+        terms = _snapshot_terms(engine, version_id) or month_terms(engine, month)
+        if version_id is None and version is not None:
+            version_id = version.version_id
+        numbers_as_of = pd.Timestamp(snapshot["as_of"]).tz_convert("UTC")
+        tz = snapshot.get("timezone") or terms.timezone
+        card = {k: v for k, v in snapshot.items() if k not in reports.SNAPSHOT_META}
+        card["as_of"] = iso(numbers_as_of, tz)
+    else:
+        version_id = version.version_id if version is not None else None
+        terms = month_terms(engine, month)
+        numbers_as_of = requested
+        tz = terms.timezone
+        card = None
+
+    data = storage.load_data(engine, months=[month], tz=tz, as_of=numbers_as_of)
+    computed = lead_ledger(data, terms, numbers_as_of, month)
+    if card is None:
+        card = build_scorecard(data, terms, month, numbers_as_of, ledger=computed)
+    ledger = reports.snapshot_ledger(snapshot) if snapshot is not None else None
+    if ledger is None:
+        ledger = computed
+        if snapshot is not None and not reports.ledger_matches(ledger, card):
+            caveats.append(
+                "The lead ledger was recomputed from the data stored today as of the close instant and no longer "
+                "adds up to the frozen scorecard: the month's data changed after it was closed."
+            )
+    ledger = reports.with_owner_names(ledger, card, data.owners)
+
+    daily = daily_mqls(data.leads, terms, month, numbers_as_of)
+    frozen_mqls = (card.get("marketing") or {}).get("mqls")
+    if snapshot is not None and frozen_mqls is not None and int(daily["mqls"].sum()) != int(frozen_mqls):
+        caveats.append(
+            f"The pace chart is drawn from today's data ({int(daily['mqls'].sum())} MQLs); the frozen scorecard "
+            f"counted {frozen_mqls}."
+        )
+
+    terms_text = _terms_text(engine, version_id, terms, version.effective_from if version else None)
+    effective_from = None
+    try:
+        effective_from = parse_terms_toml(terms_text)[1]
+    except UserError:
+        pass
+    if effective_from is None and version is not None:
+        effective_from = version.effective_from
+
+    return reports.ReportBundle(
+        month=month,
+        card=card,
+        closed=snapshot is not None,
+        as_of=card["as_of"],
+        timezone=tz,
+        owners=reports.owners_frame(card),
+        ledger=ledger,
+        terms_toml=terms_text,
+        trend=_trend(engine, month, card, snapshot is not None, requested, trend_months),
+        daily=daily,
+        terms_version_id=version_id,
+        effective_from=effective_from,
+        closed_at=iso(snapshot["closed_at"], tz) if snapshot and snapshot.get("closed_at") else None,
+        closed_by=snapshot.get("closed_by") if snapshot else None,
+        notes=storage.load_month_notes(engine, month),
+        caveats=caveats,
+        requested_as_of=iso(requested, tz) or "",
+    )
+
+
+def month_card(engine: Engine, month: str, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
+    """The month's scorecard as it is shown (`month_scorecard`: the snapshot when closed, else
+    live as of an instant, default now), with `as_of` and `closed_at` in the agreement's local time."""
+    requested = parse_as_of(None) if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
+    card = dict(month_scorecard(engine, parse_month(month), requested))
+    if card.get("closed"):
+        tz = card.get("timezone") or month_terms(engine, card["month"]).timezone
+        card["as_of"] = iso(pd.Timestamp(card["as_of"]), tz)
+        if card.get("closed_at"):
+            card["closed_at"] = iso(pd.Timestamp(card["closed_at"]), tz)
+    return card
+
+
+def _snapshot_terms(engine: Engine, version_id: int | None) -> Terms | None:
+    """The terms of a stored version (None when there is no such version)."""
+    if version_id is None:
+        return None
+    try:
+        return parse_terms_toml(storage.load_terms_toml(engine, int(version_id)))[0]
+    except UserError:
+        return None
+
+
+def _terms_text(engine: Engine, version_id: int | None, terms: Terms, effective_from: str | None) -> str:
+    """The TOML of the version used: the stored text as agreed, else the terms written out."""
+    if version_id is not None:
+        try:
+            return storage.load_terms_toml(engine, int(version_id))
+        except UserError:
+            pass
+    return terms_to_toml(terms, effective_from)
+
+
+def _trend(engine: Engine, month: str, card: dict, closed: bool, as_of: pd.Timestamp, count: int) -> pd.DataFrame:
+    """One row per month (up to `count`, ending with `month`): each commitment's number and status."""
+    months = trailing_months(month, max(1, count))
+    known = data_months(engine)
+    if known:
+        months = [m for m in months if m >= known[0]] or [month]
+    closed_set = set(storage.closed_months(engine))
+    cards: dict[str, tuple[dict, bool]] = {month: (card, closed)}
+    for m in months:
+        if m != month and m in closed_set:
+            snap = storage.load_snapshot(engine, m)
+            if snap is not None:
+                cards[m] = (snap, True)
+    live = [m for m in months if m not in cards]
+    if live:
+        for m, c in scorecards(engine, month_range(live[0], live[-1]), as_of).items():
+            if m in live:
+                cards[m] = (c, False)
+    return pd.DataFrame([reports.trend_row(m, *cards[m]) for m in months])
+
+
+def write_report(engine: Engine, month: str, out_path: str | Path, as_of: pd.Timestamp | None = None) -> Path:
+    """Export the month's report to out_path; the format follows the suffix (.pdf, .xlsx, .csv).
+
+    The file appears complete or not at all (written to a temporary file, then renamed)."""
+    out = reports.check_report_path(out_path)
+    return reports.write_bundle(report_bundle(engine, month, as_of), out)
+
+
+def month_digest(engine: Engine, month: str, as_of: pd.Timestamp | None = None) -> str:
+    """The digest of a month: from its snapshot when closed, else live as of an instant (default now)."""
+    card = month_card(engine, month, as_of)
+    lead_rows, _terms = ledger(engine, card["month"], pd.Timestamp(card["as_of"]).tz_convert("UTC"))
+    return digest_text(card, lead_rows)

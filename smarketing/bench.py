@@ -17,19 +17,21 @@ import platform
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from smarketing import storage
-from smarketing.errors import UserError
-from smarketing.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
-from smarketing.months import add_months, local_month, month_of
-from smarketing.sales import lead_ledger
-from smarketing.scorecard import build_scorecard, build_scorecards
+from smarketing.core.errors import UserError
+from smarketing.core.months import add_months, local_month, month_of
+from smarketing.core.sales import lead_ledger
+from smarketing.core.scorecard import build_scorecard, build_scorecards
+from smarketing.sources.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
+from smarketing.store import storage
+from smarketing.ui.page_timing import home_render_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 GOALS_1M = {
@@ -85,16 +87,22 @@ def business_hours_comparison(pairs: int = 10_000, seed: int = 1) -> dict[str, A
 
     tz = pytz.timezone(terms.timezone)
     days = set(holidays_lib.country_holidays("US", years=range(2024, 2031)))
-    rules = btd.Rules([
-        btd.WorkDayRule(start_time=cal.opens, end_time=cal.closes, working_days=[0, 1, 2, 3, 4], tz=tz),
-        btd.HolidayRule(days, tz=tz),
-    ])
+    rules = btd.Rules(
+        [
+            btd.WorkDayRule(start_time=cal.opens, end_time=cal.closes, working_days=[0, 1, 2, 3, 4], tz=tz),
+            btd.HolidayRule(days, tz=tz),
+        ]
+    )
     t0 = time.perf_counter()
-    theirs = np.array([
-        rules.difference(dt.datetime.fromtimestamp(int(x), tz=pytz.utc).astimezone(tz),
-                         dt.datetime.fromtimestamp(int(y), tz=pytz.utc).astimezone(tz)).timedelta.total_seconds()
-        for x, y in zip(a, b)
-    ])
+    theirs = np.array(
+        [
+            rules.difference(
+                dt.datetime.fromtimestamp(int(x), tz=pytz.utc).astimezone(tz),
+                dt.datetime.fromtimestamp(int(y), tz=pytz.utc).astimezone(tz),
+            ).timedelta.total_seconds()
+            for x, y in zip(a, b)
+        ]
+    )
     theirs_s = time.perf_counter() - t0
     return {
         "pairs": pairs,
@@ -105,37 +113,14 @@ def business_hours_comparison(pairs: int = 10_000, seed: int = 1) -> dict[str, A
     }
 
 
-def home_render_seconds(db_url: str, month: str, as_of: pd.Timestamp) -> tuple[float | None, float | None]:
-    """(cold, warm) seconds of a Streamlit AppTest run of dashboard.py on the database."""
-    dashboard = ROOT / "dashboard.py"
-    if not dashboard.exists():
-        return None, None
-    from streamlit.testing.v1 import AppTest
-
-    previous = os.environ.get("SMARKETING_DB")
-    os.environ["SMARKETING_DB"] = db_url
-    try:
-        app = AppTest.from_file(str(dashboard), default_timeout=600)
-        app.query_params["month"] = month
-        app.query_params["as_of"] = as_of.isoformat()
-        start = time.perf_counter()
-        app.run()
-        cold = time.perf_counter() - start
-        start = time.perf_counter()
-        app.run()
-        warm = time.perf_counter() - start
-        if app.exception:
-            raise RuntimeError(f"the home page raised: {app.exception[0].message}")
-        return round(cold, 3), round(warm, 3)
-    finally:
-        if previous is None:
-            os.environ.pop("SMARKETING_DB", None)
-        else:
-            os.environ["SMARKETING_DB"] = previous
-
-
-def run_bench(n_leads: int, db_url: str | None = None, months: int = 18, seed: int = 7,
-              now: pd.Timestamp | None = None, with_app: bool = True) -> dict[str, Any]:
+def run_bench(
+    n_leads: int,
+    db_url: str | None = None,
+    months: int = 18,
+    seed: int = 7,
+    now: pd.Timestamp | None = None,
+    with_app: bool = True,
+) -> dict[str, Any]:
     """Generate, store and time everything; returns the JSON report."""
     now = now or pd.Timestamp("2026-11-22T15:00:00Z")
     tmp = None
@@ -183,8 +168,10 @@ def refuse_real_data(engine) -> None:
         return
     loads = storage.data_loads(engine, limit=1000)
     if len(loads) == 0 or (loads["source"] != "bench").any():
-        raise UserError("The benchmark empties its database first, and this one holds data that did not come "
-                        "from a benchmark; give it an empty database with --db.")
+        raise UserError(
+            "The benchmark empties its database first, and this one holds data that did not come "
+            "from a benchmark; give it an empty database with --db."
+        )
 
 
 def measure_reads(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, Any]:
@@ -194,17 +181,17 @@ def measure_reads(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, A
     month = add_months(month_of(now, terms.timezone), -1)
     as_of = now
     timings: dict[str, Any] = {}
-    timings["load_month_s"] = best_of(lambda: storage.load_data(engine, months=[month], tz=terms.timezone,
-                                                                as_of=as_of))
+    timings["load_month_s"] = best_of(lambda: storage.load_data(engine, months=[month], tz=terms.timezone, as_of=as_of))
     month_data = storage.load_data(engine, months=[month], tz=terms.timezone, as_of=as_of)
-    timings["scorecard_month_s"] = best_of(lambda: build_scorecard(month_data, terms, month, as_of))
-    timings["ledger_month_s"] = best_of(lambda: lead_ledger(month_data, terms, as_of, month))
+    timings["scorecard_month_s"] = best_of(lambda d=month_data: build_scorecard(d, terms, month, as_of))
+    timings["ledger_month_s"] = best_of(lambda d=month_data: lead_ledger(d, terms, as_of, month))
     with timed(timings, "load_all_s"):
         all_data = storage.load_data(engine, tz=terms.timezone, as_of=as_of)
     versions = storage.load_terms_versions(engine)
     all_months = sorted(local_month(all_data.leads["mql_at"].dropna(), terms.timezone).unique())
-    timings["scorecard_all_months_s"] = best_of(lambda: build_scorecards(all_data, versions, all_months, as_of),
-                                                repeat=2)
+    timings["scorecard_all_months_s"] = best_of(
+        lambda d=all_data: build_scorecards(d, versions, all_months, as_of), repeat=2
+    )
     del all_data, month_data
     if with_app:
         timings["home_render_cold_s"], timings["home_render_warm_s"] = home_render_seconds(db_url, month, as_of)
@@ -228,27 +215,40 @@ def check_goals(report: dict[str, Any]) -> dict[str, Any]:
         higher_is_better = key == "business_hours_speedup"
         met = None if value is None else (value >= goal if higher_is_better else value <= goal)
         out[key] = {"goal": goal, "measured": value, "met": met}
-    out["business_hours_identical"] = {"goal": 0, "measured": report["business_hours"]["differing_pairs"],
-                                       "met": report["business_hours"]["differing_pairs"] == 0}
+    out["business_hours_identical"] = {
+        "goal": 0,
+        "measured": report["business_hours"]["differing_pairs"],
+        "met": report["business_hours"]["differing_pairs"] == 0,
+    }
     return out
 
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as a Markdown table (what the README shows)."""
-    lines = [f"N = {report['leads']:,} leads, {report.get('touches', 0):,} touches, {report.get('deals', 0):,} deals "
-             f"on {report['database']} ({report['machine']})", "",
-             "| measure | seconds / value | goal at 1M | met |", "|---|---|---|---|"]
+    lines = [
+        f"N = {report['leads']:,} leads, {report.get('touches', 0):,} touches, {report.get('deals', 0):,} deals "
+        f"on {report['database']} ({report['machine']})",
+        "",
+        "| measure | seconds / value | goal at 1M | met |",
+        "|---|---|---|---|",
+    ]
     goals = report["goals"]
     for key, value in report["timings"].items():
         goal = goals.get(key, {})
         lines.append(f"| {key} | {value} | {goal.get('goal', '')} | {_mark(goal.get('met'))} |")
-    lines.append(f"| peak_memory_mb | {report['peak_memory_mb']} | {GOALS_1M['peak_memory_mb']} | "
-                 f"{_mark(goals['peak_memory_mb']['met'])} |")
+    lines.append(
+        f"| peak_memory_mb | {report['peak_memory_mb']} | {GOALS_1M['peak_memory_mb']} | "
+        f"{_mark(goals['peak_memory_mb']['met'])} |"
+    )
     lines.append(f"| peak memory while generating and saving | {report['generate_and_save_peak_memory_mb']} MB | | |")
     bh = report["business_hours"]
-    lines.append(f"| business hours speed-up vs businesstimedelta ({bh['pairs']:,} pairs) | {bh['speedup']}× "
-                 f"| 100× | {_mark(goals['business_hours_speedup']['met'])} |")
-    lines.append(f"| pairs that differ | {bh['differing_pairs']} | 0 | {_mark(goals['business_hours_identical']['met'])} |")
+    lines.append(
+        f"| business hours speed-up vs businesstimedelta ({bh['pairs']:,} pairs) | {bh['speedup']}× "
+        f"| 100× | {_mark(goals['business_hours_speedup']['met'])} |"
+    )
+    lines.append(
+        f"| pairs that differ | {bh['differing_pairs']} | 0 | {_mark(goals['business_hours_identical']['met'])} |"
+    )
     return "\n".join(lines)
 
 

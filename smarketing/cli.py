@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-from smarketing import api, storage
-from smarketing.errors import UserError
-from smarketing.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
-from smarketing.months import parse_month
-from smarketing.scorecard import ledger_records, scorecard_rows
-from smarketing.terms import parse_terms_toml, terms_to_toml
+from smarketing import api
+from smarketing.core.errors import UserError
+from smarketing.core.months import parse_month
+from smarketing.core.scorecard import ledger_records, scorecard_rows
+from smarketing.core.terms import parse_terms_toml, terms_to_toml
+from smarketing.outputs.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
+from smarketing.store import storage
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
@@ -54,8 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", choices=["hubspot"])
     p.add_argument("--full", action="store_true", help="re-read everything and remove records archived in HubSpot")
 
-    for name, formats, default in (("scorecard", ("json", "table", "csv"), "table"),
-                                   ("leads", ("csv", "json"), "csv")):
+    for name, formats, default in (("scorecard", ("json", "table", "csv"), "table"), ("leads", ("csv", "json"), "csv")):
         p = add(name, help=f"one month's {'two-sided scorecard' if name == 'scorecard' else 'per-lead ledger'}")
         p.add_argument("--month", required=True, type=_month_arg)
         p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now)")
@@ -85,8 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("digest", help="a short text summary of a month for a chat channel")
     p.add_argument("--month", required=True, type=_month_arg)
     p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now; a closed month uses its snapshot)")
-    p.add_argument("--webhook", help="post to this Slack/Teams-compatible webhook URL "
-                                     "(default: $SMARKETING_DIGEST_WEBHOOK; none: print the digest)")
+    p.add_argument(
+        "--webhook",
+        help="post to this Slack/Teams-compatible webhook URL "
+        "(default: $SMARKETING_DIGEST_WEBHOOK; none: print the digest)",
+    )
     p.add_argument("--no-post", action="store_true", help="print the digest even when a webhook is configured")
 
     p = add("terms", help="export or import the agreement's terms")
@@ -127,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     if args.mapping or args.preset:
-        from smarketing import mapping
+        from smarketing.sources import mapping
 
         report = mapping.import_mapped(engine, args.dir, mapping_file=args.mapping, preset=args.preset)
     else:
@@ -142,7 +145,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 @command("sync")
 def cmd_sync(args: argparse.Namespace) -> int:
-    from smarketing.hubspot import TerminalProgress, run_sync, settings_from_env
+    from smarketing.sources.hubspot import TerminalProgress, run_sync, settings_from_env
 
     settings = settings_from_env()
     engine = engine_for(args)
@@ -161,8 +164,9 @@ def _counts_line(counts: dict[str, Any]) -> str:
     parts = []
     for table, c in counts.items():
         if isinstance(c, dict):
-            parts.append(f"{table} {c.get('inserted', 0)} new, {c.get('updated', 0)} updated, "
-                         f"{c.get('unchanged', 0)} unchanged")
+            parts.append(
+                f"{table} {c.get('inserted', 0)} new, {c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged"
+            )
         else:
             parts.append(f"{table} {c}")
     return "; ".join(parts)
@@ -223,8 +227,10 @@ def format_recalc(proposal: dict) -> str:
         f"  carried shortfall      {inputs['carried_shortfall']}",
     ]
     for seg in proposal["by_segment"]:
-        lines.append(f"  segment {seg['segment']}: {seg['current_quota']} → {seg['proposed_quota']}"
-                     + (f" ({seg['reason']})" if seg["reason"] else ""))
+        lines.append(
+            f"  segment {seg['segment']}: {seg['current_quota']} → {seg['proposed_quota']}"
+            + (f" ({seg['reason']})" if seg["reason"] else "")
+        )
     if proposal["reason"]:
         lines.append(proposal["reason"])
     return "\n".join(lines)
@@ -261,11 +267,15 @@ def cmd_terms(args: argparse.Namespace) -> int:
     if args.terms_command == "export":
         month = args.month or api.parse_as_of(None).strftime("%Y-%m")
         version = api.version_for(engine, month)
-        sys.stdout.write(terms_to_toml(version.terms if version else api.month_terms(engine, month),
-                                       version.effective_from if version else None))
+        sys.stdout.write(
+            terms_to_toml(
+                version.terms if version else api.month_terms(engine, month),
+                version.effective_from if version else None,
+            )
+        )
         return 0
     try:
-        text = open(args.file, encoding="utf-8-sig").read()
+        text = Path(args.file).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UserError(f"Cannot read {args.file}: {exc.strerror}.") from None
     parse_terms_toml(text)
@@ -276,24 +286,23 @@ def cmd_terms(args: argparse.Namespace) -> int:
 
 @command("report")
 def cmd_report(args: argparse.Namespace) -> int:
-    from smarketing.reports import write_report
 
     engine = engine_for(args)
     tz = api.month_terms(engine, args.month).timezone
     as_of = api.parse_as_of(args.as_of, tz) if args.as_of else None
-    path = write_report(engine, args.month, args.out, as_of)
+    path = api.write_report(engine, args.month, args.out, as_of)
     print(f"Report for {args.month} written to {path}.")
     return 0
 
 
 @command("digest")
 def cmd_digest(args: argparse.Namespace) -> int:
-    from smarketing.digest import WEBHOOK_ENV, month_digest, post_digest, webhook_host
+    from smarketing.outputs.digest import WEBHOOK_ENV, post_digest, webhook_host
 
     engine = engine_for(args)
     tz = api.month_terms(engine, args.month).timezone
     as_of = api.parse_as_of(args.as_of, tz) if args.as_of else None
-    text = month_digest(engine, args.month, as_of)
+    text = api.month_digest(engine, args.month, as_of)
     webhook = None if args.no_post else (args.webhook or os.environ.get(WEBHOOK_ENV, "").strip() or None)
     if webhook is None:
         print(text)

@@ -72,8 +72,8 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def db_engine(db_url: str) -> Iterator:
-    """smarketing.storage's engine for db_url (tables created)."""
-    from smarketing.storage import make_engine
+    """smarketing.store.storage's engine for db_url (tables created)."""
+    from smarketing.store.storage import make_engine
 
     engine = make_engine(db_url)
     yield engine
@@ -124,12 +124,24 @@ def _postgres_database(postgres_server: PgServer) -> Iterator[tuple[str, str]]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def fresh_postgres_url(postgres_server: PgServer) -> Iterator[str]:
+    """An empty PostgreSQL database of this test's own (no tables at all), dropped afterwards."""
+    name = f"{TEST_DB_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield postgres_server.url(name)
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _drop_stale_databases(conn: psycopg.Connection) -> None:
     """Drop test databases left by sessions that were killed (their process is gone)."""
-    names = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                            (f"{TEST_DB_PREFIX}%",))]
+    names = [
+        row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{TEST_DB_PREFIX}%",))
+    ]
     for name in names:
-        pid = name[len(TEST_DB_PREFIX):].split("_", 1)[0]
+        pid = name[len(TEST_DB_PREFIX) :].split("_", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -149,7 +161,8 @@ def _empty_tables(conninfo: str) -> None:
     """Truncate every table of the database (the schema stays, so cached engines stay valid)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET lock_timeout = '20s'")
-        tables = [row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [row[0] for row in rows if row[0] != "alembic_version"]  # the schema's revision stays
         if tables:
             names = ", ".join(f'"{t}"' for t in tables)
             conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
@@ -209,8 +222,13 @@ def _pg_bin(name: str) -> str | None:
 def _run(command: list[str], reasons: list[str], timeout: float = 900) -> bool:
     """Run a setup command; note its failure in reasons."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         reasons.append(f"{' '.join(command[:3])} failed: {exc}")
         return False
@@ -292,8 +310,11 @@ def _private_cluster(reasons: list[str]) -> tuple[PgServer | None, Callable[[], 
         shutil.rmtree(folder, ignore_errors=True)
 
     ok = _run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], reasons)
-    ok = ok and _run([*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-t", "60",
-                      "-o", options, "start"], reasons, timeout=90)
+    ok = ok and _run(
+        [*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-t", "60", "-o", options, "start"],
+        reasons,
+        timeout=90,
+    )
     server = _wait_for(lambda: _trusting_server(port), 15) if ok else None
     if server is None:
         reasons.append("the private cluster did not start")

@@ -10,9 +10,10 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from smarketing import api, storage
-from smarketing.errors import UserError
-from smarketing.terms import TermsError, parse_terms_toml
+from smarketing import api
+from smarketing.core.errors import UserError
+from smarketing.core.terms import TermsError, parse_terms_toml
+from smarketing.store import storage
 from smarketing.ui.loaders import refresh
 
 UPLOAD_NAME = re.compile(r"^(owners|leads|touches|deals)\.(csv|xlsx)$|^terms\.toml$")
@@ -46,11 +47,15 @@ def terms_problems(text: str, effective_from: str, closed: list[str]) -> list[st
         return list(exc.problems)
     problems = []
     if stated and stated != effective_from:
-        problems.append(f"The text says effective_from = \"{stated}\" but you chose {effective_from}; "
-                        "remove that line or choose the same month.")
+        problems.append(
+            f'The text says effective_from = "{stated}" but you chose {effective_from}; '
+            "remove that line or choose the same month."
+        )
     if closed and effective_from <= max(closed):
-        problems.append(f"{max(closed)} is closed and keeps the terms it was measured with; "
-                        "a new version can start from the month after it.")
+        problems.append(
+            f"{max(closed)} is closed and keeps the terms it was measured with; "
+            "a new version can start from the month after it."
+        )
     return problems
 
 
@@ -72,8 +77,11 @@ def save_terms(engine: Engine, text: str, effective_from: str, note: str, closed
 def upload_problems(files: list[Upload]) -> list[str]:
     """Files that an import would not read, named."""
     names = [Path(f.name).name.lower() for f in files]
-    problems = [f"'{f.name}' is not one of owners / leads / touches / deals (.csv or .xlsx) or terms.toml."
-                for f, n in zip(files, names) if not UPLOAD_NAME.match(n)]
+    problems = [
+        f"'{f.name}' is not one of owners / leads / touches / deals (.csv or .xlsx) or terms.toml."
+        for f, n in zip(files, names)
+        if not UPLOAD_NAME.match(n)
+    ]
     if not any(n.startswith("leads.") for n in names):
         problems.append("An import needs leads.csv (or leads.xlsx); the other files are optional.")
     tables = [n.split(".")[0] for n in names]
@@ -96,11 +104,16 @@ def import_uploads(engine: Engine, files: list[Upload]) -> Outcome:
         except UserError as exc:
             return Outcome(False, list(getattr(exc, "problems", None) or [str(exc)]))
     refresh()
-    return Outcome(True, problems=list(report.get("warnings", [])), message=_counts_line(report["counts"]), details=report)
+    return Outcome(
+        True, problems=list(report.get("warnings", [])), message=_counts_line(report["counts"]), details=report
+    )
 
 
 def _counts_line(counts: dict) -> str:
     """'leads 120 new, 3 updated; touches …'."""
-    parts = [f"{t} {c.get('inserted', 0)} new, {c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged"
-             for t, c in counts.items() if isinstance(c, dict)]
+    parts = [
+        f"{t} {c.get('inserted', 0)} new, {c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged"
+        for t, c in counts.items()
+        if isinstance(c, dict)
+    ]
     return "Imported: " + "; ".join(parts) + "."

@@ -58,8 +58,14 @@ def require_login(status: AuthStatus) -> None:
         names = status.providers or (None,)
         for name in names:
             label = f"Sign in with {name.title()}" if name else "Sign in"
-            st.button(label, key=f"login_{name or 'default'}", type="primary", icon=":material/login:",
-                      on_click=st.login, args=(name,) if name else ())
+            st.button(
+                label,
+                key=f"login_{name or 'default'}",
+                type="primary",
+                icon=":material/login:",
+                on_click=st.login,
+                args=(name,) if name else (),
+            )
     st.stop()
 
 

@@ -32,21 +32,40 @@ def empty_state(message: str, icon: str = ":material/info:") -> None:
     st.info(message, icon=icon)
 
 
-def downloads(name: str, csv_data: Callable[[], bytes], xlsx_data: Callable[[], bytes], key: str,
-              label: str) -> None:
+def downloads(name: str, csv_data: Callable[[], bytes], xlsx_data: Callable[[], bytes], key: str, label: str) -> None:
     """A CSV and an Excel download button side by side; the files are built only on click."""
     with st.container(horizontal=True, gap="small"):
-        st.download_button(f"{label} (CSV)", csv_data, file_name=f"{name}.csv", mime=CSV_MIME,
-                           key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-        st.download_button(f"{label} (Excel)", xlsx_data, file_name=f"{name}.xlsx", mime=XLSX_MIME,
-                           key=f"{key}_xlsx", icon=":material/table_view:", on_click="ignore")
+        st.download_button(
+            f"{label} (CSV)",
+            csv_data,
+            file_name=f"{name}.csv",
+            mime=CSV_MIME,
+            key=f"{key}_csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        st.download_button(
+            f"{label} (Excel)",
+            xlsx_data,
+            file_name=f"{name}.xlsx",
+            mime=XLSX_MIME,
+            key=f"{key}_xlsx",
+            icon=":material/table_view:",
+            on_click="ignore",
+        )
 
 
-def table(frame: pd.DataFrame, config: Mapping[str, object] | None = None, height: int | str = "auto",
-          key: str | None = None, **kwargs: object) -> object:
+def table(
+    frame: pd.DataFrame,
+    config: Mapping[str, object] | None = None,
+    height: int | str = "auto",
+    key: str | None = None,
+    **kwargs: object,
+) -> object:
     """A read-only dataframe without the index (CRM text stays plain text)."""
-    return st.dataframe(frame, hide_index=True, column_config=dict(config or {}), height=height, key=key,
-                        width="stretch", **kwargs)
+    return st.dataframe(
+        frame, hide_index=True, column_config=dict(config or {}), height=height, key=key, width="stretch", **kwargs
+    )
 
 
 def percent_column(label: str, help: str | None = None) -> object:

@@ -14,9 +14,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import api, storage
-from smarketing.errors import UserError
-from smarketing.months import parse_month
+from smarketing import api
+from smarketing.core.errors import UserError
+from smarketing.core.months import parse_month
+from smarketing.store import storage
 from smarketing.ui import loaders
 from smarketing.ui.auth import AuthStatus, auth_status, require_login, user_box
 from smarketing.ui.fmt import local_time, md_escape, month_label
@@ -81,8 +82,9 @@ class PageContext:
 
 def setup_page(title: str, icon: str = ":material/space_dashboard:") -> PageContext:
     """Page config, login gate, database, month picker, navigation and the demo banner."""
-    st.set_page_config(page_title=f"{title} · smarketing", page_icon="📊", layout="wide",
-                       initial_sidebar_state="expanded")
+    st.set_page_config(
+        page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="expanded"
+    )
     status = auth_status()
     require_login(status)
     url = _database_url()
@@ -177,15 +179,26 @@ def _sidebar(ctx: PageContext) -> None:
     bar.caption("Marketing ⇄ Sales service-level scorecards")
     _navigation(ctx)
     bar.divider()
-    bar.selectbox("Month", ctx.months, key=PICKER_KEY, format_func=month_label, on_change=_on_month_change,
-                  help="The month every page shows. It is kept in the address bar, so a link opens the same month.")
+    bar.selectbox(
+        "Month",
+        ctx.months,
+        key=PICKER_KEY,
+        format_func=month_label,
+        on_change=_on_month_change,
+        help="The month every page shows. It is kept in the address bar, so a link opens the same month.",
+    )
     if ctx.pinned:
         bar.caption(f":material/push_pin: Pinned as of {local_time(ctx.as_of, ctx.tz)}")
         bar.button("Back to live numbers", on_click=_go_live, key="go_live", icon=":material/update:")
     else:
         bar.caption(f":material/update: Live · as of {local_time(ctx.as_of, ctx.tz)}")
-        bar.button("Refresh now", on_click=_refresh_live, key="refresh_live", icon=":material/refresh:",
-                   help="Live numbers move to the current minute by themselves every few minutes.")
+        bar.button(
+            "Refresh now",
+            on_click=_refresh_live,
+            key="refresh_live",
+            icon=":material/refresh:",
+            help="Live numbers move to the current minute by themselves every few minutes.",
+        )
     user_box(ctx.auth)
 
 

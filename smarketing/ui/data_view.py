@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from smarketing.storage import mask_url
+from smarketing.store.storage import mask_url
 from smarketing.ui import actions
 from smarketing.ui.components import empty_state, table, time_column
 from smarketing.ui.context import PageContext
@@ -24,8 +24,7 @@ def overview(ctx: PageContext) -> None:
         for col, name in zip(cols, ("owners", "leads", "touches", "deals")):
             col.metric(name.title(), count(s.counts.get(name, 0)))
         span = f"{month_label(s.months[0])} – {month_label(s.months[-1])}" if s.months else "no MQLs yet"
-        st.caption(f"Months with MQLs: {span} · closed months: {', '.join(s.closed) or 'none'} · "
-                   f"timezone {ctx.tz}")
+        st.caption(f"Months with MQLs: {span} · closed months: {', '.join(s.closed) or 'none'} · timezone {ctx.tz}")
         st.text(f"Database: {mask_url(ctx.url)}")
 
 
@@ -35,41 +34,52 @@ def loads(ctx: PageContext) -> None:
     with st.container(border=True):
         st.subheader("Where the data came from")
         if frame.empty:
-            empty_state("Nothing has been loaded yet. Upload files below, run `python -m smarketing import DIR`, "
-                        "or `python -m smarketing demo` for demo data.")
+            empty_state(
+                "Nothing has been loaded yet. Upload files below, run `python -m smarketing import DIR`, "
+                "or `python -m smarketing demo` for demo data."
+            )
             return
-        table(_loads_frame(frame, ctx.tz), {
-            "Finished": time_column("Finished"),
-            "New rows": st.column_config.NumberColumn("New rows", format="localized"),
-            "Updated rows": st.column_config.NumberColumn("Updated rows", format="localized"),
-        }, key="loads",
-              height=min(400, 38 + 35 * len(frame)))
+        table(
+            _loads_frame(frame, ctx.tz),
+            {
+                "Finished": time_column("Finished"),
+                "New rows": st.column_config.NumberColumn("New rows", format="localized"),
+                "Updated rows": st.column_config.NumberColumn("Updated rows", format="localized"),
+            },
+            key="loads",
+            height=min(400, 38 + 35 * len(frame)),
+        )
 
 
 def _loads_frame(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Load history for display: local times, source in words, changed rows summed per load."""
+
     def total(counts: dict, key: str) -> int:
         """Rows of one kind (inserted / updated) over every table of a load."""
         return sum(int(c.get(key, 0)) for c in counts.values() if isinstance(c, dict))
 
-    return pd.DataFrame({
-        "Finished": local_naive(frame["finished_at"], tz),
-        "Source": [SOURCES.get(s, s) for s in frame["source"]],
-        "Detail": frame["detail"],
-        "Status": ["✔ ok" if s == "ok" else f"✘ {s}" for s in frame["status"]],
-        "New rows": [total(c, "inserted") for c in frame["counts"]],
-        "Updated rows": [total(c, "updated") for c in frame["counts"]],
-        "Error": frame["error"].fillna(""),
-    })
+    return pd.DataFrame(
+        {
+            "Finished": local_naive(frame["finished_at"], tz),
+            "Source": [SOURCES.get(s, s) for s in frame["source"]],
+            "Detail": frame["detail"],
+            "Status": ["✔ ok" if s == "ok" else f"✘ {s}" for s in frame["status"]],
+            "New rows": [total(c, "inserted") for c in frame["counts"]],
+            "Updated rows": [total(c, "updated") for c in frame["counts"]],
+            "Error": frame["error"].fillna(""),
+        }
+    )
 
 
 def upload(ctx: PageContext) -> None:
     """CSV / Excel upload of canonical files, imported all or nothing."""
     with st.container(border=True):
         st.subheader("Upload CRM files")
-        st.caption("Canonical files named owners, leads, touches, deals (.csv or .xlsx; leads is required) with the "
-                   "column names of DESIGN section 2, and optionally terms.toml. Re-uploading the same files changes "
-                   "nothing; a file with a bad row imports nothing.")
+        st.caption(
+            "Canonical files named owners, leads, touches, deals (.csv or .xlsx; leads is required) with the "
+            "column names of DESIGN section 2, and optionally terms.toml. Re-uploading the same files changes "
+            "nothing; a file with a bad row imports nothing."
+        )
         with st.form("upload", clear_on_submit=True):
             files = st.file_uploader("Files", type=["csv", "xlsx", "toml"], accept_multiple_files=True)
             submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
@@ -94,11 +104,15 @@ def access(ctx: PageContext) -> None:
     with st.container(border=True):
         st.subheader("Access")
         if ctx.auth.configured:
-            st.success("Sign-in required: every page asks for an OIDC login ([auth] in .streamlit/secrets.toml).",
-                       icon=":material/lock:")
+            st.success(
+                "Sign-in required: every page asks for an OIDC login ([auth] in .streamlit/secrets.toml).",
+                icon=":material/lock:",
+            )
             if ctx.auth.user:
                 st.text(f"Signed in as {ctx.auth.user}")
         else:
-            st.warning("Open access: there is no [auth] section in .streamlit/secrets.toml, so anyone who can reach "
-                       "this server sees the data. Keep it on localhost, or configure sign-in as the README explains.",
-                       icon=":material/lock_open:")
+            st.warning(
+                "Open access: there is no [auth] section in .streamlit/secrets.toml, so anyone who can reach "
+                "this server sees the data. Keep it on localhost, or configure sign-in as the README explains.",
+                icon=":material/lock_open:",
+            )

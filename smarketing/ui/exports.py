@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from smarketing.exports import safe_cell, write_csv
-from smarketing.scorecard import LEDGER_COLUMNS, ledger_records, scorecard_rows
+from smarketing.core.scorecard import LEDGER_COLUMNS, ledger_records, scorecard_rows
+from smarketing.outputs.exports import safe_cell, write_csv
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -34,9 +34,20 @@ LEDGER_EXPORT_COLUMNS = [
     "overdue_hours",
 ]
 OWNER_COLUMNS = [
-    "owner_id", "name", "team", "leads", "first_touch_met", "first_touch_breached",
-    "first_touch_pending", "first_touch_compliance", "median_hours", "p90_hours",
-    "attempts_met", "attempts_breached", "attempts_pending", "attempts_compliance",
+    "owner_id",
+    "name",
+    "team",
+    "leads",
+    "first_touch_met",
+    "first_touch_breached",
+    "first_touch_pending",
+    "first_touch_compliance",
+    "median_hours",
+    "p90_hours",
+    "attempts_met",
+    "attempts_breached",
+    "attempts_pending",
+    "attempts_compliance",
 ]
 
 
@@ -73,10 +84,12 @@ def xlsx_bytes(sheets: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]]
 
 def frame_xlsx(frames: Mapping[str, pd.DataFrame]) -> bytes:
     """Display frames as sheets of one workbook."""
-    return xlsx_bytes({
-        name: (list(map(str, f.columns)), [list(r) for r in f.itertuples(index=False, name=None)])
-        for name, f in frames.items()
-    })
+    return xlsx_bytes(
+        {
+            name: (list(map(str, f.columns)), [list(r) for r in f.itertuples(index=False, name=None)])
+            for name, f in frames.items()
+        }
+    )
 
 
 def scorecard_csv(card: dict) -> bytes:

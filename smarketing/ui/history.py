@@ -49,10 +49,12 @@ def miss_summary(history: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for name, statuses in history.iterrows():
         values = list(statuses)
-        rows.append({
-            "Commitment": name,
-            "Met": sum(v == "met" for v in values),
-            "Missed": sum(v == "missed" for v in values),
-            "Missed in a row (latest)": consecutive_misses(values),
-        })
+        rows.append(
+            {
+                "Commitment": name,
+                "Met": sum(v == "met" for v in values),
+                "Missed": sum(v == "missed" for v in values),
+                "Missed in a row (latest)": consecutive_misses(values),
+            }
+        )
     return pd.DataFrame(rows)

@@ -1,6 +1,6 @@
 """The Data page's HubSpot section: token status, the last sync, cursors, and a "Sync now" button.
 
-Thin: the sync itself is smarketing.hubspot.run_sync; this only draws its report. The token
+Thin: the sync itself is smarketing.sources.hubspot.run_sync; this only draws its report. The token
 comes from HUBSPOT_ACCESS_TOKEN or the `[hubspot]` table of the Streamlit secrets and is
 never shown. CRM text is drawn as plain text, never as HTML.
 """
@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing.errors import UserError
-from smarketing.hubspot import last_sync, run_sync, settings_from_env
+from smarketing.core.errors import UserError
+from smarketing.sources.hubspot import last_sync, run_sync, settings_from_env
 
 
 def _secrets() -> Mapping[str, Any]:
@@ -49,11 +49,15 @@ def _cursor_rows(cursors: Mapping[str, Any], tz: str) -> pd.DataFrame:
         if not isinstance(cursor, dict):
             continue
         since = cursor.get("since") or cursor.get("synced_at")
-        rows.append({
-            "Object": object_type,
-            "Phase": {"list": "backfill", "archived": "deletions", "search": "incremental"}.get(cursor.get("mode"), "?"),
-            "Changes read up to": _when(pd.Timestamp(since, unit="ms", tz="UTC").isoformat(), tz) if since else "—",
-        })
+        rows.append(
+            {
+                "Object": object_type,
+                "Phase": {"list": "backfill", "archived": "deletions", "search": "incremental"}.get(
+                    cursor.get("mode"), "?"
+                ),
+                "Changes read up to": _when(pd.Timestamp(since, unit="ms", tz="UTC").isoformat(), tz) if since else "—",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -63,9 +67,11 @@ def render_sync_panel(engine: Engine, tz: str = "UTC", on_synced: Callable[[], N
         st.subheader("HubSpot")
         source = _token_source()
         if source is None:
-            st.info("Set HUBSPOT_ACCESS_TOKEN (or access_token under [hubspot] in the Streamlit secrets) to a "
-                    "HubSpot private-app token with the scopes crm.objects.contacts.read, crm.objects.deals.read, "
-                    "crm.objects.owners.read and sales-email-read to sync from HubSpot.")
+            st.info(
+                "Set HUBSPOT_ACCESS_TOKEN (or access_token under [hubspot] in the Streamlit secrets) to a "
+                "HubSpot private-app token with the scopes crm.objects.contacts.read, crm.objects.deals.read, "
+                "crm.objects.owners.read and sales-email-read to sync from HubSpot."
+            )
         else:
             st.caption(f"Access token from {source}.")
         full = st.checkbox("Full resync (re-read everything and remove records deleted in HubSpot)", key="hubspot_full")
@@ -81,9 +87,15 @@ def render_sync_panel(engine: Engine, tz: str = "UTC", on_synced: Callable[[], N
             cols[2].metric("Records read", f"{sum((report.get('fetched') or {}).values()):,}")
             saved = report.get("saved") or {}
             changed = {t: c.get("inserted", 0) + c.get("updated", 0) for t, c in saved.items()}
-            st.text("Changed rows: " + (", ".join(f"{t} {n:,}" for t, n in changed.items() if n) or "none")
-                    + (" · deleted: " + ", ".join(f"{t} {n:,}" for t, n in (report.get("deleted") or {}).items())
-                       if report.get("deleted") else ""))
+            st.text(
+                "Changed rows: "
+                + (", ".join(f"{t} {n:,}" for t, n in changed.items() if n) or "none")
+                + (
+                    " · deleted: " + ", ".join(f"{t} {n:,}" for t, n in (report.get("deleted") or {}).items())
+                    if report.get("deleted")
+                    else ""
+                )
+            )
             if report.get("error"):
                 st.caption(f"Last error: {report['error']}")
             for warning in report.get("warnings") or []:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.sales import touch_verdicts
 from smarketing.ui import charts, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
 from smarketing.ui.context import PageContext
 from smarketing.ui.exports import ledger_csv, ledger_xlsx
 from smarketing.ui.fmt import DASH, count, hours, local_time, short_time, status_word
-from smarketing.sales import touch_verdicts
 from smarketing.ui.loaders import MonthBundle
 
 LEAD_KEY = "lead"
@@ -25,17 +25,26 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
             empty_state("No leads became MQLs in this month (up to as_of), so there is nothing to look up.")
             return None
         search, ft_filter, att_filter = st.columns([2, 1, 1])
-        wanted = search.text_input("Find a lead by id", value=st.query_params.get(LEAD_KEY, ""),
-                                   placeholder="e.g. 10007921", key="lead_search").strip()
-        ft_pick = ft_filter.multiselect("First touch", ["met", "breached", "pending"], format_func=status_word, key="ft_pick")
-        att_pick = att_filter.multiselect("Attempts", ["met", "breached", "pending"], format_func=status_word, key="att_pick")
+        wanted = search.text_input(
+            "Find a lead by id", value=st.query_params.get(LEAD_KEY, ""), placeholder="e.g. 10007921", key="lead_search"
+        ).strip()
+        ft_pick = ft_filter.multiselect(
+            "First touch", ["met", "breached", "pending"], format_func=status_word, key="ft_pick"
+        )
+        att_pick = att_filter.multiselect(
+            "Attempts", ["met", "breached", "pending"], format_func=status_word, key="att_pick"
+        )
         shown = _filter(ledger, ft_pick, att_pick)
         frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
         event = table(frame, _columns(), key="ledger_table", height=360, on_select="rerun", selection_mode="single-row")
         st.caption(f"{count(len(shown))} of {count(len(ledger))} leads · click a row to open it · times in {ctx.tz}")
-        downloads(f"smarketing-{ctx.month}-ledger", lambda: ledger_csv(ledger, ctx.tz),
-                  lambda: ledger_xlsx(ledger, ctx.tz),
-                  "ledger_dl", "Ledger")
+        downloads(
+            f"smarketing-{ctx.month}-ledger",
+            lambda: ledger_csv(ledger, ctx.tz),
+            lambda: ledger_xlsx(ledger, ctx.tz),
+            "ledger_dl",
+            "Ledger",
+        )
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
     if rows:
         return str(frame["Lead"].iloc[rows[0]])
@@ -66,8 +75,11 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
     """One lead's clock, both statuses, a timeline and every touch with its verdict."""
     match = bundle.ledger.loc[bundle.ledger["lead_id"] == lead_id]
     if match.empty:
-        st.warning(f"No MQL with that id in this month. It may belong to another month, or not be an MQL "
-                   f"by {local_time(ctx.as_of, ctx.tz)}.", icon=":material/search_off:")
+        st.warning(
+            f"No MQL with that id in this month. It may belong to another month, or not be an MQL "
+            f"by {local_time(ctx.as_of, ctx.tz)}.",
+            icon=":material/search_off:",
+        )
         return
     lead = match.iloc[0]
     verdicts = touch_verdicts(bundle.data.touches, lead, bundle.terms, bundle.as_of)
@@ -84,8 +96,10 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
         plot(charts.lead_timeline(_marks(ctx, lead), points), key="timeline")
         st.markdown("**Every touch, and whether it counted**")
         table(shown, {"When": time_column("When")}, key="verdicts")
-        st.caption("A touch counts when it is a call, email or meeting, by a person (not automated), outbound, "
-                   "after the MQL and not after as_of. Attempts are numbered inside the attempt window.")
+        st.caption(
+            "A touch counts when it is a call, email or meeting, by a person (not automated), outbound, "
+            "after the MQL and not after as_of. Attempts are numbered inside the attempt window."
+        )
 
 
 def _who(bundle: MonthBundle, lead: pd.Series) -> str:
@@ -100,10 +114,16 @@ def _clock(ctx: PageContext, lead: pd.Series) -> None:
     """MQL time, clock start, deadline, first touch and response."""
     a, b, c, d = st.columns(4)
     a.metric("MQL at", short_time(lead["mql_at"], ctx.tz))
-    b.metric("Clock started", short_time(lead["clock_start"], ctx.tz),
-             help="The MQL time, or the assignment when the terms start the clock at assignment.")
-    c.metric("First-touch deadline", short_time(lead["first_touch_deadline"], ctx.tz),
-             help=f"{lead['first_touch_hours_allowed']:g} business hours after the clock start.")
+    b.metric(
+        "Clock started",
+        short_time(lead["clock_start"], ctx.tz),
+        help="The MQL time, or the assignment when the terms start the clock at assignment.",
+    )
+    c.metric(
+        "First-touch deadline",
+        short_time(lead["first_touch_deadline"], ctx.tz),
+        help=f"{lead['first_touch_hours_allowed']:g} business hours after the clock start.",
+    )
     d.metric("First touch", short_time(lead["first_touch_at"], ctx.tz), help="The earliest touch that counts.")
     st.caption(f"Times in {ctx.tz}, {pd.Timestamp(lead['mql_at']).tz_convert(ctx.tz).year}.")
 
@@ -112,16 +132,23 @@ def _statuses(lead: pd.Series, bundle: MonthBundle) -> None:
     """Both statuses with their numbers."""
     left, right = st.columns(2)
     with left:
-        status_badge(lead["first_touch_status"], f"First touch · response {hours(lead['response_hours'])} "
-                     f"of {lead['first_touch_hours_allowed']:g} h allowed")
+        status_badge(
+            lead["first_touch_status"],
+            f"First touch · response {hours(lead['response_hours'])} "
+            f"of {lead['first_touch_hours_allowed']:g} h allowed",
+        )
     with right:
         converted = " · converted" if pd.notna(lead["converted_at"]) else ""
-        status_badge(lead["attempts_status"], f"Attempts · {int(lead['attempts'])} made, {bundle.terms.min_attempts} "
-                     f"needed by {local_time(lead['attempts_deadline'], bundle.terms.timezone)}{converted}")
+        status_badge(
+            lead["attempts_status"],
+            f"Attempts · {int(lead['attempts'])} made, {bundle.terms.min_attempts} "
+            f"needed by {local_time(lead['attempts_deadline'], bundle.terms.timezone)}{converted}",
+        )
 
 
 def _marks(ctx: PageContext, lead: pd.Series) -> dict[str, pd.Timestamp | None]:
     """The lead's milestones in local wall-clock time for the timeline."""
+
     def local(value: object) -> pd.Timestamp | None:
         """A UTC instant as local wall-clock time."""
         return None if pd.isna(value) else pd.Timestamp(value).tz_convert(ctx.tz).tz_localize(None)
@@ -137,5 +164,8 @@ def _marks(ctx: PageContext, lead: pd.Series) -> dict[str, pd.Timestamp | None]:
 
 def pick_hint() -> None:
     """What to do before a lead is chosen."""
-    empty_state("Click a row above, or type a lead id, to see the lead's clock, both statuses and every touch "
-                "with the reason it counted or not.", icon=":material/touch_app:")
+    empty_state(
+        "Click a row above, or type a lead id, to see the lead's clock, both statuses and every touch "
+        "with the reason it counted or not.",
+        icon=":material/touch_app:",
+    )

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from smarketing import api, reports, storage
-from smarketing.frames import CrmData
-from smarketing.marketing import daily_mqls, marketing_summary
-from smarketing.months import add_months, current_month, month_bounds
-from smarketing.sales import lead_ledger, overdue_worklist, owner_summary
-from smarketing.scorecard import build_scorecard
-from smarketing.terms import Terms, TermsVersion
+from smarketing import api
+from smarketing.core.frames import CrmData
+from smarketing.core.marketing import daily_mqls, marketing_summary
+from smarketing.core.months import add_months, current_month, month_bounds
+from smarketing.core.sales import lead_ledger, overdue_worklist, owner_summary
+from smarketing.core.scorecard import build_scorecard
+from smarketing.core.terms import Terms, TermsVersion
+from smarketing.outputs import reports
+from smarketing.store import storage
 
 TOKEN_TTL_SECONDS = 3
 TREND_MONTHS = 12
@@ -165,9 +166,7 @@ def proposal(url: str, month: str, as_of: str, token: str) -> dict:
 @st.cache_data(show_spinner=False, max_entries=16)
 def version_note(url: str, version_id: int, token: str) -> dict:
     """A stored terms version's note (who made it and why) and when it was saved."""
-    with Session(engine(url)) as session:
-        row = session.get(storage.StoredTermsVersion, version_id)
-    return {"note": row.note, "created_at": row.created_at} if row is not None else {}
+    return storage.terms_version_note(engine(url), version_id)
 
 
 @st.cache_data(show_spinner=False, ttl=60, max_entries=16)
@@ -176,17 +175,13 @@ def month_notes(url: str, month: str, token: str) -> dict:
 
     Saving notes does not change the data token: the app's own save calls `refresh()`, and the
     short ttl picks up notes saved elsewhere."""
-    with Session(engine(url)) as session:
-        row = session.get(storage.MonthNote, month)
-    if row is None:
-        return {"notes": "", "updated_by": None, "updated_at": None}
-    return {"notes": row.notes or "", "updated_by": row.updated_by, "updated_at": row.updated_at}
+    return storage.month_notes_record(engine(url), month)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def report_bundle(url: str, month: str, as_of: str, token: str) -> reports.ReportBundle:
-    """The month's report contents (reports.report_bundle: the snapshot when the month is closed)."""
-    return reports.report_bundle(engine(url), month, pd.Timestamp(as_of))
+    """The month's report contents (api.report_bundle: the snapshot when the month is closed)."""
+    return api.report_bundle(engine(url), month, pd.Timestamp(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -241,7 +236,9 @@ def refresh() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=48)
-def segment_detail(url: str, month: str, as_of: str, token: str, segment: str | None) -> tuple[list[dict], pd.DataFrame]:
+def segment_detail(
+    url: str, month: str, as_of: str, token: str, segment: str | None
+) -> tuple[list[dict], pd.DataFrame]:
     """Per-source MQLs and the daily MQL series of one segment (None: every segment)."""
     bundle = month_bundle(url, month, as_of, token)
     leads = bundle.data.leads

@@ -15,15 +15,21 @@ def headline(card: dict) -> None:
     """Status and the five numbers of the marketing commitment."""
     m = card["marketing"]
     with st.container(border=True):
-        status_badge(m.get("status"), f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs · "
-                     f"{pct(m.get('elapsed_fraction'), 0)} of the month gone")
+        status_badge(
+            m.get("status"),
+            f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs · "
+            f"{pct(m.get('elapsed_fraction'), 0)} of the month gone",
+        )
         cols = st.columns(5)
         cols[0].metric("MQLs delivered", count(m["mqls"]))
         cols[1].metric("Quota", count(m.get("quota")))
         cols[2].metric("Attainment", pct(m.get("attainment"), 0))
         cols[3].metric("Projected at month end", count(m.get("projected")))
-        cols[4].metric("Needed per day", number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
-                       help=f"{m.get('days_left', 0)} calendar days left, counting today.")
+        cols[4].metric(
+            "Needed per day",
+            number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
+            help=f"{m.get('days_left', 0)} calendar days left, counting today.",
+        )
 
 
 def segments(card: dict) -> None:
@@ -43,8 +49,13 @@ def drill_down(ctx: PageContext, card: dict) -> None:
     names = [s["segment"] for s in card["marketing"].get("by_segment", [])]
     with st.container(border=True):
         st.subheader("Sources and days")
-        pick = st.selectbox("Segment", [None, *names], format_func=lambda s: "All segments" if s is None else s,
-                            key="mkt_segment", width=320)
+        pick = st.selectbox(
+            "Segment",
+            [None, *names],
+            format_func=lambda s: "All segments" if s is None else s,
+            key="mkt_segment",
+            width=320,
+        )
         segment = pick
         by_source, daily = loaders.segment_detail(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, segment)
         total = sum(s["mqls"] for s in by_source)
@@ -69,8 +80,10 @@ def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
     even = quota / len(daily) if quota else None
     as_of_local = ctx.as_of.tz_convert(ctx.tz).tz_localize(None)
     plot(charts.daily_bars(daily, as_of_local, even, part.get("required_daily_rate")), key="daily")
-    st.caption("Days in the agreement's timezone. Dotted: the even pace that meets the quota; "
-               "dashed: the pace needed from today on.")
+    st.caption(
+        "Days in the agreement's timezone. Dotted: the even pace that meets the quota; "
+        "dashed: the pace needed from today on."
+    )
 
 
 def trend(ctx: PageContext) -> None:
@@ -88,4 +101,3 @@ def trend(ctx: PageContext) -> None:
         with right:
             st.markdown("**Source mix**")
             plot(charts.source_mix_trend(cards), key="source_mix")
-

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from smarketing import api, storage
-from smarketing.errors import UserError
+from smarketing import api
+from smarketing.core.errors import UserError
+from smarketing.store import storage
 from smarketing.ui import charts, loaders
 from smarketing.ui import scorecard_view as scorecard
 from smarketing.ui.components import empty_state, plot, table
@@ -26,12 +27,25 @@ FLASH_KEY = "smk_review_flash"
 NOTES_FLASH_KEY = "smk_notes_flash"
 RENEGOTIATE_WINDOW = 6  # finished months looked at
 RENEGOTIATE_MISSES = 3  # misses in that window that call for renegotiating the agreement
-REPORT_FORMATS = (("pdf", "PDF report", ":material/picture_as_pdf:", "application/pdf"),
-                  ("xlsx", "Excel workbook", ":material/table_view:",
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                  ("csv", "CSV", ":material/csv:", "text/csv"))
-CELL_TINTS = {"met": "#dcfce7", "missed": "#fee2e2", "behind": "#fee2e2", "at_risk": "#fef3c7",
-              "on_track": "#ecfdf5", "no_data": "#f1f5f9", "pending": "#f1f5f9"}
+REPORT_FORMATS = (
+    ("pdf", "PDF report", ":material/picture_as_pdf:", "application/pdf"),
+    (
+        "xlsx",
+        "Excel workbook",
+        ":material/table_view:",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("csv", "CSV", ":material/csv:", "text/csv"),
+)
+CELL_TINTS = {
+    "met": "#dcfce7",
+    "missed": "#fee2e2",
+    "behind": "#fee2e2",
+    "at_risk": "#fef3c7",
+    "on_track": "#ecfdf5",
+    "no_data": "#f1f5f9",
+    "pending": "#f1f5f9",
+}
 
 
 # -- which month -------------------------------------------------------------------------------------
@@ -80,11 +94,19 @@ def month_status(ctx: PageContext, card: dict) -> None:
         st.success(flash, icon=":material/check_circle:")
     if not card.get("month_over") and not card.get("closed"):
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
-            st.markdown(f":material/hourglass_top: **{month_label(ctx.month)} is still in progress.** The alignment "
-                        "meeting reviews a finished month; this one can be closed after it ends.")
+            st.markdown(
+                f":material/hourglass_top: **{month_label(ctx.month)} is still in progress.** The alignment "
+                "meeting reviews a finished month; this one can be closed after it ends."
+            )
             previous = last_full_month(ctx)
-            st.button(f"Review {month_label(previous)}", key="review_last_full", icon=":material/history:",
-                      on_click=_switch_month, args=(previous,), width="content")
+            st.button(
+                f"Review {month_label(previous)}",
+                key="review_last_full",
+                icon=":material/history:",
+                on_click=_switch_month,
+                args=(previous,),
+                width="content",
+            )
     with st.container(border=True):
         if card.get("closed"):
             _closed_line(ctx, card)
@@ -98,29 +120,39 @@ def month_status(ctx: PageContext, card: dict) -> None:
 def _closed_line(ctx: PageContext, card: dict) -> None:
     """':lock: Closed on Mar 02, 2026 09:00 by dana · frozen as of … · terms version 1'."""
     version = card.get("terms_version_id")
-    st.markdown(f":material/lock: **Closed on {local_time(card.get('closed_at'), ctx.tz, with_zone=False)} by "
-                f"{md_escape(card.get('closed_by'))}** · frozen scorecard as of {local_time(card.get('as_of'), ctx.tz)}"
-                + (f" · measured with terms version {version}" if version else "")
-                + ". Later data changes do not move these numbers.")
+    st.markdown(
+        f":material/lock: **Closed on {local_time(card.get('closed_at'), ctx.tz, with_zone=False)} by "
+        f"{md_escape(card.get('closed_by'))}** · frozen scorecard as of {local_time(card.get('as_of'), ctx.tz)}"
+        + (f" · measured with terms version {version}" if version else "")
+        + ". Later data changes do not move these numbers."
+    )
 
 
 def _open_line(ctx: PageContext, card: dict) -> None:
     """':lock_open: Live — not closed yet' with what that means."""
     state = "the month is over" if card.get("month_over") else "the month is running"
-    st.markdown(f":material/lock_open: **Live — not closed yet.** Numbers as of {local_time(card.get('as_of'), ctx.tz)}; "
-                f"{state}, and late CRM updates still move them until the month is closed.")
+    st.markdown(
+        f":material/lock_open: **Live — not closed yet.** Numbers as of {local_time(card.get('as_of'), ctx.tz)}; "
+        f"{state}, and late CRM updates still move them until the month is closed."
+    )
 
 
 def _close_controls(ctx: PageContext) -> None:
     """Close month (refused with the core's sentence while it is open), with an explicit force option."""
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        force = st.checkbox("Force", key="close_force",
-                            help="Close even though the month is not over or follow-up deadlines are still running.")
+        force = st.checkbox(
+            "Force",
+            key="close_force",
+            help="Close even though the month is not over or follow-up deadlines are still running.",
+        )
         clicked = st.button("Close month", key="close_month", type="primary", icon=":material/lock:")
     if force:
-        st.warning("Forcing freezes the numbers while leads can still be judged: pending follow-ups stay pending "
-                   "in the snapshot. A later forced re-close replaces the snapshot shown and keeps this one in the "
-                   "history.", icon=":material/warning:")
+        st.warning(
+            "Forcing freezes the numbers while leads can still be judged: pending follow-ups stay pending "
+            "in the snapshot. A later forced re-close replaces the snapshot shown and keeps this one in the "
+            "history.",
+            icon=":material/warning:",
+        )
     if clicked:
         _close(ctx, force)
 
@@ -128,28 +160,36 @@ def _close_controls(ctx: PageContext) -> None:
 def _reclose(ctx: PageContext) -> None:
     """A forced re-close, behind an expander and a confirmation."""
     with st.expander("Close again (force)", icon=":material/lock_reset:"):
-        st.warning(f"Re-closing freezes the numbers as of {local_time(ctx.as_of, ctx.tz)} and shows them from then "
-                   "on. The current snapshot is not deleted: it stays in this month's snapshot history.",
-                   icon=":material/warning:")
+        st.warning(
+            f"Re-closing freezes the numbers as of {local_time(ctx.as_of, ctx.tz)} and shows them from then "
+            "on. The current snapshot is not deleted: it stays in this month's snapshot history.",
+            icon=":material/warning:",
+        )
         sure = st.checkbox("Replace the snapshot shown, keep the old one in the history", key="reclose_sure")
-        if st.button("Re-close with force", key="reclose_month", icon=":material/lock_reset:", disabled=not sure) and sure:
+        if (
+            st.button("Re-close with force", key="reclose_month", icon=":material/lock_reset:", disabled=not sure)
+            and sure
+        ):
             _close(ctx, True)
 
 
 def _close(ctx: PageContext, force: bool) -> None:
     """api.close_month as the signed-in user (or "dashboard"); the refusal shown as the core's sentence."""
     try:
-        result = api.close_month(ctx.engine, ctx.month, closed_by=ctx.auth.user or "dashboard", force=force,
-                                 as_of=ctx.as_of)
+        result = api.close_month(
+            ctx.engine, ctx.month, closed_by=ctx.auth.user or "dashboard", force=force, as_of=ctx.as_of
+        )
     except UserError as exc:
         hint = "" if force else " Tick “Force” to close it anyway."
         st.error(md_escape(str(exc).replace(", or use --force", "")) + hint, icon=":material/block:")
         return
     loaders.refresh()
     pending = result.get("pending") or 0
-    st.session_state[FLASH_KEY] = (f"{month_label(ctx.month)} is closed: snapshot {result['snapshot_id']} frozen as of "
-                                   f"{local_time(ctx.as_of, ctx.tz)}"
-                                   + (f", with {pending} follow-up deadline(s) still running." if pending else "."))
+    st.session_state[FLASH_KEY] = (
+        f"{month_label(ctx.month)} is closed: snapshot {result['snapshot_id']} frozen as of "
+        f"{local_time(ctx.as_of, ctx.tz)}"
+        + (f", with {pending} follow-up deadline(s) still running." if pending else ".")
+    )
     st.rerun()
 
 
@@ -160,7 +200,9 @@ def _snapshot_list(ctx: PageContext) -> None:
         return
     with st.expander(f"Snapshot history · closed {len(history)} times", icon=":material/history:", expanded=True):
         table(snapshot_frame(history, ctx.tz), key="snapshots")
-        st.caption("Newest first. The one marked 'shown' is the scorecard above; superseded snapshots are kept as they were.")
+        st.caption(
+            "Newest first. The one marked 'shown' is the scorecard above; superseded snapshots are kept as they were."
+        )
 
 
 def snapshot_frame(history: list[dict], tz: str) -> pd.DataFrame:
@@ -170,17 +212,19 @@ def snapshot_frame(history: list[dict], tz: str) -> pd.DataFrame:
         card = snap.get("payload") or {}
         m = card.get("marketing") or {}
         sales = card.get("sales") or {}
-        rows.append({
-            "Snapshot": snap["snapshot_id"],
-            "State": "superseded" if snap.get("superseded") else "shown",
-            "Closed": local_time(snap.get("closed_at"), tz, with_zone=False),
-            "By": str(snap.get("closed_by") or ""),
-            "Numbers as of": local_time(snap.get("as_of"), tz, with_zone=False),
-            "Terms version": snap.get("terms_version_id"),
-            "MQLs / quota": f"{count(m.get('mqls'))} / {count(m.get('quota'))}",
-            "First touch": pct((sales.get("first_touch") or {}).get("compliance")),
-            "Attempts": pct((sales.get("attempts") or {}).get("compliance")),
-        })
+        rows.append(
+            {
+                "Snapshot": snap["snapshot_id"],
+                "State": "superseded" if snap.get("superseded") else "shown",
+                "Closed": local_time(snap.get("closed_at"), tz, with_zone=False),
+                "By": str(snap.get("closed_by") or ""),
+                "Numbers as of": local_time(snap.get("as_of"), tz, with_zone=False),
+                "Terms version": snap.get("terms_version_id"),
+                "MQLs / quota": f"{count(m.get('mqls'))} / {count(m.get('quota'))}",
+                "First touch": pct((sales.get("first_touch") or {}).get("compliance")),
+                "Attempts": pct((sales.get("attempts") or {}).get("compliance")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -207,7 +251,9 @@ def window_misses(cards: Mapping[str, Mapping], window: int = RENEGOTIATE_WINDOW
 
 def renegotiate(cards: Mapping[str, Mapping]) -> list[tuple[str, int, int]]:
     """Commitments missed in at least RENEGOTIATE_MISSES of the last RENEGOTIATE_WINDOW finished months (pure)."""
-    return [(name, missed, seen) for name, (missed, seen) in window_misses(cards).items() if missed >= RENEGOTIATE_MISSES]
+    return [
+        (name, missed, seen) for name, (missed, seen) in window_misses(cards).items() if missed >= RENEGOTIATE_MISSES
+    ]
 
 
 def commitment_frame(cards: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -236,11 +282,18 @@ def commitments(cards: Mapping[str, Mapping]) -> None:
             empty_state("There is no data for the months up to this one yet.")
             return
         frame = commitment_frame(cards)
-        months = [c for c in frame.columns if c not in ("Commitment", "Misses in a row", f"Missed, last {RENEGOTIATE_WINDOW}")]
-        table(frame[["Commitment", *months]].style.map(_tint, subset=months),
-              {"Commitment": st.column_config.TextColumn("Commitment", pinned=True)}, key="commitments")
-        st.caption("Oldest month first; ❄ marks a closed month shown from its snapshot. A month that is still running, "
-                   "or has follow-ups pending, shows its current status (on track, at risk, behind).")
+        months = [
+            c for c in frame.columns if c not in ("Commitment", "Misses in a row", f"Missed, last {RENEGOTIATE_WINDOW}")
+        ]
+        table(
+            frame[["Commitment", *months]].style.map(_tint, subset=months),
+            {"Commitment": st.column_config.TextColumn("Commitment", pinned=True)},
+            key="commitments",
+        )
+        st.caption(
+            "Oldest month first; ❄ marks a closed month shown from its snapshot. A month that is still running, "
+            "or has follow-ups pending, shows its current status (on track, at risk, behind)."
+        )
         _strikes(frame)
         _flags(cards)
         left, mid, right = st.columns(3)
@@ -268,22 +321,33 @@ def _strikes(frame: pd.DataFrame) -> None:
     last = f"Missed, last {RENEGOTIATE_WINDOW}"
     for column, row in zip(st.columns(len(frame)), frame.to_dict("records")):
         streak = int(row["Misses in a row"])
-        column.metric(f"{row['Commitment']} · strikes", f"{streak} in a row",
-                      delta=f"missed {row[last]} finished months", delta_arrow="off",
-                      delta_color="off" if streak == 0 else "inverse", border=True,
-                      help="Consecutive missed months up to the latest finished one, and the misses among the "
-                           f"last {RENEGOTIATE_WINDOW} finished months.")
+        column.metric(
+            f"{row['Commitment']} · strikes",
+            f"{streak} in a row",
+            delta=f"missed {row[last]} finished months",
+            delta_arrow="off",
+            delta_color="off" if streak == 0 else "inverse",
+            border=True,
+            help="Consecutive missed months up to the latest finished one, and the misses among the "
+            f"last {RENEGOTIATE_WINDOW} finished months.",
+        )
 
 
 def _flags(cards: Mapping[str, Mapping]) -> None:
     """A clear flag per commitment missed 3 of the last 6 finished months."""
     flagged = renegotiate(cards)
     for name, missed, seen in flagged:
-        st.error(f"**{name}** missed {missed} of the last {seen} finished months: **time to renegotiate the "
-                 "agreement** (change the target, or what it takes to keep it).", icon=":material/gavel:")
+        st.error(
+            f"**{name}** missed {missed} of the last {seen} finished months: **time to renegotiate the "
+            "agreement** (change the target, or what it takes to keep it).",
+            icon=":material/gavel:",
+        )
     if not flagged:
-        st.success(f"No commitment missed {RENEGOTIATE_MISSES} of the last {RENEGOTIATE_WINDOW} finished months: "
-                   "the agreement holds.", icon=":material/handshake:")
+        st.success(
+            f"No commitment missed {RENEGOTIATE_MISSES} of the last {RENEGOTIATE_WINDOW} finished months: "
+            "the agreement holds.",
+            icon=":material/handshake:",
+        )
 
 
 # -- notes and report --------------------------------------------------------------------------------
@@ -303,17 +367,24 @@ def notes(ctx: PageContext) -> None:
     saved = loaders.month_notes(ctx.url, ctx.month, ctx.token)
     with st.container(border=True):
         st.subheader(":material/edit_note: Decisions and notes")
-        st.caption(f"What the meeting decided about {month_label(ctx.month)}. Stored with the month and printed in "
-                   "the report.")
-        text = st.text_area("Notes of the meeting", value=saved["notes"], key=f"notes_{ctx.month}", height=180,
-                            label_visibility="collapsed",
-                            placeholder="e.g. SMB quota kept; routing fix for the East team by the 10th; "
-                                        "revisit the attempts target next month.")
+        st.caption(
+            f"What the meeting decided about {month_label(ctx.month)}. Stored with the month and printed in the report."
+        )
+        text = st.text_area(
+            "Notes of the meeting",
+            value=saved["notes"],
+            key=f"notes_{ctx.month}",
+            height=180,
+            label_visibility="collapsed",
+            placeholder="e.g. SMB quota kept; routing fix for the East team by the 10th; "
+            "revisit the attempts target next month.",
+        )
         with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
             clicked = st.button("Save notes", key="save_notes", icon=":material/save:")
             if saved.get("updated_by"):
-                st.caption(f"Last saved by {md_escape(saved['updated_by'])} on "
-                           f"{local_time(saved.get('updated_at'), ctx.tz)}")
+                st.caption(
+                    f"Last saved by {md_escape(saved['updated_by'])} on {local_time(saved.get('updated_at'), ctx.tz)}"
+                )
             else:
                 st.caption("No notes saved for this month yet.")
         flash = st.session_state.pop(NOTES_FLASH_KEY, None)
@@ -338,11 +409,21 @@ def report(ctx: PageContext, card: dict) -> None:
     with st.container(border=True):
         st.subheader(":material/download: Report")
         source = "its snapshot" if card.get("closed") else f"live numbers as of {local_time(ctx.as_of, ctx.tz)}"
-        st.caption(f"{month_label(ctx.month)} from {source}. PDF: both columns, the pace chart, the trend and the rep "
-                   "table. Excel: scorecard, by owner, lead ledger, terms. Made when you click (a PDF takes a few seconds).")
+        st.caption(
+            f"{month_label(ctx.month)} from {source}. PDF: both columns, the pace chart, the trend and the rep "
+            "table. Excel: scorecard, by owner, lead ledger, terms. Made when you click (a PDF takes a few seconds)."
+        )
         for fmt, label, icon, mime in REPORT_FORMATS:
-            st.download_button(label, _report_data(ctx, fmt), file_name=report_name(ctx.month, bool(card.get("closed")), fmt),
-                               mime=mime, key=f"report_{fmt}", icon=icon, on_click="ignore", width="stretch")
+            st.download_button(
+                label,
+                _report_data(ctx, fmt),
+                file_name=report_name(ctx.month, bool(card.get("closed")), fmt),
+                mime=mime,
+                key=f"report_{fmt}",
+                icon=icon,
+                on_click="ignore",
+                width="stretch",
+            )
 
 
 def report_name(month: str, closed: bool, fmt: str) -> str:

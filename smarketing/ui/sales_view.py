@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from smarketing.funnel import FEW_LEADS
+from smarketing.core.funnel import FEW_LEADS
 from smarketing.ui import charts, loaders, scorecard_view, tables
 from smarketing.ui.components import (
     downloads,
@@ -27,32 +27,46 @@ from smarketing.ui.loaders import MonthBundle
 
 def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
     """Leads with no first touch, most overdue first, with owner, deadline and how late; exportable."""
-    frame = tables.worklist_table(loaders.worklist(ctx.url, ctx.month, ctx.as_of_iso, ctx.token),
-                                  bundle.data.owners, ctx.tz)
+    frame = tables.worklist_table(
+        loaders.worklist(ctx.url, ctx.month, ctx.as_of_iso, ctx.token), bundle.data.owners, ctx.tz
+    )
     with st.container(border=True):
         st.subheader(":material/phone_in_talk: Call today — overdue worklist")
         if frame.empty:
-            empty_state("Every MQL of this month has had its first touch. Nothing is overdue.",
-                        icon=":material/task_alt:")
+            empty_state(
+                "Every MQL of this month has had its first touch. Nothing is overdue.", icon=":material/task_alt:"
+            )
             return
         late = int((frame["Status"] == "✘ Overdue").sum())
-        st.caption(f"{count(late)} leads are past their first-touch deadline with no touch; "
-                   f"{count(len(frame) - late)} more are still inside it. Times in {ctx.tz}; "
-                   "'late' counts business hours since the deadline.")
-        table(frame.drop(columns="Business hours late"), {
-            "MQL at": time_column("MQL at"),
-            "Deadline": time_column("Deadline"),
-            "How late": st.column_config.TextColumn("How late", help="Business hours since the deadline passed"),
-        }, height=min(420, 38 + 35 * len(frame)), key="worklist")
-        downloads(f"smarketing-{ctx.month}-overdue", lambda: frame_csv(_export(frame)),
-                  lambda: frame_xlsx({"Overdue": _export(frame)}),
-                  "worklist", "Worklist")
+        st.caption(
+            f"{count(late)} leads are past their first-touch deadline with no touch; "
+            f"{count(len(frame) - late)} more are still inside it. Times in {ctx.tz}; "
+            "'late' counts business hours since the deadline."
+        )
+        table(
+            frame.drop(columns="Business hours late"),
+            {
+                "MQL at": time_column("MQL at"),
+                "Deadline": time_column("Deadline"),
+                "How late": st.column_config.TextColumn("How late", help="Business hours since the deadline passed"),
+            },
+            height=min(420, 38 + 35 * len(frame)),
+            key="worklist",
+        )
+        downloads(
+            f"smarketing-{ctx.month}-overdue",
+            lambda: frame_csv(_export(frame)),
+            lambda: frame_xlsx({"Overdue": _export(frame)}),
+            "worklist",
+            "Worklist",
+        )
 
 
 def _export(frame: pd.DataFrame) -> pd.DataFrame:
     """The worklist for files: times as local text, lateness as a number."""
     return frame.drop(columns="How late").assign(
-        **{c: frame[c].dt.strftime("%Y-%m-%d %H:%M") for c in ("MQL at", "Deadline")})
+        **{c: frame[c].dt.strftime("%Y-%m-%d %H:%M") for c in ("MQL at", "Deadline")}
+    )
 
 
 def headline(card: dict, prev: dict | None, prev_label: str) -> None:
@@ -67,21 +81,41 @@ def headline(card: dict, prev: dict | None, prev_label: str) -> None:
             st.markdown("**First touch**")
             status_badge(ft.get("status"))
             st.caption(scorecard_view.counts_note(ft))
-        a.metric("First-touch compliance", pct(ft.get("compliance")),
-                 delta=scorecard_view.delta(ft.get("compliance"), pft.get("compliance")), delta_description=prev_label)
-        b.metric("Median response", hours(ft.get("median_hours")), delta_color="inverse", delta_description=prev_label,
-                 delta=scorecard_view.delta(ft.get("median_hours"), pft.get("median_hours"), "h"))
-        c.metric("p90 response", hours(ft.get("p90_hours")), delta_color="inverse", delta_description=prev_label,
-                 delta=scorecard_view.delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"))
+        a.metric(
+            "First-touch compliance",
+            pct(ft.get("compliance")),
+            delta=scorecard_view.delta(ft.get("compliance"), pft.get("compliance")),
+            delta_description=prev_label,
+        )
+        b.metric(
+            "Median response",
+            hours(ft.get("median_hours")),
+            delta_color="inverse",
+            delta_description=prev_label,
+            delta=scorecard_view.delta(ft.get("median_hours"), pft.get("median_hours"), "h"),
+        )
+        c.metric(
+            "p90 response",
+            hours(ft.get("p90_hours")),
+            delta_color="inverse",
+            delta_description=prev_label,
+            delta=scorecard_view.delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"),
+        )
         d.metric("Breach budget left", scorecard_view.budget_value(ft))
         first, a, b, c, d = st.columns([1.4, 1, 1, 1, 1])
         with first:
             st.markdown("**Attempts**")
             status_badge(att.get("status"))
             st.caption(scorecard_view.counts_note(att))
-        a.metric("Attempt compliance", pct(att.get("compliance")),
-                 delta=scorecard_view.delta(att.get("compliance"), patt.get("compliance")), delta_description=prev_label)
-        b.metric("Converted early", count(att.get("converted")), help="Leads that converted inside the window count as met.")
+        a.metric(
+            "Attempt compliance",
+            pct(att.get("compliance")),
+            delta=scorecard_view.delta(att.get("compliance"), patt.get("compliance")),
+            delta_description=prev_label,
+        )
+        b.metric(
+            "Converted early", count(att.get("converted")), help="Leads that converted inside the window count as met."
+        )
         c.metric("Pending", count(att.get("pending")), help="Leads whose attempt window is still open.")
         d.metric("Attempt budget left", scorecard_view.budget_value(att))
 
@@ -96,8 +130,10 @@ def reps(card: dict) -> None:
             return
         board = tables.leaderboard(owners)
         table(board, _rep_columns(), key="reps", height=38 + 35 * len(board))
-        st.caption(f"Sorted by first-touch compliance. 'few leads': under {FEW_LEADS} judged leads, so the "
-                   "rate can move a lot; the 95% CI shows how much.")
+        st.caption(
+            f"Sorted by first-touch compliance. 'few leads': under {FEW_LEADS} judged leads, so the "
+            "rate can move a lot; the 95% CI shows how much."
+        )
 
 
 def _rep_columns() -> Mapping[str, object]:
@@ -130,16 +166,20 @@ def delays(card: dict) -> None:
     with st.container(border=True):
         st.subheader("Routing vs rep delay")
         ft = card["sales"]["first_touch"]
-        st.caption(f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} (MQL → assigned), "
-                   f"median rep delay {hours(ft.get('rep_delay_median_hours'))} (assigned → first touch).")
+        st.caption(
+            f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} (MQL → assigned), "
+            f"median rep delay {hours(ft.get('rep_delay_median_hours'))} (assigned → first touch)."
+        )
         if not owners:
             empty_state("No assigned leads yet.")
             return
-        rows = pd.DataFrame({
-            "Rep": [o["name"] for o in owners],
-            "Routing": [o.get("routing_delay_median_hours") or 0 for o in owners],
-            "Rep delay": [o.get("rep_delay_median_hours") or 0 for o in owners],
-        }).sort_values("Rep delay", ascending=False)
+        rows = pd.DataFrame(
+            {
+                "Rep": [o["name"] for o in owners],
+                "Routing": [o.get("routing_delay_median_hours") or 0 for o in owners],
+                "Rep delay": [o.get("rep_delay_median_hours") or 0 for o in owners],
+            }
+        ).sort_values("Rep delay", ascending=False)
         plot(charts.rep_delays(rows), key="rep_delays")
 
 
@@ -152,8 +192,10 @@ def response_distribution(bundle: MonthBundle) -> None:
             empty_state("No first touches yet this month.")
             return
         plot(charts.response_histogram(ledger[["segment", "response_hours"]], _targets(bundle)), key="response_hist")
-        st.caption("Business hours from the clock start to the first qualifying touch; the dashed line is the "
-                   "segment's first-touch target.")
+        st.caption(
+            "Business hours from the clock start to the first qualifying touch; the dashed line is the "
+            "segment's first-touch target."
+        )
 
 
 def _targets(bundle: MonthBundle) -> dict[str, float]:

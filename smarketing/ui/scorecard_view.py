@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from smarketing.funnel import FEW_LEADS, rate
+from smarketing.core.funnel import FEW_LEADS, rate
 from smarketing.ui import charts, tables
 from smarketing.ui.components import (
     downloads,
@@ -51,8 +51,10 @@ def delta(now: float | None, before: float | None, kind: str = "pp") -> str | No
 def month_state(card: dict, ctx: PageContext) -> str:
     """'in progress (56% of the month gone)', 'over, not closed yet' or 'closed … (frozen)'."""
     if card.get("closed_at"):
-        return (f"closed on {local_time(card['closed_at'], ctx.tz, with_zone=False)} by "
-                f"{md_escape(card.get('closed_by'))} · frozen scorecard")
+        return (
+            f"closed on {local_time(card['closed_at'], ctx.tz, with_zone=False)} by "
+            f"{md_escape(card.get('closed_by'))} · frozen scorecard"
+        )
     if card.get("month_over"):
         return "month over · live numbers (not closed yet)"
     share = card["marketing"].get("elapsed_fraction") or 0
@@ -64,8 +66,10 @@ def choose_card(ctx: PageContext, bundle: MonthBundle, frozen: dict | None) -> d
     if frozen is None:
         return bundle.card
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
-        st.markdown(f":material/ac_unit: **{month_label(ctx.month)} is closed.** Showing the scorecard frozen on "
-                    f"{local_time(frozen.get('closed_at'), ctx.tz, with_zone=False)}.")
+        st.markdown(
+            f":material/ac_unit: **{month_label(ctx.month)} is closed.** Showing the scorecard frozen on "
+            f"{local_time(frozen.get('closed_at'), ctx.tz, with_zone=False)}."
+        )
         live = st.toggle("Show live numbers instead", key="live_numbers")
     return bundle.card if live else frozen
 
@@ -73,16 +77,23 @@ def choose_card(ctx: PageContext, bundle: MonthBundle, frozen: dict | None) -> d
 def header_line(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
     """Month, its state, the terms version and the export menu."""
     left, right = st.columns([5, 1], vertical_alignment="center")
-    version = f"terms version {bundle.version_id} (from {bundle.version_from})" if bundle.version_id else "default terms"
-    left.caption(f"**{month_label(ctx.month)}** · {month_state(card, ctx)} · as of "
-                 f"{local_time(card['as_of'], ctx.tz)} · {version}")
+    version = (
+        f"terms version {bundle.version_id} (from {bundle.version_from})" if bundle.version_id else "default terms"
+    )
+    left.caption(
+        f"**{month_label(ctx.month)}** · {month_state(card, ctx)} · as of "
+        f"{local_time(card['as_of'], ctx.tz)} · {version}"
+    )
     with right.popover("Export", icon=":material/download:", width="stretch"):
         name = f"smarketing-{ctx.month}"
-        downloads(f"{name}-scorecard", lambda: scorecard_csv(card), lambda: scorecard_xlsx(card), "score",
-                  "Scorecard")
-        downloads(f"{name}-ledger", lambda: ledger_csv(bundle.ledger, ctx.tz),
-                  lambda: ledger_xlsx(bundle.ledger, ctx.tz),
-                  "ledger", "Lead ledger")
+        downloads(f"{name}-scorecard", lambda: scorecard_csv(card), lambda: scorecard_xlsx(card), "score", "Scorecard")
+        downloads(
+            f"{name}-ledger",
+            lambda: ledger_csv(bundle.ledger, ctx.tz),
+            lambda: ledger_xlsx(bundle.ledger, ctx.tz),
+            "ledger",
+            "Lead ledger",
+        )
 
 
 def last_month_glance(prev: dict | None, prev_month: str) -> None:
@@ -92,9 +103,11 @@ def last_month_glance(prev: dict | None, prev_month: str) -> None:
     m, ft, att = prev["marketing"], prev["sales"]["first_touch"], prev["sales"]["attempts"]
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.caption(f"**Last month, {month_label(prev_month)}:**", width="content")
-        for name, part, note in (("Marketing", m, f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs"),
-                                 ("First touch", ft, pct(ft.get("compliance"))),
-                                 ("Attempts", att, pct(att.get("compliance")))):
+        for name, part, note in (
+            ("Marketing", m, f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs"),
+            ("First touch", ft, pct(ft.get("compliance"))),
+            ("Attempts", att, pct(att.get("compliance"))),
+        ):
             icon, color = STATUS_BADGE.get(part.get("status") or "no_data", (":material/help:", "gray"))
             st.badge(f"{name}: {status_word(part.get('status'))} · {note}", icon=icon, color=color)
 
@@ -105,21 +118,35 @@ def marketing_card(card: dict, prev: dict | None, prev_label: str) -> None:
     p = (prev or {}).get("marketing", {})
     with st.container(border=True):
         st.subheader(":material/campaign: Marketing")
-        st.caption(f"Promise: {count(m.get('quota'))} MQLs this month" if m.get("quota") is not None
-                   else "No MQL quota in the terms for this month")
+        st.caption(
+            f"Promise: {count(m.get('quota'))} MQLs this month"
+            if m.get("quota") is not None
+            else "No MQL quota in the terms for this month"
+        )
         status_badge(m.get("status"), _marketing_note(m))
         a, b = st.columns(2)
-        a.metric("MQLs delivered", count(m["mqls"]), help="Leads that became MQLs this month, up to as_of.",
-                 delta=delta(m["mqls"], p.get("mqls"), "n") if card.get("month_over") else None,
-                 delta_description=prev_label if card.get("month_over") else None)
-        b.metric("Pace", pct(m.get("pace"), 0), delta=delta(m.get("pace"), _final_pace(p)),
-                 delta_description=prev_label, help="MQLs against the straight pacing line "
-                 "(quota × share of the month gone). At month end this is the attainment.")
+        a.metric(
+            "MQLs delivered",
+            count(m["mqls"]),
+            help="Leads that became MQLs this month, up to as_of.",
+            delta=delta(m["mqls"], p.get("mqls"), "n") if card.get("month_over") else None,
+            delta_description=prev_label if card.get("month_over") else None,
+        )
+        b.metric(
+            "Pace",
+            pct(m.get("pace"), 0),
+            delta=delta(m.get("pace"), _final_pace(p)),
+            delta_description=prev_label,
+            help="MQLs against the straight pacing line "
+            "(quota × share of the month gone). At month end this is the attainment.",
+        )
         c, d = st.columns(2)
-        c.metric("Projected at month end", count(m.get("projected")),
-                 help="MQLs so far ÷ share of the month gone.")
-        d.metric("Needed per day", number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
-                 help="(quota − delivered) ÷ calendar days left, counting today.")
+        c.metric("Projected at month end", count(m.get("projected")), help="MQLs so far ÷ share of the month gone.")
+        d.metric(
+            "Needed per day",
+            number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
+            help="(quota − delivered) ÷ calendar days left, counting today.",
+        )
         st.caption(f"Attainment {pct(m.get('attainment'), 0)} of quota · {m.get('days_left', 0)} days left")
         segment_table(m.get("by_segment", []), compact=True)
 
@@ -152,13 +179,19 @@ def revenue_strip(card: dict, prev: dict | None, prev_label: str) -> None:
         won = f.get("won_revenue") or 0
         p = (prev or {}).get("funnel", {})
         over = bool(card.get("month_over"))
-        st.metric("Won revenue", money(won), help="Deals won with a close date in this month.",
-                  delta=signed_money(won - p["won_revenue"]) if over and p.get("won_revenue") is not None else None,
-                  delta_description=prev_label if over else None)
+        st.metric(
+            "Won revenue",
+            money(won),
+            help="Deals won with a close date in this month.",
+            delta=signed_money(won - p["won_revenue"]) if over and p.get("won_revenue") is not None else None,
+            delta_description=prev_label if over else None,
+        )
         if goal:
             st.progress(min(1.0, won / goal), text=f"{pct(won / goal, 0)} of {money(goal)} goal")
-        st.caption(f"{count(f.get('won_deals'))} deals · {money(f.get('mql_won_revenue'))} from MQLs "
-                   f"(marketing's part of the goal: {money(f.get('marketing_revenue_goal'))})")
+        st.caption(
+            f"{count(f.get('won_deals'))} deals · {money(f.get('mql_won_revenue'))} from MQLs "
+            f"(marketing's part of the goal: {money(f.get('marketing_revenue_goal'))})"
+        )
 
 
 def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
@@ -171,23 +204,46 @@ def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
         st.caption(promise_text(ft, att))
         status_badge(ft.get("status"), "First touch · " + _budget_note(ft))
         a, b = st.columns(2)
-        a.metric("First-touch compliance", pct(ft.get("compliance")), delta=delta(ft.get("compliance"), pft.get("compliance")),
-                 delta_description=prev_label, help=f"Met ÷ (met + breached), target {pct(ft.get('target'), 0)}; "
-                 "pending leads are not judged yet.")
-        b.metric("Median response", hours(ft.get("median_hours")),
-                 delta=delta(ft.get("median_hours"), pft.get("median_hours"), "h"), delta_color="inverse",
-                 delta_description=prev_label, help="Business hours from the clock start to the first touch.")
+        a.metric(
+            "First-touch compliance",
+            pct(ft.get("compliance")),
+            delta=delta(ft.get("compliance"), pft.get("compliance")),
+            delta_description=prev_label,
+            help=f"Met ÷ (met + breached), target {pct(ft.get('target'), 0)}; pending leads are not judged yet.",
+        )
+        b.metric(
+            "Median response",
+            hours(ft.get("median_hours")),
+            delta=delta(ft.get("median_hours"), pft.get("median_hours"), "h"),
+            delta_color="inverse",
+            delta_description=prev_label,
+            help="Business hours from the clock start to the first touch.",
+        )
         c, d = st.columns(2)
-        c.metric("p90 response", hours(ft.get("p90_hours")), delta=delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"),
-                 delta_color="inverse", delta_description=prev_label, help="90% of first touches came faster than this.")
-        d.metric("Breach budget left", budget_value(ft), help="Breaches the target still allows this month: "
-                 "floor((1 − target) × leads) − breached.")
+        c.metric(
+            "p90 response",
+            hours(ft.get("p90_hours")),
+            delta=delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"),
+            delta_color="inverse",
+            delta_description=prev_label,
+            help="90% of first touches came faster than this.",
+        )
+        d.metric(
+            "Breach budget left",
+            budget_value(ft),
+            help="Breaches the target still allows this month: floor((1 − target) × leads) − breached.",
+        )
         st.caption(counts_note(ft))
         status_badge(att.get("status"), "Attempts · " + _budget_note(att))
         e, g = st.columns(2)
-        e.metric("Attempt compliance", pct(att.get("compliance")), delta=delta(att.get("compliance"), patt.get("compliance")),
-                 delta_description=prev_label, help=f"Leads with {att.get('min_attempts')} attempts (or converted) "
-                 f"within the window, of those judged; target {pct(att.get('target'), 0)}.")
+        e.metric(
+            "Attempt compliance",
+            pct(att.get("compliance")),
+            delta=delta(att.get("compliance"), patt.get("compliance")),
+            delta_description=prev_label,
+            help=f"Leads with {att.get('min_attempts')} attempts (or converted) "
+            f"within the window, of those judged; target {pct(att.get('target'), 0)}.",
+        )
         g.metric("Attempt budget left", budget_value(att), help="Breaches the attempts target still allows.")
         st.caption(counts_note(att) + f" · {count(att.get('converted'))} converted early")
 
@@ -202,9 +258,11 @@ def budget_value(part: dict) -> str:
 
 def promise_text(ft: dict, att: dict) -> str:
     """The sales side's promise in one sentence."""
-    return (f"Promise: first touch within {_target_hours(ft.get('target_hours'))} business hours for "
-            f"{pct(ft.get('target'), 0)} of MQLs; {att.get('min_attempts')} attempts within "
-            f"{number(att.get('window_days'), 0)} business days for {pct(att.get('target'), 0)}")
+    return (
+        f"Promise: first touch within {_target_hours(ft.get('target_hours'))} business hours for "
+        f"{pct(ft.get('target'), 0)} of MQLs; {att.get('min_attempts')} attempts within "
+        f"{number(att.get('window_days'), 0)} business days for {pct(att.get('target'), 0)}"
+    )
 
 
 def _target_hours(target: object) -> str:
@@ -227,7 +285,9 @@ def _budget_note(part: dict) -> str:
 def counts_note(part: dict) -> str:
     """'208 met · 11 breached · 5 pending', with the interval and a few-leads mark."""
     judged = part.get("met", 0) + part.get("breached", 0)
-    text = f"{count(part.get('met'))} met · {count(part.get('breached'))} breached · {count(part.get('pending'))} pending"
+    text = (
+        f"{count(part.get('met'))} met · {count(part.get('breached'))} breached · {count(part.get('pending'))} pending"
+    )
     r = rate(part.get("met", 0), judged)
     if judged:
         text += f" · 95% CI {pct(r['low'], 0)}–{pct(r['high'], 0)}"
@@ -246,8 +306,10 @@ def pace_section(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
         else:
             start, end = month_window(ctx.month, ctx.tz)
             as_of_local = bundle.as_of.tz_convert(ctx.tz).tz_localize(None)
-            plot(charts.pace_chart(bundle.daily, m.get("quota"), m["mqls"], m.get("projected"), start, end, as_of_local),
-                 key="pace")
+            plot(
+                charts.pace_chart(bundle.daily, m.get("quota"), m["mqls"], m.get("projected"), start, end, as_of_local),
+                key="pace",
+            )
         st.markdown("**MQLs per source**")
         if m.get("by_source"):
             plot(charts.source_bars(m["by_source"], height=60 + 26 * len(m["by_source"])), key="sources")
@@ -263,11 +325,14 @@ def segment_table(by_segment: list[dict], compact: bool = False) -> None:
     if compact:
         table(tables.segment_summary(by_segment), key="segments_compact")
         return
-    table(tables.segment_table(by_segment), {
-        "Attainment": st.column_config.ProgressColumn("Attainment", format="%.0f%%", min_value=0, max_value=100),
-        "Projected": st.column_config.NumberColumn("Projected", format="%.0f"),
-        "Needed per day": st.column_config.NumberColumn("Needed per day", format="%.1f"),
-    })
+    table(
+        tables.segment_table(by_segment),
+        {
+            "Attainment": st.column_config.ProgressColumn("Attainment", format="%.0f%%", min_value=0, max_value=100),
+            "Projected": st.column_config.NumberColumn("Projected", format="%.0f"),
+            "Needed per day": st.column_config.NumberColumn("Needed per day", format="%.1f"),
+        },
+    )
 
 
 def sales_details(card: dict) -> None:
@@ -280,19 +345,29 @@ def sales_details(card: dict) -> None:
             empty_state("No MQLs to follow up this month yet.")
             return
         board = tables.leaderboard(owners)
-        table(board[["Rep", "Leads", "First touch", "First touch 95% CI", "Median response", "Sample"]], {
-            "First touch": percent_column("First touch", "Met ÷ judged leads"),
-            "First touch 95% CI": st.column_config.TextColumn("95% CI", help="Wilson interval of the compliance"),
-            "Median response": hours_column("Median"),
-            "Sample": st.column_config.TextColumn("Sample", help=f"'few leads' under {FEW_LEADS} judged leads"),
-        }, key="leaderboard", height=38 + 35 * len(board))
+        table(
+            board[["Rep", "Leads", "First touch", "First touch 95% CI", "Median response", "Sample"]],
+            {
+                "First touch": percent_column("First touch", "Met ÷ judged leads"),
+                "First touch 95% CI": st.column_config.TextColumn("95% CI", help="Wilson interval of the compliance"),
+                "Median response": hours_column("Median"),
+                "Sample": st.column_config.TextColumn("Sample", help=f"'few leads' under {FEW_LEADS} judged leads"),
+            },
+            key="leaderboard",
+            height=38 + 35 * len(board),
+        )
         st.markdown("**Slowest first response** (median business hours)")
-        table(tables.slowest_reps(owners), {"Median response": hours_column("Median"), "p90 response": hours_column("p90")},
-              key="slowest")
+        table(
+            tables.slowest_reps(owners),
+            {"Median response": hours_column("Median"), "p90 response": hours_column("p90")},
+            key="slowest",
+        )
         st.markdown("**Where the wait comes from** — routing vs rep delay (mean business hours)")
         plot(charts.delay_split(ft.get("routing_delay_mean_hours"), ft.get("rep_delay_mean_hours")), key="delays")
-        st.caption(f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} · "
-                   f"median rep delay {hours(ft.get('rep_delay_median_hours'))}")
+        st.caption(
+            f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} · "
+            f"median rep delay {hours(ft.get('rep_delay_median_hours'))}"
+        )
 
 
 def previous_label(month: str) -> str:

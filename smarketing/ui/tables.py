@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from smarketing.funnel import FEW_LEADS, rate
+from smarketing.core.funnel import FEW_LEADS, rate
 from smarketing.ui.fmt import status_text, wilson_text
 
 
@@ -55,18 +55,24 @@ def segment_table(by_segment: Sequence[dict]) -> pd.DataFrame:
 
 def segment_summary(by_segment: Sequence[dict]) -> pd.DataFrame:
     """Per-segment 'delivered of quota (attainment)' and status, for narrow spaces."""
+
     def delivered(s: dict) -> str:
         """'58 of 130 (45%)'."""
         if s.get("quota") is None:
             return f"{s['mqls']:,}"
-        return f"{s['mqls']:,} of {s['quota']:,} ({s['attainment'] * 100:.0f}%)" if s.get("attainment") is not None \
+        return (
+            f"{s['mqls']:,} of {s['quota']:,} ({s['attainment'] * 100:.0f}%)"
+            if s.get("attainment") is not None
             else f"{s['mqls']:,} of {s['quota']:,}"
+        )
 
-    return pd.DataFrame({
-        "Segment": [s["segment"] for s in by_segment],
-        "Delivered": [delivered(s) for s in by_segment],
-        "Status": [status_text(s.get("status")) if s.get("quota") is not None else "—" for s in by_segment],
-    })
+    return pd.DataFrame(
+        {
+            "Segment": [s["segment"] for s in by_segment],
+            "Delivered": [delivered(s) for s in by_segment],
+            "Status": [status_text(s.get("status")) if s.get("quota") is not None else "—" for s in by_segment],
+        }
+    )
 
 
 def source_table(by_source: Sequence[dict], total: int) -> pd.DataFrame:
@@ -138,8 +144,10 @@ def worklist_table(worklist: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.
             "MQL at": local_naive(worklist["mql_at"], tz),
             "Deadline": local_naive(worklist["first_touch_deadline"], tz),
             "Status": ["✘ Overdue" if b else "◷ Due soon" for b in breached],
-            "How late": [f"{h:,.1f} business h late" if b else "deadline not passed" for h, b in
-                         zip(worklist["overdue_hours"], breached)],
+            "How late": [
+                f"{h:,.1f} business h late" if b else "deadline not passed"
+                for h, b in zip(worklist["overdue_hours"], breached)
+            ],
             "Business hours late": worklist["overdue_hours"].where(breached),
         }
     )

@@ -17,12 +17,12 @@ import pandas as pd
 import streamlit as st
 
 from smarketing import api
-from smarketing.errors import UserError
-from smarketing.funnel import FEW_LEADS, rate
-from smarketing.months import add_months
-from smarketing.terms import TermsVersion, version_for_month
+from smarketing.core.errors import UserError
+from smarketing.core.funnel import FEW_LEADS, rate
+from smarketing.core.months import add_months
+from smarketing.core.terms import TermsVersion, version_for_month
 from smarketing.ui import loaders
-from smarketing.ui.components import empty_state, table
+from smarketing.ui.components import table
 from smarketing.ui.context import PageContext
 from smarketing.ui.fmt import count, local_time, md_escape, money, month_label, month_short, number, wilson_text
 
@@ -65,13 +65,17 @@ def next_month_targets(ctx: PageContext, card: dict | None = None) -> None:
 def _basis_line(ctx: PageContext, proposal: Mapping, card: dict | None) -> str:
     """Where the proposal comes from, in one line."""
     inputs = proposal["inputs"]
-    text = (f"Proposed from what actually happened, as of {local_time(proposal.get('as_of') or ctx.as_of, ctx.tz)}: "
-            f"won deals closed {_span(inputs.get('lookback_months'))}, MQL cohorts {_span(inputs.get('cohort_months'))} "
-            "(customers counted as of now). Nothing changes until someone applies it.")
+    text = (
+        f"Proposed from what actually happened, as of {local_time(proposal.get('as_of') or ctx.as_of, ctx.tz)}: "
+        f"won deals closed {_span(inputs.get('lookback_months'))}, MQL cohorts {_span(inputs.get('cohort_months'))} "
+        "(customers counted as of now). Nothing changes until someone applies it."
+    )
     if card is not None and ctx.month != add_months(proposal["month"], -1):
         quota = (card.get("marketing") or {}).get("quota")
-        text += (f" You are looking at {month_label(ctx.month)} (quota {count(quota)}); targets are always "
-                 "proposed for the month after the current one.")
+        text += (
+            f" You are looking at {month_label(ctx.month)} (quota {count(quota)}); targets are always "
+            "proposed for the month after the current one."
+        )
     return text
 
 
@@ -91,19 +95,36 @@ def _headline(proposal: Mapping) -> None:
     change = None if current is None or proposed is None else proposed - current
     a, b, c, d, e = st.columns(5)
     a.metric("Current quota", count(current), border=True, help="The MQL quota of the terms in force for that month.")
-    b.metric("Proposed quota", count(proposed), border=True,
-             delta=f"{change:+,}" if change else ("no change" if change == 0 else None),
-             delta_color="off" if not change else "normal", delta_arrow="off" if not change else "auto",
-             help="ceil(customers needed ÷ lead-to-customer rate), plus a carried shortfall when enabled; "
-                  "with segment quotas the sum of the segments' proposals.")
-    c.metric("Average won deal", money(inputs.get("avg_deal_size")), border=True,
-             help="Mean amount of the won deals closed in the lookback months.")
+    b.metric(
+        "Proposed quota",
+        count(proposed),
+        border=True,
+        delta=f"{change:+,}" if change else ("no change" if change == 0 else None),
+        delta_color="off" if not change else "normal",
+        delta_arrow="off" if not change else "auto",
+        help="ceil(customers needed ÷ lead-to-customer rate), plus a carried shortfall when enabled; "
+        "with segment quotas the sum of the segments' proposals.",
+    )
+    c.metric(
+        "Average won deal",
+        money(inputs.get("avg_deal_size")),
+        border=True,
+        help="Mean amount of the won deals closed in the lookback months.",
+    )
     c.caption(f"from {count(inputs.get('won_deals'))} won deals · {money(inputs.get('won_revenue'))} won")
-    d.metric("Lead → customer", _rate_value(inputs), border=True,
-             help="Customers ÷ MQLs of the cohort months (customers counted as of now), with its Wilson interval.")
+    d.metric(
+        "Lead → customer",
+        _rate_value(inputs),
+        border=True,
+        help="Customers ÷ MQLs of the cohort months (customers counted as of now), with its Wilson interval.",
+    )
     d.caption(_rate_note(inputs))
-    e.metric("Customers needed", number(inputs.get("customers_needed")), border=True,
-             help="Revenue goal × marketing's share ÷ average won deal.")
+    e.metric(
+        "Customers needed",
+        number(inputs.get("customers_needed")),
+        border=True,
+        help="Revenue goal × marketing's share ÷ average won deal.",
+    )
     e.caption(f"{money(inputs.get('revenue_goal'))} expected from marketing leads")
     carried = inputs.get("carried_shortfall")
     if carried:
@@ -128,21 +149,30 @@ def _rate_note(inputs: Mapping) -> str:
 
 def _segments(rows: list[dict]) -> None:
     """One row per segment: its own rate, deal size, share of the goal and proposal (or why it was kept)."""
-    st.markdown("**Per segment** — each segment's own deal size and conversion; its share of the goal is its "
-                "share of the won revenue in the lookback months")
-    table(segment_frame(rows), {
-        "Current": st.column_config.NumberColumn("Current", width="small"),
-        "Proposed": st.column_config.NumberColumn("Proposed", width="small"),
-        "Change": st.column_config.TextColumn("Change", width="small"),
-        "Won deals": st.column_config.NumberColumn("Won deals", width="small"),
-        "Average won deal": st.column_config.NumberColumn("Avg won deal", format="$%,.0f"),
-        "Customers / MQLs": st.column_config.TextColumn("Customers / MQLs", help="Customers ÷ MQLs of the cohort months"),
-        "Lead → customer": st.column_config.NumberColumn("Lead → customer", format="%.2f%%"),
-        "95% CI": st.column_config.TextColumn("95% CI", help=f"Wilson interval; 'few' under {FEW_LEADS} MQLs"),
-        "Share of goal": st.column_config.NumberColumn("Share of goal", format="%.1f%%",
-                                                       help="The segment's share of the won revenue in the lookback"),
-        "Customers needed": st.column_config.NumberColumn("Customers needed", format="%.1f"),
-    }, key="targets_segments")
+    st.markdown(
+        "**Per segment** — each segment's own deal size and conversion; its share of the goal is its "
+        "share of the won revenue in the lookback months"
+    )
+    table(
+        segment_frame(rows),
+        {
+            "Current": st.column_config.NumberColumn("Current", width="small"),
+            "Proposed": st.column_config.NumberColumn("Proposed", width="small"),
+            "Change": st.column_config.TextColumn("Change", width="small"),
+            "Won deals": st.column_config.NumberColumn("Won deals", width="small"),
+            "Average won deal": st.column_config.NumberColumn("Avg won deal", format="$%,.0f"),
+            "Customers / MQLs": st.column_config.TextColumn(
+                "Customers / MQLs", help="Customers ÷ MQLs of the cohort months"
+            ),
+            "Lead → customer": st.column_config.NumberColumn("Lead → customer", format="%.2f%%"),
+            "95% CI": st.column_config.TextColumn("95% CI", help=f"Wilson interval; 'few' under {FEW_LEADS} MQLs"),
+            "Share of goal": st.column_config.NumberColumn(
+                "Share of goal", format="%.1f%%", help="The segment's share of the won revenue in the lookback"
+            ),
+            "Customers needed": st.column_config.NumberColumn("Customers needed", format="%.1f"),
+        },
+        key="targets_segments",
+    )
 
 
 def segment_frame(rows: list[dict]) -> pd.DataFrame:
@@ -152,21 +182,23 @@ def segment_frame(rows: list[dict]) -> pd.DataFrame:
         current, proposed = row.get("current_quota"), row.get("proposed_quota")
         mqls, customers = int(row.get("cohort_mqls") or 0), int(row.get("cohort_customers") or 0)
         r = rate(customers, mqls)
-        out.append({
-            "Segment": str(row.get("segment")),
-            "Current": current,
-            "Proposed": proposed,
-            "Change": f"{proposed - current:+,}" if current is not None and proposed is not None else "—",
-            "Average won deal": row.get("avg_deal_size"),
-            "Won deals": row.get("won_deals"),
-            "Customers / MQLs": f"{count(customers)} / {count(mqls)}",
-            "Lead → customer": None if not mqls else customers / mqls * 100,
-            "95% CI": wilson_text(r) + (" · few" if r["few"] else ""),
-            "Share of goal": None if row.get("revenue_share") is None else row["revenue_share"] * 100,
-            "Customers needed": row.get("customers_needed"),
-            "Carried": row.get("carried_shortfall"),
-            "Note": row.get("reason") or "",
-        })
+        out.append(
+            {
+                "Segment": str(row.get("segment")),
+                "Current": current,
+                "Proposed": proposed,
+                "Change": f"{proposed - current:+,}" if current is not None and proposed is not None else "—",
+                "Average won deal": row.get("avg_deal_size"),
+                "Won deals": row.get("won_deals"),
+                "Customers / MQLs": f"{count(customers)} / {count(mqls)}",
+                "Lead → customer": None if not mqls else customers / mqls * 100,
+                "95% CI": wilson_text(r) + (" · few" if r["few"] else ""),
+                "Share of goal": None if row.get("revenue_share") is None else row["revenue_share"] * 100,
+                "Customers needed": row.get("customers_needed"),
+                "Carried": row.get("carried_shortfall"),
+                "Note": row.get("reason") or "",
+            }
+        )
     frame = pd.DataFrame(out)
     if not frame["Carried"].fillna(0).any():
         frame = frame.drop(columns="Carried")
@@ -180,13 +212,18 @@ def _formula_line(proposal: Mapping) -> str:
     inputs = proposal["inputs"]
     carried = " + carried shortfall" if inputs.get("carried_shortfall") else ""
     if proposal.get("by_segment"):
-        return ("Each segment's proposal = ceil(its customers needed ÷ its lead-to-customer rate)" + carried
-                + "; the total is their sum. The whole-company inputs above are for reference. A segment with too "
-                "thin a history keeps its current quota.")
+        return (
+            "Each segment's proposal = ceil(its customers needed ÷ its lead-to-customer rate)"
+            + carried
+            + "; the total is their sum. The whole-company inputs above are for reference. A segment with too "
+            "thin a history keeps its current quota."
+        )
     if proposal.get("reason"):
         return "When the history is too thin for a rate or a deal size, the current target is kept."
-    return (f"Proposed quota = ceil(customers needed {number(inputs.get('customers_needed'))} ÷ lead-to-customer rate "
-            f"{_rate_value(inputs)}){carried}.")
+    return (
+        f"Proposed quota = ceil(customers needed {number(inputs.get('customers_needed'))} ÷ lead-to-customer rate "
+        f"{_rate_value(inputs)}){carried}."
+    )
 
 
 def _in_force(ctx: PageContext, month: str) -> None:
@@ -198,8 +235,10 @@ def _in_force(ctx: PageContext, month: str) -> None:
     meta = loaders.version_note(ctx.url, version.version_id, ctx.token)
     saved = f", saved {local_time(meta['created_at'], ctx.tz, with_zone=False)}" if meta.get("created_at") else ""
     note = f" · {md_escape(meta['note'])}" if meta.get("note") else ""
-    st.caption(f":material/handshake: In force for {month_label(month)} now: terms version {version.version_id} "
-               f"(from {version.effective_from}{saved}){note}.")
+    st.caption(
+        f":material/handshake: In force for {month_label(month)} now: terms version {version.version_id} "
+        f"(from {version.effective_from}{saved}){note}."
+    )
 
 
 def _version_in_force(ctx: PageContext, month: str) -> TermsVersion | None:
@@ -210,12 +249,16 @@ def _version_in_force(ctx: PageContext, month: str) -> TermsVersion | None:
 def apply_blocker(proposal: Mapping, closed: list[str]) -> str | None:
     """Why the proposal cannot be applied (None when it can)."""
     if closed and proposal["month"] <= max(closed):
-        return (f"{month_label(max(closed))} is closed and keeps its terms; a new version can only start "
-                "after the last closed month.")
+        return (
+            f"{month_label(max(closed))} is closed and keeps its terms; a new version can only start "
+            "after the last closed month."
+        )
     current = proposal.get("current_quota")
     if proposal.get("proposed_quota") == current and not proposal.get("by_segment"):
         return "The proposal equals the quota in force, so there is nothing to apply."
-    if proposal.get("by_segment") and all(r.get("proposed_quota") == r.get("current_quota") for r in proposal["by_segment"]):
+    if proposal.get("by_segment") and all(
+        r.get("proposed_quota") == r.get("current_quota") for r in proposal["by_segment"]
+    ):
         return "Every segment's proposal equals its quota in force, so there is nothing to apply."
     return None
 
@@ -225,11 +268,19 @@ def _apply(ctx: PageContext, proposal: Mapping) -> None:
     month = proposal["month"]
     blocker = apply_blocker(proposal, ctx.summary.closed)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        reviewed = st.checkbox("I reviewed these inputs", key=REVIEWED_KEY, disabled=blocker is not None,
-                               help="Applying saves a new version of the agreement from that month on.")
-        clicked = st.button(f"Apply: quota {count(proposal['proposed_quota'])} from {month_label(month)}",
-                            key=APPLY_KEY, type="primary", icon=":material/done_all:",
-                            disabled=blocker is not None or not reviewed)
+        reviewed = st.checkbox(
+            "I reviewed these inputs",
+            key=REVIEWED_KEY,
+            disabled=blocker is not None,
+            help="Applying saves a new version of the agreement from that month on.",
+        )
+        clicked = st.button(
+            f"Apply: quota {count(proposal['proposed_quota'])} from {month_label(month)}",
+            key=APPLY_KEY,
+            type="primary",
+            icon=":material/done_all:",
+            disabled=blocker is not None or not reviewed,
+        )
     if blocker:
         st.caption(blocker)
         return
@@ -245,6 +296,8 @@ def _apply(ctx: PageContext, proposal: Mapping) -> None:
         return
     loaders.refresh()
     st.session_state.pop(REVIEWED_KEY, None)
-    st.session_state[FLASH_KEY] = (f"Applied: terms version {version_id} is in force from {month_label(month)} "
-                                   f"(quota {count(proposal['current_quota'])} → {count(proposal['proposed_quota'])}).")
+    st.session_state[FLASH_KEY] = (
+        f"Applied: terms version {version_id} is in force from {month_label(month)} "
+        f"(quota {count(proposal['current_quota'])} → {count(proposal['proposed_quota'])})."
+    )
     st.rerun()

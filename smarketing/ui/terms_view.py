@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from smarketing.months import add_months, month_range
-from smarketing.terms import Terms, TermsVersion, terms_to_toml
+from smarketing.core.months import add_months, month_range
+from smarketing.core.terms import Terms, TermsVersion, terms_to_toml
 from smarketing.ui import actions, loaders
 from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.components import empty_state, table
@@ -22,13 +22,17 @@ def versions(ctx: PageContext) -> None:
     with st.container(border=True):
         st.subheader("Versions of the agreement")
         if not rows:
-            empty_state("No terms are stored yet, so the defaults of DESIGN section 3 apply (UTC, 400 MQLs, "
-                        "4 business hours). Save a version below.")
+            empty_state(
+                "No terms are stored yet, so the defaults of DESIGN section 3 apply (UTC, 400 MQLs, "
+                "4 business hours). Save a version below."
+            )
             return
         in_force = _in_force(rows, ctx.month)
         table(_versions_frame(rows, in_force), key="versions")
-        st.caption(f"{month_label(ctx.month)} is measured with version {in_force.version_id}. A version applies "
-                   "from its month until the next one; months before the first use the first.")
+        st.caption(
+            f"{month_label(ctx.month)} is measured with version {in_force.version_id}. A version applies "
+            "from its month until the next one; months before the first use the first."
+        )
 
 
 def _in_force(rows: list[TermsVersion], month: str) -> TermsVersion:
@@ -58,9 +62,9 @@ def _settings(terms: Terms) -> dict[str, str]:
         "First touch": _first_touch(terms),
         "Clock starts at": "the MQL" if terms.clock_starts == "mql" else "assignment (or the MQL if later)",
         "Attempts": f"{terms.min_attempts} within {terms.attempt_window_days:g} business days · target "
-                    f"{pct(terms.attempts_target, 0)}",
+        f"{pct(terms.attempts_target, 0)}",
         "Business hours": f"{', '.join(terms.workdays)} {terms.hours[0]}–{terms.hours[1]} · holidays "
-                          f"{terms.holidays or 'none'}",
+        f"{terms.holidays or 'none'}",
         "Timezone": terms.timezone,
         "Revenue goal": f"{money(terms.revenue_goal)} a month · {pct(terms.marketing_share, 0)} from marketing",
         "Targets from": f"{terms.lookback_months} months of history, cohorts lagged {terms.cohort_lag_months} months",
@@ -77,7 +81,7 @@ def _quota(terms: Terms) -> str:
 def _first_touch(terms: Terms) -> str:
     """'4 h · target 90%' or per segment."""
     hours = terms.first_touch_hours
-    text = (", ".join(f"{k} {v:g} h" for k, v in hours.items()) if isinstance(hours, Mapping) else f"{hours:g} h")
+    text = ", ".join(f"{k} {v:g} h" for k, v in hours.items()) if isinstance(hours, Mapping) else f"{hours:g} h"
     return f"{text} · target {pct(terms.first_touch_target, 0)}"
 
 
@@ -88,8 +92,10 @@ def editor(ctx: PageContext, terms: Terms) -> None:
     starts = _start_months(ctx)
     with st.container(border=True):
         st.subheader("Change the terms")
-        st.caption("Changing terms never edits a version: it adds a new one from a month on. Months already "
-                   "closed keep the version they were measured with.")
+        st.caption(
+            "Changing terms never edits a version: it adds a new one from a month on. Months already "
+            "closed keep the version they were measured with."
+        )
         with st.form("new_terms_version"):
             text = st.text_area("Terms (TOML)", value=base, height=420, key="terms_text")
             left, right = st.columns(2)
@@ -101,8 +107,10 @@ def editor(ctx: PageContext, terms: Terms) -> None:
             if outcome.ok:
                 st.success(outcome.message, icon=":material/check_circle:")
             else:
-                st.error("The terms were not saved:\n\n" + "\n".join(f"- {md_escape(p)}" for p in outcome.problems),
-                         icon=":material/error:")
+                st.error(
+                    "The terms were not saved:\n\n" + "\n".join(f"- {md_escape(p)}" for p in outcome.problems),
+                    icon=":material/error:",
+                )
 
 
 def _start_months(ctx: PageContext) -> list[str]:
@@ -116,22 +124,37 @@ def calculator(ctx: PageContext, terms: Terms) -> None:
     deal, rate, deal_from, rate_from = _calculator_defaults(ctx, terms)
     with st.container(border=True):
         st.subheader("Reverse-funnel calculator")
-        st.caption(f"Starting values: the revenue goal and share of the terms in force; the average won deal of "
-                   f"{deal_from}; the MQL → customer rate of the {rate_from} cohort. Change any of them.")
+        st.caption(
+            f"Starting values: the revenue goal and share of the terms in force; the average won deal of "
+            f"{deal_from}; the MQL → customer rate of the {rate_from} cohort. Change any of them."
+        )
         a, b, c, d = st.columns(4)
-        goal = a.number_input("Revenue goal per month", min_value=0.0, value=float(terms.revenue_goal), step=10000.0,
-                              format="%.0f")
-        share = b.number_input("Marketing share", min_value=0.0, max_value=1.0, value=float(terms.marketing_share),
-                               step=0.05, format="%.2f")
+        goal = a.number_input(
+            "Revenue goal per month", min_value=0.0, value=float(terms.revenue_goal), step=10000.0, format="%.0f"
+        )
+        share = b.number_input(
+            "Marketing share",
+            min_value=0.0,
+            max_value=1.0,
+            value=float(terms.marketing_share),
+            step=0.05,
+            format="%.2f",
+        )
         size = c.number_input("Average won deal", min_value=0.0, value=float(deal), step=1000.0, format="%.0f")
-        conv = d.number_input("MQL → customer rate", min_value=0.0, max_value=1.0, value=float(rate), step=0.005,
-                              format="%.3f")
+        conv = d.number_input(
+            "MQL → customer rate", min_value=0.0, max_value=1.0, value=float(rate), step=0.005, format="%.3f"
+        )
         result = reverse_funnel(goal, share, size, conv)
         x, y, z = st.columns(3)
         x.metric("Revenue expected from marketing", money(result["marketing_revenue"]))
-        y.metric("Customers needed", number(result["customers_needed"], 1) if result["customers_needed"] is not None else "—")
-        quota_delta = (f"{result['mqls_needed'] - terms.quota:+,} vs quota {terms.quota:,}"
-                       if result["mqls_needed"] is not None else None)
+        y.metric(
+            "Customers needed", number(result["customers_needed"], 1) if result["customers_needed"] is not None else "—"
+        )
+        quota_delta = (
+            f"{result['mqls_needed'] - terms.quota:+,} vs quota {terms.quota:,}"
+            if result["mqls_needed"] is not None
+            else None
+        )
         z.metric("MQLs needed per month", count(result["mqls_needed"]), delta=quota_delta, delta_color="off")
 
 

@@ -20,14 +20,22 @@ def history(cards: dict[str, dict]) -> None:
             shown = raw.T.iloc[::-1].map(status_text)
             shown.index = [month_short(m) + (" · frozen" if cards[m].get("frozen") else "") for m in shown.index]
             table(shown.reset_index(names="Month"), key="history", height=38 + 35 * len(shown))
-            st.caption("Newest first. A month in progress shows its current status (on track, at risk, behind); "
-                       "'frozen' marks a closed month shown from its snapshot.")
+            st.caption(
+                "Newest first. A month in progress shows its current status (on track, at risk, behind); "
+                "'frozen' marks a closed month shown from its snapshot."
+            )
         with right:
             for row in miss_summary(raw).itertuples(index=False):
-                st.metric(f"{row[0]} · misses in a row", f"{row[3]}", delta=f"met {row[1]} · missed {row[2]}",
-                          delta_arrow="off", delta_color="off" if row[3] == 0 else "inverse", border=True,
-                          help="The latest run of missed months (an unfinished month is not counted), "
-                               "and the months met and missed in this window.")
+                st.metric(
+                    f"{row[0]} · misses in a row",
+                    f"{row[3]}",
+                    delta=f"met {row[1]} · missed {row[2]}",
+                    delta_arrow="off",
+                    delta_color="off" if row[3] == 0 else "inverse",
+                    border=True,
+                    help="The latest run of missed months (an unfinished month is not counted), "
+                    "and the months met and missed in this window.",
+                )
 
 
 def charts_grid(cards: dict[str, dict]) -> None:

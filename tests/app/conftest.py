@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-
 from app_helpers import seed as _seed
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from app_helpers import AS_OF, DASHBOARD, MONTH, PAGES, ROOT, TIMEOUT, metrics, no_exception
+from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.app
 
@@ -39,9 +38,14 @@ def test_every_page_shows_only_the_gate(app_env: str, page: str) -> None:
 
 
 def test_named_providers_get_a_button_each(app_env: str) -> None:
-    secrets = {"auth": {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": "x",
-                        "google": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
-                        "microsoft": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}}}
+    secrets = {
+        "auth": {
+            "redirect_uri": AUTH["redirect_uri"],
+            "cookie_secret": "x",
+            "google": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
+            "microsoft": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
+        }
+    }
     at = direct("sales", {"is_logged_in": False}, secrets)
     assert sorted(b.label for b in at.button) == ["Sign in with Google", "Sign in with Microsoft"]
     assert not at.metric

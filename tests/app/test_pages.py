@@ -6,12 +6,12 @@ import math
 
 import pandas as pd
 import pytest
-
-from smarketing import api, storage
-from smarketing.sales import overdue_worklist
-from smarketing.ui.history import consecutive_misses
-
 from app_helpers import AS_OF, MONTH, NOW, PAGES, metrics, no_exception, open_page, table_with
+
+from smarketing import api
+from smarketing.core.sales import overdue_worklist
+from smarketing.store import storage
+from smarketing.ui.history import consecutive_misses
 
 pytestmark = pytest.mark.app
 
@@ -72,7 +72,11 @@ def test_home_statuses_read_in_words(card: dict) -> None:
     at = open_page("home")
     words = {"met": "Met", "on_track": "On track", "at_risk": "At risk", "behind": "Behind", "missed": "Missed"}
     badges = " ".join(m.value for m in at.markdown if "-badge[" in m.value)
-    for status in (card["marketing"]["status"], card["sales"]["first_touch"]["status"], card["sales"]["attempts"]["status"]):
+    for status in (
+        card["marketing"]["status"],
+        card["sales"]["first_touch"]["status"],
+        card["sales"]["attempts"]["status"],
+    ):
         assert words[status] in badges
 
 
@@ -199,8 +203,10 @@ def test_data_page_counts_loads_and_access(app_env: str) -> None:
 
 def test_data_page_imports_uploaded_csv(write_env: str) -> None:
     at = open_page("data")
-    leads = ("lead_id,created_at,mql_at,segment,source,owner_id\n"
-             "X-1,2026-03-16T09:00:00,2026-03-16T10:00:00,SMB,=HYPERLINK(\"x\"),71000100\n")
+    leads = (
+        "lead_id,created_at,mql_at,segment,source,owner_id\n"
+        'X-1,2026-03-16T09:00:00,2026-03-16T10:00:00,SMB,=HYPERLINK("x"),71000100\n'
+    )
     at.get("file_uploader")[0].set_value([("leads.csv", leads.encode(), "text/csv")])
     at.form_submit_button[0].click().run()
     no_exception(at)
@@ -271,17 +277,40 @@ def test_crm_text_is_never_markdown_or_html(write_env: str) -> None:
     evil = "[click](https://evil.example) **bold** <b>x</b> :material/lock:"
     engine = storage.make_engine(write_env)
     owners = pd.DataFrame({"owner_id": ["evil-owner"], "name": [evil], "team": [evil]})
-    leads = pd.DataFrame({"lead_id": ["evil-lead"], "mql_at": [NOW - pd.Timedelta(hours=30)],
-                          "segment": [evil], "source": [evil], "owner_id": ["evil-owner"]})
-    from smarketing.frames import CrmData
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["evil-lead"],
+            "mql_at": [NOW - pd.Timedelta(hours=30)],
+            "segment": [evil],
+            "source": [evil],
+            "owner_id": ["evil-owner"],
+        }
+    )
+    from smarketing.core.frames import CrmData
 
     storage.save_data(engine, CrmData.of(owners=owners, leads=leads), source="import", detail=evil)
-    for page, params in (("home", {}), ("sales", {}), ("ledger", {"lead": "evil-lead"}), ("marketing", {}),
-                         ("data", {})):
+    for page, params in (
+        ("home", {}),
+        ("sales", {}),
+        ("ledger", {"lead": "evil-lead"}),
+        ("marketing", {}),
+        ("data", {}),
+    ):
         at = open_page(page, **params)
         no_exception(at)
-        rendered = [m.value for m in (*at.markdown, *at.caption, *at.subheader, *at.title, *at.warning,
-                                      *at.info, *at.error, *at.success)]
+        rendered = [
+            m.value
+            for m in (
+                *at.markdown,
+                *at.caption,
+                *at.subheader,
+                *at.title,
+                *at.warning,
+                *at.info,
+                *at.error,
+                *at.success,
+            )
+        ]
         assert not any("[click]" in text or "<b>" in text for text in rendered), page
     ledger_at = open_page("ledger", lead="evil-lead")
     assert any(evil in t.value for t in ledger_at.text), "CRM text is shown, as plain text"

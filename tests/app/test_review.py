@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from app_helpers import AS_OF, NOW, PAGES, ROOT, TIMEOUT, metrics, no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
-from smarketing import api, storage
-from smarketing.frames import CrmData
+from smarketing import api
+from smarketing.core.frames import CrmData
+from smarketing.store import storage
 from smarketing.ui import review_view
 from smarketing.ui.targets_panel import segment_frame
-
-from app_helpers import AS_OF, NOW, PAGES, ROOT, TIMEOUT, metrics, no_exception, open_page
 
 pytestmark = pytest.mark.app
 
@@ -87,8 +87,15 @@ def test_closing_freezes_the_month_against_later_data(write_env: str) -> None:
     assert_shows(at, snapshot)
     assert_shows(at, api.month_scorecard(engine, DONE, NOW))
 
-    late = pd.DataFrame({"lead_id": ["late-1", "late-2"], "mql_at": [pd.Timestamp("2026-02-10T15:00Z")] * 2,
-                         "segment": ["SMB"] * 2, "source": ["Webinar"] * 2, "owner_id": [None] * 2})
+    late = pd.DataFrame(
+        {
+            "lead_id": ["late-1", "late-2"],
+            "mql_at": [pd.Timestamp("2026-02-10T15:00Z")] * 2,
+            "segment": ["SMB"] * 2,
+            "source": ["Webinar"] * 2,
+            "owner_id": [None] * 2,
+        }
+    )
     storage.save_data(engine, CrmData.of(leads=late), source="import", detail="late CRM edits")
     assert api.scorecard(engine, DONE, NOW)["marketing"]["mqls"] == snapshot["marketing"]["mqls"] + 2
     at = open_page("review", month=DONE)
@@ -134,8 +141,9 @@ def test_three_misses_in_six_months_flag_renegotiation(write_env: str) -> None:
     for month in ("2025-09", "2025-11", "2026-01"):
         card = api.scorecard(engine, month, NOW)
         card["sales"]["first_touch"]["status"] = "missed"
-        storage.save_snapshot(engine, month, card, as_of=NOW, closed_by="[cfo](https://evil.example)",
-                              terms_version_id=1)
+        storage.save_snapshot(
+            engine, month, card, as_of=NOW, closed_by="[cfo](https://evil.example)", terms_version_id=1
+        )
     at = open_page("review", month=DONE)
     no_exception(at)
     flags = " ".join(e.value for e in at.error)
@@ -147,11 +155,22 @@ def test_three_misses_in_six_months_flag_renegotiation(write_env: str) -> None:
 
 def test_renegotiation_counts_only_finished_months() -> None:
     def card(status: str, over: bool = True) -> dict:
-        return {"month_over": over, "marketing": {"status": status},
-                "sales": {"first_touch": {"status": "met"}, "attempts": {"status": "met"}}}
+        return {
+            "month_over": over,
+            "marketing": {"status": status},
+            "sales": {"first_touch": {"status": "met"}, "attempts": {"status": "met"}},
+        }
 
-    cards = {"2025-08": card("missed"), "2025-09": card("met"), "2025-10": card("missed"), "2025-11": card("met"),
-             "2025-12": card("met"), "2026-01": card("met"), "2026-02": card("missed"), "2026-03": card("behind", False)}
+    cards = {
+        "2025-08": card("missed"),
+        "2025-09": card("met"),
+        "2025-10": card("missed"),
+        "2025-11": card("met"),
+        "2025-12": card("met"),
+        "2026-01": card("met"),
+        "2026-02": card("missed"),
+        "2026-03": card("behind", False),
+    }
     assert review_view.window_misses(cards)["Marketing · MQL quota"] == (2, 6)  # 2025-08 is out of the window
     cards["2025-12"] = card("missed")
     assert review_view.renegotiate(cards) == [("Marketing · MQL quota", 3, 6)]
@@ -215,9 +234,21 @@ def test_report_downloads_are_the_month_report(app_env: str) -> None:
 
 
 def test_segment_frame_marks_few_leads() -> None:
-    rows = [{"segment": "Tiny", "current_quota": 10, "proposed_quota": 10, "cohort_mqls": 3, "cohort_customers": 0,
-             "won_deals": 0, "avg_deal_size": None, "revenue_share": 0.0, "customers_needed": None,
-             "carried_shortfall": 0, "reason": "Kept the current quota: no won deal."}]
+    rows = [
+        {
+            "segment": "Tiny",
+            "current_quota": 10,
+            "proposed_quota": 10,
+            "cohort_mqls": 3,
+            "cohort_customers": 0,
+            "won_deals": 0,
+            "avg_deal_size": None,
+            "revenue_share": 0.0,
+            "customers_needed": None,
+            "carried_shortfall": 0,
+            "reason": "Kept the current quota: no won deal.",
+        }
+    ]
     frame = segment_frame(rows)
     assert frame.loc[0, "95% CI"].endswith("few") and frame.loc[0, "Note"].startswith("Kept")
     assert "Carried" not in frame.columns

@@ -7,16 +7,14 @@ import math
 
 import pandas as pd
 import pytest
+from app_helpers import MONTH, NOW
 from openpyxl import load_workbook
 
-from smarketing.demo import demo_terms, generate_demo
-from smarketing.sales import lead_ledger, qualifying_touches
+from smarketing.core.sales import lead_ledger, qualifying_touches, touch_verdicts
+from smarketing.sources.demo import demo_terms, generate_demo
 from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.exports import csv_bytes, frame_xlsx, ledger_csv, scorecard_csv, scorecard_xlsx
 from smarketing.ui.history import consecutive_misses
-from smarketing.sales import touch_verdicts
-
-from app_helpers import MONTH, NOW
 
 pytestmark = pytest.mark.app
 
@@ -44,20 +42,43 @@ def test_verdicts_agree_with_qualifying_touches(demo) -> None:
 
 
 def test_verdicts_name_every_reason() -> None:
-    lead = pd.Series({"lead_id": "L", "mql_at": pd.Timestamp("2026-03-02T14:00Z"),
-                      "attempts_deadline": pd.Timestamp("2026-03-16T21:00Z")})
-    at = [pd.Timestamp(t) for t in ("2026-03-02T13:00Z", "2026-03-02T15:00Z", "2026-03-02T16:00Z",
-                                    "2026-03-02T17:00Z", "2026-03-02T18:00Z", "2026-03-20T15:00Z")]
-    touches = pd.DataFrame({
-        "touch_id": list("abcdef"), "lead_id": ["L"] * 6, "owner_id": ["o"] * 6,
-        "kind": ["call", "note", "email", "call", "email", "call"], "occurred_at": at,
-        "automated": [False, False, True, False, False, False],
-        "direction": ["outbound", "outbound", "outbound", "inbound", "outbound", "outbound"],
-    })
+    lead = pd.Series(
+        {
+            "lead_id": "L",
+            "mql_at": pd.Timestamp("2026-03-02T14:00Z"),
+            "attempts_deadline": pd.Timestamp("2026-03-16T21:00Z"),
+        }
+    )
+    at = [
+        pd.Timestamp(t)
+        for t in (
+            "2026-03-02T13:00Z",
+            "2026-03-02T15:00Z",
+            "2026-03-02T16:00Z",
+            "2026-03-02T17:00Z",
+            "2026-03-02T18:00Z",
+            "2026-03-20T15:00Z",
+        )
+    ]
+    touches = pd.DataFrame(
+        {
+            "touch_id": list("abcdef"),
+            "lead_id": ["L"] * 6,
+            "owner_id": ["o"] * 6,
+            "kind": ["call", "note", "email", "call", "email", "call"],
+            "occurred_at": at,
+            "automated": [False, False, True, False, False, False],
+            "direction": ["outbound", "outbound", "outbound", "inbound", "outbound", "outbound"],
+        }
+    )
     verdicts = touch_verdicts(touches, lead, demo_terms(), pd.Timestamp("2026-03-19T00:00Z"))
     assert list(verdicts["why"]) == [
-        "before MQL", "not a call/email/meeting (note)", "automated", "inbound",
-        "first touch; attempt 1 of 5", "after as_of",
+        "before MQL",
+        "not a call/email/meeting (note)",
+        "automated",
+        "inbound",
+        "first touch; attempt 1 of 5",
+        "after as_of",
     ]
     assert list(verdicts["counts"]) == [False, False, False, False, True, False]
 
@@ -73,7 +94,7 @@ def test_csv_and_excel_exports_neutralise_formulas() -> None:
 
 
 def test_scorecard_and_ledger_exports(demo) -> None:
-    from smarketing.scorecard import build_scorecard
+    from smarketing.core.scorecard import build_scorecard
 
     terms = demo_terms()
     ledger = lead_ledger(demo, terms, NOW, MONTH)
@@ -85,13 +106,16 @@ def test_scorecard_and_ledger_exports(demo) -> None:
     assert len(rows) == len(ledger) + 1 and rows[0].startswith("lead_id,owner_id,segment,source")
 
 
-@pytest.mark.parametrize("statuses, streak", [
-    (["met", "missed", "missed"], 2),
-    (["missed", "missed", "on_track"], 2),
-    (["missed", "met", "behind"], 0),
-    ([], 0),
-    (["missed"] * 3 + [None], 3),
-])
+@pytest.mark.parametrize(
+    "statuses, streak",
+    [
+        (["met", "missed", "missed"], 2),
+        (["missed", "missed", "on_track"], 2),
+        (["missed", "met", "behind"], 0),
+        ([], 0),
+        (["missed"] * 3 + [None], 3),
+    ],
+)
 def test_consecutive_misses(statuses, streak) -> None:
     assert consecutive_misses(statuses) == streak
 

@@ -16,19 +16,36 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smarketing import api, storage
+from smarketing import api
+from smarketing.store import storage
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NOW = pd.Timestamp("2026-03-18T15:00:00Z")
 QUERY = "month=2026-03&as_of=2026-03-18T15:00:00%2B00:00"
-PAGES = {"home": "", "marketing": "Marketing", "sales": "Sales", "ledger": "Lead_ledger",
-         "trends": "Trends", "terms": "Terms", "data": "Data", "review": "Executive_review"}
+PAGES = {
+    "home": "",
+    "marketing": "Marketing",
+    "sales": "Sales",
+    "ledger": "Lead_ledger",
+    "trends": "Trends",
+    "terms": "Terms",
+    "data": "Data",
+    "review": "Executive_review",
+}
 WIDTH = 1440
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -47,9 +64,22 @@ def start_server(db_url: str, extra: list[str] | None = None) -> tuple[subproces
     port = free_port()
     log = Path(db_url.removeprefix("sqlite:///")).with_suffix(f".{port}.log")
     env = {**os.environ, "SMARKETING_DB": db_url, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           *(extra or [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        *(extra or []),
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -116,7 +146,8 @@ def shoot(tab, name: str) -> Path:
     """A full-page screenshot (the viewport grows to the app's height first)."""
     height = tab.evaluate(
         "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain],[data-testid=stMainBlockContainer]')]"
-        ".map(e => e.scrollHeight), 900)")
+        ".map(e => e.scrollHeight), 900)"
+    )
     tab.set_viewport_size({"width": WIDTH, "height": min(int(height) + 40, 9000)})
     time.sleep(1.0)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -150,8 +181,10 @@ def test_month_picker_changes_month_and_links_keep_it(server: str, page) -> None
     page.wait_for_url("**month=2026-02**", timeout=30_000)
     settle(page)
     assert errors(page) == []
-    assert "February 2026" in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()[0] or \
-        "February 2026" in page.content()
+    assert (
+        "February 2026" in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()[0]
+        or "February 2026" in page.content()
+    )
     assert page.locator('[data-testid="stMetric"]').first.inner_text() != before
     shoot(page, "home-february")
     page.locator('[data-testid="stSidebar"] a', has_text="Sales").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from smarketing.demo import generate_demo
+from smarketing.sources.demo import generate_demo
 from tests.fake_hubspot import FakeHubSpot, build_portal
 
 

@@ -1,6 +1,6 @@
 """A fake HubSpot portal: canonical truth in, HubSpot-shaped records out.
 
-`build_portal(data)` turns canonical frames (for example `smarketing.demo.generate_demo`)
+`build_portal(data)` turns canonical frames (for example `smarketing.sources.demo.generate_demo`)
 into a portal of owners with teams, contacts with lifecycle dates, calls, emails,
 meetings, notes, tasks, communications and deals with their contact associations and a
 deal pipeline. The portal keeps the canonical values it was built from (at HubSpot's
@@ -11,7 +11,7 @@ only the pipeline stage, inbound and forwarded emails, several contacts on one a
 `portal.truth()` is what a correct sync must store; `portal.write_canonical_csvs(dir)`
 writes the same truth as canonical CSVs for `python -m smarketing import`. Mutations
 (`modify_contacts`, `archive`, ...) change both the records and the truth, and bump the
-last-modified dates the way HubSpot does. This file never imports smarketing.hubspot:
+last-modified dates the way HubSpot does. This file never imports smarketing.sources.hubspot:
 it is an independent oracle.
 """
 
@@ -20,22 +20,35 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from datetime import datetime, timedelta
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from smarketing.frames import CrmData
+from smarketing.core.frames import CrmData
 
 ACTIVITY_OBJECTS = ("calls", "emails", "meetings", "notes", "tasks", "communications")
-KIND_TO_OBJECT = {"call": "calls", "email": "emails", "meeting": "meetings", "note": "notes", "task": "tasks",
-                  "other": "communications"}
+KIND_TO_OBJECT = {
+    "call": "calls",
+    "email": "emails",
+    "meeting": "meetings",
+    "note": "notes",
+    "task": "tasks",
+    "other": "communications",
+}
 OBJECT_TO_KIND = {v: k for k, v in KIND_TO_OBJECT.items()}
-ASSOCIATION_TYPE_IDS = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204,
-                        "communications": 82, "deals": 3}
+ASSOCIATION_TYPE_IDS = {
+    "calls": 194,
+    "emails": 198,
+    "meetings": 200,
+    "notes": 202,
+    "tasks": 204,
+    "communications": 82,
+    "deals": 3,
+}
 SOURCE_CODES = {
     "Organic Search": "ORGANIC_SEARCH",
     "Paid Search": "PAID_SEARCH",
@@ -147,7 +160,7 @@ class Portal:
         self.contacts_of: dict[str, dict[str, list[str]]] = {t: {} for t in ("deals", *ACTIVITY_OBJECTS)}
         self.pipelines: list[dict[str, Any]] = [_default_pipeline()]
         self.lock = threading.RLock()
-        self.version = 0          # bumped on every change (indexes are rebuilt lazily)
+        self.version = 0  # bumped on every change (indexes are rebuilt lazily)
         self._indexes: dict[str, tuple[int, list[int], list[str]]] = {}
         self._sorted_ids: dict[str, tuple[int, list[int]]] = {}
 
@@ -171,8 +184,9 @@ class Portal:
         with self.lock:
             cached = self._indexes.get(object_type)
             if cached is None or cached[0] != self.version:
-                pairs = sorted((o.modified_ms, tie_key(o.id), o.id) for o in self.objects[object_type].values()
-                               if not o.archived)
+                pairs = sorted(
+                    (o.modified_ms, tie_key(o.id), o.id) for o in self.objects[object_type].values() if not o.archived
+                )
                 cached = (self.version, [p[0] for p in pairs], [p[2] for p in pairs])
                 self._indexes[object_type] = cached
             return cached[1], cached[2]
@@ -182,27 +196,51 @@ class Portal:
         contacts = self.objects["contacts"]
         if object_type == "contacts":
             return []
-        return [c for c in self.contacts_of[object_type].get(object_id, []) if c in contacts and not contacts[c].archived]
+        return [
+            c for c in self.contacts_of[object_type].get(object_id, []) if c in contacts and not contacts[c].archived
+        ]
 
     def associated_objects(self, contact_id: str, to_type: str) -> list[str]:
         """Live objects of a type associated with a contact."""
         objects = self.objects[to_type]
-        return sorted((i for i, cs in self.contacts_of[to_type].items() if contact_id in cs
-                       and i in objects and not objects[i].archived), key=int)
+        return sorted(
+            (
+                i
+                for i, cs in self.contacts_of[to_type].items()
+                if contact_id in cs and i in objects and not objects[i].archived
+            ),
+            key=int,
+        )
 
     # -- truth ---------------------------------------------------------------------------
 
-    def truth(self, activity_types: tuple[str, ...] = ("calls", "emails", "meetings", "notes", "tasks"),
-              *, disqualified: bool = True) -> CrmData:
+    def truth(
+        self,
+        activity_types: tuple[str, ...] = ("calls", "emails", "meetings", "notes", "tasks"),
+        *,
+        disqualified: bool = True,
+    ) -> CrmData:
         """The canonical data a correct sync of this portal stores."""
         with self.lock:
-            owners = pd.DataFrame([
-                {"owner_id": o["id"], "name": f"{o['first']} {o['last']}".strip() or o["email"], "email": o["email"],
-                 "team": next((t["name"] for t in o["teams"] if t["primary"]), None), "active": not o["archived"]}
-                for o in self.owners.values()
-            ])
-            leads = pd.DataFrame([{**c.truth, "lead_id": c.id, "updated_at": c.modified_ms}
-                                  for c in self.objects["contacts"].values() if not c.archived])
+            owners = pd.DataFrame(
+                [
+                    {
+                        "owner_id": o["id"],
+                        "name": f"{o['first']} {o['last']}".strip() or o["email"],
+                        "email": o["email"],
+                        "team": next((t["name"] for t in o["teams"] if t["primary"]), None),
+                        "active": not o["archived"],
+                    }
+                    for o in self.owners.values()
+                ]
+            )
+            leads = pd.DataFrame(
+                [
+                    {**c.truth, "lead_id": c.id, "updated_at": c.modified_ms}
+                    for c in self.objects["contacts"].values()
+                    if not c.archived
+                ]
+            )
             if not disqualified and len(leads):
                 leads["disqualified_at"] = None
             touches = []
@@ -218,10 +256,14 @@ class Portal:
                     continue
                 contacts = self.associated_contacts("deals", obj.id)
                 deals.append({**obj.truth, "deal_id": obj.id, "lead_id": min(contacts, key=int) if contacts else None})
-        frames = {"owners": owners, "leads": _instants(leads, ("created_at", "mql_at", "assigned_at", "sql_at",
-                                                                "customer_at", "disqualified_at", "updated_at")),
-                  "touches": _instants(pd.DataFrame(touches), ("occurred_at",)),
-                  "deals": _instants(pd.DataFrame(deals), ("created_at", "closed_at"))}
+        frames = {
+            "owners": owners,
+            "leads": _instants(
+                leads, ("created_at", "mql_at", "assigned_at", "sql_at", "customer_at", "disqualified_at", "updated_at")
+            ),
+            "touches": _instants(pd.DataFrame(touches), ("occurred_at",)),
+            "deals": _instants(pd.DataFrame(deals), ("created_at", "closed_at")),
+        }
         return CrmData.of(**{k: v for k, v in frames.items() if len(v)})
 
     def write_canonical_csvs(self, directory: str | Path, terms_toml: str | None = None, **truth_kwargs: Any) -> Path:
@@ -246,8 +288,14 @@ class Portal:
     def _changed(self) -> None:
         self.version += 1
 
-    def modify_contacts(self, ids: list[str] | None = None, *, at_ms: int | list[int] | None = None,
-                        segment: str | None = None, rng_seed: int = 0) -> list[str]:
+    def modify_contacts(
+        self,
+        ids: list[str] | None = None,
+        *,
+        at_ms: int | list[int] | None = None,
+        segment: str | None = None,
+        rng_seed: int = 0,
+    ) -> list[str]:
         """Touch contacts as a HubSpot user or workflow would: a new last-modified date, maybe a new segment.
 
         `at_ms` is one instant for all (a bulk edit) or one per contact; default: spread
@@ -284,8 +332,9 @@ class Portal:
             obj.stamp_modified(stamp)
             self._changed()
 
-    def set_activity_contacts(self, object_type: str, object_id: str, contacts: list[str], *,
-                              bump: bool = True) -> None:
+    def set_activity_contacts(
+        self, object_type: str, object_id: str, contacts: list[str], *, bump: bool = True
+    ) -> None:
         """Re-associate an activity (or deal); HubSpot bumps its modified date when `bump`."""
         with self.lock:
             self.contacts_of[object_type][object_id] = list(contacts)
@@ -349,15 +398,22 @@ def _add_owners(portal: Portal, owners: pd.DataFrame, rng: np.random.Generator) 
             other = next(n for n in teams if n != row.team)
             member.insert(0, {"id": teams[other], "name": other, "primary": False})
         portal.owners[str(row.owner_id)] = {
-            "id": str(row.owner_id), "first": first, "last": last, "email": row.email,
-            "teams": member, "archived": not bool(row.active), "user_id": 9_000_000 + k,
+            "id": str(row.owner_id),
+            "first": first,
+            "last": last,
+            "email": row.email,
+            "teams": member,
+            "archived": not bool(row.active),
+            "user_id": 9_000_000 + k,
         }
 
 
 def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator, current: int) -> list[str]:
     ids = []
-    cols = {c: ms_column(leads[c]) for c in ("created_at", "mql_at", "assigned_at", "sql_at", "customer_at",
-                                             "disqualified_at", "updated_at")}
+    cols = {
+        c: ms_column(leads[c])
+        for c in ("created_at", "mql_at", "assigned_at", "sql_at", "customer_at", "disqualified_at", "updated_at")
+    }
     for k, row in enumerate(leads.itertuples(index=False)):
         epoch = k % 7 == 3  # some portals hold imported dates as epoch milliseconds
         truth = {
@@ -370,7 +426,7 @@ def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator,
             "segment": None if pd.isna(row.segment) or row.segment == "all" else str(row.segment),
             "owner_id": None if pd.isna(row.owner_id) else str(row.owner_id),
         }
-        code = SOURCE_CODES.get(str(row.source), None) if pd.notna(row.source) else None
+        code = SOURCE_CODES.get(str(row.source)) if pd.notna(row.source) else None
         truth["source"] = SOURCE_LABELS.get(code) if code else (None if pd.isna(row.source) else str(row.source))
         enc = (lambda v: None if v is None else str(v)) if epoch else iso
         modified = min(current, max(v for v in (cols["updated_at"][k], truth["created_at"], 0) if v is not None))
@@ -385,7 +441,9 @@ def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator,
             "hs_analytics_source": code or truth["source"],
             portal.segment_property: truth["segment"],
             portal.disqualified_property: iso(truth["disqualified_at"]),
-            "lifecyclestage": "customer" if truth["customer_at"] else ("salesqualifiedlead" if truth["sql_at"] else "marketingqualifiedlead"),
+            "lifecyclestage": "customer"
+            if truth["customer_at"]
+            else ("salesqualifiedlead" if truth["sql_at"] else "marketingqualifiedlead"),
             "email": f"lead{row.lead_id}@example.org",
         }
         obj = Obj(str(row.lead_id), "contacts", props, truth["created_at"] or modified, modified, truth)
@@ -394,8 +452,14 @@ def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator,
     return ids
 
 
-def _add_activities(portal: Portal, touches: pd.DataFrame, rng: np.random.Generator, current: int,
-                    contact_ids: list[str], multi_share: float) -> None:
+def _add_activities(
+    portal: Portal,
+    touches: pd.DataFrame,
+    rng: np.random.Generator,
+    current: int,
+    contact_ids: list[str],
+    multi_share: float,
+) -> None:
     extra = rng.random(len(touches)) < multi_share
     partner = rng.integers(0, max(1, len(contact_ids)), len(touches))
     occurred_ms = ms_column(touches["occurred_at"])
@@ -405,8 +469,13 @@ def _add_activities(portal: Portal, touches: pd.DataFrame, rng: np.random.Genera
         modified = min(current, occurred + MINUTE_MS)
         automated = bool(row.automated)
         inbound = row.direction == "inbound"
-        truth = {"owner_id": None if pd.isna(row.owner_id) else str(row.owner_id), "kind": row.kind,
-                 "occurred_at": occurred, "automated": automated, "direction": "outbound"}
+        truth = {
+            "owner_id": None if pd.isna(row.owner_id) else str(row.owner_id),
+            "kind": row.kind,
+            "occurred_at": occurred,
+            "automated": automated,
+            "direction": "outbound",
+        }
         props = {
             "hs_timestamp": str(occurred) if k % 5 == 2 else iso(occurred),
             "hs_createdate": iso(occurred),
@@ -418,7 +487,9 @@ def _add_activities(portal: Portal, touches: pd.DataFrame, rng: np.random.Genera
             props["hs_call_direction"] = "INBOUND" if inbound else "OUTBOUND"
             truth["direction"] = "inbound" if inbound else "outbound"
         elif object_type == "emails":
-            props["hs_email_direction"] = "INCOMING_EMAIL" if inbound else ("FORWARDED_EMAIL" if k % 11 == 0 else "EMAIL")
+            props["hs_email_direction"] = (
+                "INCOMING_EMAIL" if inbound else ("FORWARDED_EMAIL" if k % 11 == 0 else "EMAIL")
+            )
             truth["direction"] = "inbound" if inbound else "outbound"
         obj = Obj(str(row.touch_id), object_type, props, occurred, modified, truth)
         portal.objects[object_type][obj.id] = obj
@@ -430,8 +501,9 @@ def _add_activities(portal: Portal, touches: pd.DataFrame, rng: np.random.Genera
         portal.contacts_of[object_type][obj.id] = contacts
 
 
-def _add_deals(portal: Portal, deals: pd.DataFrame, rng: np.random.Generator, current: int,
-               contact_ids: list[str]) -> None:
+def _add_deals(
+    portal: Portal, deals: pd.DataFrame, rng: np.random.Generator, current: int, contact_ids: list[str]
+) -> None:
     open_stages = [s[0] for s in STAGES if not s[3]]
     created_ms, closed_ms = ms_column(deals["created_at"]), ms_column(deals["closed_at"])
     for k, row in enumerate(deals.itertuples(index=False)):
@@ -456,8 +528,14 @@ def _add_deals(portal: Portal, deals: pd.DataFrame, rng: np.random.Generator, cu
             "hs_lastmodifieddate": iso(modified),
             "dealname": f"Deal {row.deal_id}",
         }
-        truth = {"owner_id": props["hubspot_owner_id"], "amount": amount, "created_at": created,
-                 "closed_at": closed if status != "open" else None, "status": status, "pipeline": props["pipeline"]}
+        truth = {
+            "owner_id": props["hubspot_owner_id"],
+            "amount": amount,
+            "created_at": created,
+            "closed_at": closed if status != "open" else None,
+            "status": status,
+            "pipeline": props["pipeline"],
+        }
         obj = Obj(str(row.deal_id), "deals", props, created or modified, modified, truth)
         portal.objects["deals"][obj.id] = obj
         contacts = [] if pd.isna(row.lead_id) else [str(row.lead_id)]
@@ -469,12 +547,23 @@ def _add_deals(portal: Portal, deals: pd.DataFrame, rng: np.random.Generator, cu
 def _default_pipeline() -> dict[str, Any]:
     created = "2020-01-01T00:00:00.000Z"
     return {
-        "id": "default", "label": "Sales Pipeline", "displayOrder": 0, "archived": False,
-        "createdAt": created, "updatedAt": created,
+        "id": "default",
+        "label": "Sales Pipeline",
+        "displayOrder": 0,
+        "archived": False,
+        "createdAt": created,
+        "updatedAt": created,
         "stages": [
-            {"id": sid, "label": label, "displayOrder": i, "archived": False, "createdAt": created,
-             "updatedAt": created, "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
-             "metadata": {"isClosed": "true" if closed else "false", "probability": prob}}
+            {
+                "id": sid,
+                "label": label,
+                "displayOrder": i,
+                "archived": False,
+                "createdAt": created,
+                "updatedAt": created,
+                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                "metadata": {"isClosed": "true" if closed else "false", "probability": prob},
+            }
             for i, (sid, label, prob, closed) in enumerate(STAGES)
         ],
     }

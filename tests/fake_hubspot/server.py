@@ -55,13 +55,30 @@ SCOPE_OF = {
     "owners": "crm.objects.owners.read",
 }
 ALL_SCOPES = frozenset(SCOPE_OF.values())
-DATE_PROPS = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_timestamp", "hs_createdate", "closedate",
-              "hubspot_owner_assigneddate", "hs_lifecyclestage_marketingqualifiedlead_date",
-              "hs_lifecyclestage_salesqualifiedlead_date", "hs_lifecyclestage_customer_date"}
+DATE_PROPS = {
+    "createdate",
+    "lastmodifieddate",
+    "hs_lastmodifieddate",
+    "hs_timestamp",
+    "hs_createdate",
+    "closedate",
+    "hubspot_owner_assigneddate",
+    "hs_lifecyclestage_marketingqualifiedlead_date",
+    "hs_lifecyclestage_salesqualifiedlead_date",
+    "hs_lifecyclestage_customer_date",
+}
 NUMBER_PROPS = {"hs_object_id", "amount"}
 SEARCH_CAP = 10_000
-SINGULAR = {"contacts": "contact", "deals": "deal", "calls": "call", "emails": "email", "meetings": "meeting",
-            "notes": "note", "tasks": "task", "communications": "communication"}
+SINGULAR = {
+    "contacts": "contact",
+    "deals": "deal",
+    "calls": "call",
+    "emails": "email",
+    "meetings": "meeting",
+    "notes": "note",
+    "tasks": "task",
+    "communications": "communication",
+}
 
 
 class HubSpotHTTPError(Exception):
@@ -74,8 +91,8 @@ class Fault:
     status: int | None = None
     policy: str | None = None
     disconnect: bool = False
-    times: int | None = 1          # None: every matching request
-    path: str | None = None        # substring of the path
+    times: int | None = 1  # None: every matching request
+    path: str | None = None  # substring of the path
     method: str | None = None
     delay: float = 0.0
 
@@ -123,8 +140,9 @@ class FakeHubSpot:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="fake-hubspot", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="fake-hubspot", daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -134,7 +152,7 @@ class FakeHubSpot:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeHubSpot":
+    def __enter__(self) -> FakeHubSpot:
         self.start()
         return self
 
@@ -186,20 +204,30 @@ class FakeHubSpot:
                 if fault.status == 429:
                     raise self._rate_error(fault.policy or "TEN_SECONDLY_ROLLING")
                 if fault.status:
-                    raise HubSpotHTTPError(fault.status, {"status": "error", "message": "Bad Gateway"
-                                                          if fault.status == 502 else "Internal error",
-                                                          "correlationId": str(uuid.uuid4())})
+                    raise HubSpotHTTPError(
+                        fault.status,
+                        {
+                            "status": "error",
+                            "message": "Bad Gateway" if fault.status == 502 else "Internal error",
+                            "correlationId": str(uuid.uuid4()),
+                        },
+                    )
         if headers.get("Authorization", "") != f"Bearer {self.token}":
-            raise _error(401, "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
-                              "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
-                         "INVALID_AUTHENTICATION")
+            raise _error(
+                401,
+                "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
+                "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                "INVALID_AUTHENTICATION",
+            )
         search = path.rstrip("/").endswith("/search")
         with self._lock:
             self.requests_today += 1
             if self.daily_limit is not None and self.requests_today > self.daily_limit:
                 raise self._rate_error("DAILY")
-            for limit, window, name in ((self.rate_limit, self._window, "TEN_SECONDLY_ROLLING"),
-                                        (self.search_rate_limit if search else None, self._search_window, "SECONDLY")):
+            for limit, window, name in (
+                (self.rate_limit, self._window, "TEN_SECONDLY_ROLLING"),
+                (self.search_rate_limit if search else None, self._search_window, "SECONDLY"),
+            ):
                 if limit is None:
                     continue
                 while window and window[0] <= now - limit[1]:
@@ -210,20 +238,38 @@ class FakeHubSpot:
         return None
 
     def _rate_error(self, policy: str) -> HubSpotHTTPError:
-        message = "You have reached your daily limit." if policy == "DAILY" else f"You have reached your {policy.lower()} limit."
-        body = {"status": "error", "message": message, "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                "policyName": policy, "requestId": uuid.uuid4().hex}
+        message = (
+            "You have reached your daily limit."
+            if policy == "DAILY"
+            else f"You have reached your {policy.lower()} limit."
+        )
+        body = {
+            "status": "error",
+            "message": message,
+            "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()),
+            "policyName": policy,
+            "requestId": uuid.uuid4().hex,
+        }
         return HubSpotHTTPError(429, body)
 
     def _need(self, *object_types: str) -> None:
         for object_type in object_types:
             scope = SCOPE_OF[object_type]
             if scope not in self.scopes:
-                raise _error(403, "This app hasn't been granted all required scopes to make this call. Read more about "
-                                  "required scopes here: https://developers.hubspot.com/scopes.", "MISSING_SCOPES",
-                             errors=[{"message": "One or more of the following scopes are required.",
-                                      "context": {"requiredGranularScopes": [scope]}}],
-                             links={"scopes": "https://developers.hubspot.com/scopes"})
+                raise _error(
+                    403,
+                    "This app hasn't been granted all required scopes to make this call. Read more about "
+                    "required scopes here: https://developers.hubspot.com/scopes.",
+                    "MISSING_SCOPES",
+                    errors=[
+                        {
+                            "message": "One or more of the following scopes are required.",
+                            "context": {"requiredGranularScopes": [scope]},
+                        }
+                    ],
+                    links={"scopes": "https://developers.hubspot.com/scopes"},
+                )
 
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
         url = urlsplit(target)
@@ -255,14 +301,27 @@ class FakeHubSpot:
         self._need("owners")
         limit = _limit(query, 100, 500)
         archived = _flag(query, "archived")
-        owners = sorted((o for o in self.portal.owners.values() if o["archived"] == archived), key=lambda o: int(o["id"]))
+        owners = sorted(
+            (o for o in self.portal.owners.values() if o["archived"] == archived), key=lambda o: int(o["id"])
+        )
         start = _after_index([int(o["id"]) for o in owners], query)
         page = owners[start : start + limit]
-        results = [{
-            "id": o["id"], "email": o["email"], "type": "PERSON", "firstName": o["first"], "lastName": o["last"],
-            "userId": o["user_id"], "userIdIncludingInactive": o["user_id"], "createdAt": "2021-03-01T09:00:00.000Z",
-            "updatedAt": "2025-01-02T09:00:00.000Z", "archived": o["archived"], "teams": o["teams"],
-        } for o in page]
+        results = [
+            {
+                "id": o["id"],
+                "email": o["email"],
+                "type": "PERSON",
+                "firstName": o["first"],
+                "lastName": o["last"],
+                "userId": o["user_id"],
+                "userIdIncludingInactive": o["user_id"],
+                "createdAt": "2021-03-01T09:00:00.000Z",
+                "updatedAt": "2025-01-02T09:00:00.000Z",
+                "archived": o["archived"],
+                "teams": o["teams"],
+            }
+            for o in page
+        ]
         return 200, {"results": results, **_paging(owners, start, limit, lambda o: o["id"], "/crm/v3/owners/")}
 
     def pipelines(self, object_type: str, *, query: dict, payload: dict) -> tuple[int, dict]:
@@ -289,15 +348,19 @@ class FakeHubSpot:
                 results.append(self._render(obj, props, wanted))
         body: dict[str, Any] = {"results": results}
         if position < len(ids):
-            body["paging"] = {"next": {"after": str(ids[position]),
-                                       "link": f"{self.base_url}/crm/v3/objects/{object_type}?after={ids[position]}"}}
+            body["paging"] = {
+                "next": {
+                    "after": str(ids[position]),
+                    "link": f"{self.base_url}/crm/v3/objects/{object_type}?after={ids[position]}",
+                }
+            }
         return 200, body
 
     def get_object(self, object_type: str, object_id: str, *, query: dict, payload: dict) -> tuple[int, dict]:
         self._need(object_type)
         obj = self.portal.objects[object_type].get(object_id)
         if obj is None or obj.archived != _flag(query, "archived"):
-            raise _error(404, f"Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND")
+            raise _error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND")
         return 200, self._render(obj, _props(query), _props(query, "associations"))
 
     def search(self, object_type: str, *, query: dict, payload: dict) -> tuple[int, dict]:
@@ -307,13 +370,20 @@ class FakeHubSpot:
         groups = payload.get("filterGroups") or []
         if limit > 200 or limit < 0:
             raise _error(400, f"limit must be at most 200 but was {limit}", "VALIDATION_ERROR")
-        if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups) \
-                or sum(len(g.get("filters") or []) for g in groups) > 18:
-            raise _error(400, "Too many filter groups or filters (at most 5 groups of 6 filters, 18 in all)",
-                         "VALIDATION_ERROR")
+        if (
+            len(groups) > 5
+            or any(len(g.get("filters") or []) > 6 for g in groups)
+            or sum(len(g.get("filters") or []) for g in groups) > 18
+        ):
+            raise _error(
+                400, "Too many filter groups or filters (at most 5 groups of 6 filters, 18 in all)", "VALIDATION_ERROR"
+            )
         if after + limit > SEARCH_CAP:
-            raise _error(400, "There was a problem with the request: the search API returns at most 10,000 results "
-                              "per query.", "VALIDATION_ERROR")
+            raise _error(
+                400,
+                "There was a problem with the request: the search API returns at most 10,000 results per query.",
+                "VALIDATION_ERROR",
+            )
         matches, ordered = self._matches(object_type, groups)
         sorts = payload.get("sorts") or []
         modified = "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
@@ -336,12 +406,24 @@ class FakeHubSpot:
         found, missing = [], []
         for item in inputs:
             obj = objects.get(str(item.get("id")))
-            (found.append(self._render(obj, props, [])) if obj and not obj.archived else missing.append(str(item.get("id"))))
+            (
+                found.append(self._render(obj, props, []))
+                if obj and not obj.archived
+                else missing.append(str(item.get("id")))
+            )
         body = _batch_envelope(found)
         if missing:
             body["numErrors"] = len(missing)
-            body["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"Could not get some {object_type} objects",
-                               "context": {"ids": missing}, "links": {}, "errors": []}]
+            body["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {object_type} objects",
+                    "context": {"ids": missing},
+                    "links": {},
+                    "errors": [],
+                }
+            ]
             return 207, body
         return 200, body
 
@@ -366,13 +448,23 @@ class FakeHubSpot:
             object_id = str(item.get("id"))
             ids = self._associated(from_type, object_id, to_type)
             if not ids:
-                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
-                               "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-                               "context": {"fromObjectId": [object_id]}, "links": {}, "errors": [],
-                               "message": f"No {to_type} is associated with {SINGULAR[from_type]} {object_id}."})
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                        "context": {"fromObjectId": [object_id]},
+                        "links": {},
+                        "errors": [],
+                        "message": f"No {to_type} is associated with {SINGULAR[from_type]} {object_id}.",
+                    }
+                )
                 continue
             shown = ids[: self.inline_limit]
-            entry: dict[str, Any] = {"from": {"id": object_id}, "to": [self._v4_to(from_type, to_type, i) for i in shown]}
+            entry: dict[str, Any] = {
+                "from": {"id": object_id},
+                "to": [self._v4_to(from_type, to_type, i) for i in shown],
+            }
             if len(ids) > self.inline_limit:
                 entry["paging"] = {"next": {"after": ids[self.inline_limit], "link": None}}
             results.append(entry)
@@ -399,17 +491,28 @@ class FakeHubSpot:
     def _v4_to(from_type: str, to_type: str, other_id: str) -> dict[str, Any]:
         kind = from_type if from_type != "contacts" else to_type
         type_id = ASSOCIATION_TYPE_IDS.get(kind, 1)
-        return {"toObjectId": int(other_id), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id,
-                                                                   "label": None}]}
+        return {
+            "toObjectId": int(other_id),
+            "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
+        }
 
     def _render(self, obj: Obj, props: list[str], associations: list[str]) -> dict[str, Any]:
-        defaults = ["hs_object_id", "createdate" if obj.object_type == "contacts" else "hs_createdate", obj.modified_prop]
+        defaults = [
+            "hs_object_id",
+            "createdate" if obj.object_type == "contacts" else "hs_createdate",
+            obj.modified_prop,
+        ]
         values = {"hs_object_id": obj.id, **obj.props}
         out = {name: values.get(name) for name in dict.fromkeys([*defaults, *props])}
         if obj.object_type != "contacts":
             out.setdefault("hs_createdate", obj.props.get("hs_createdate") or iso(obj.created_ms))
-        body: dict[str, Any] = {"id": obj.id, "properties": out, "createdAt": iso(obj.created_ms),
-                                "updatedAt": iso(obj.modified_ms), "archived": obj.archived}
+        body: dict[str, Any] = {
+            "id": obj.id,
+            "properties": out,
+            "createdAt": iso(obj.created_ms),
+            "updatedAt": iso(obj.modified_ms),
+            "archived": obj.archived,
+        }
         if obj.archived:
             body["archivedAt"] = iso(obj.archived_ms)
         assoc = {}
@@ -454,7 +557,9 @@ class FakeHubSpot:
                 if value is None:
                     continue
                 stamps, ids = self.portal.modified_index(object_type)
-                start = bisect.bisect_right(stamps, value) if f["operator"] == "GT" else bisect.bisect_left(stamps, value)
+                start = (
+                    bisect.bisect_right(stamps, value) if f["operator"] == "GT" else bisect.bisect_left(stamps, value)
+                )
                 end = bisect.bisect_right(stamps, value) if f["operator"] == "EQ" else len(stamps)
                 return [objects[i] for i in ids[start:end]], True
         return [o for o in objects.values() if not o.archived], False
@@ -638,8 +743,11 @@ class _Handler(BaseHTTPRequestHandler):
         except HubSpotHTTPError as exc:
             status, payload, headers = exc.status, exc.body, exc.headers
         except Exception as exc:  # a bug in the fake: answer like HubSpot's 500
-            status, payload, headers = 500, {"status": "error", "message": f"internal error: {exc}",
-                                             "correlationId": str(uuid.uuid4())}, {}
+            status, payload, headers = (
+                500,
+                {"status": "error", "message": f"internal error: {exc}", "correlationId": str(uuid.uuid4())},
+                {},
+            )
         with fake._lock:
             fake.log.append((arrived, method, path, status))
         data = json.dumps(payload).encode()

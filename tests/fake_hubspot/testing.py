@@ -13,9 +13,9 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from smarketing import storage
-from smarketing.frames import ID_COLUMN, TABLES, CrmData
-from smarketing.hubspot import HubSpotSettings, RateLimit
+from smarketing.core.frames import ID_COLUMN, TABLES, CrmData
+from smarketing.sources.hubspot import HubSpotSettings, RateLimit
+from smarketing.store import storage
 from tests.fake_hubspot.portal import Portal
 from tests.fake_hubspot.server import FakeHubSpot
 
@@ -47,16 +47,18 @@ def settings_for(fake: FakeHubSpot, portal: Portal, **changes: Any) -> HubSpotSe
 def sync_env(fake: FakeHubSpot, portal: Portal, **extra: str) -> dict[str, str]:
     """The environment of a `python -m smarketing sync hubspot` subprocess aimed at the fake."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
-    env.update({
-        "HUBSPOT_ACCESS_TOKEN": fake.token,
-        "HUBSPOT_API_BASE": fake.base_url,
-        "HUBSPOT_SEGMENT_PROPERTY": portal.segment_property,
-        "HUBSPOT_DISQUALIFIED_PROPERTY": portal.disqualified_property,
-        "HUBSPOT_RATE_LIMIT": "5000/1",
-        "HUBSPOT_SEARCH_RATE_LIMIT": "1000/1",
-        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "HUBSPOT_ACCESS_TOKEN": fake.token,
+            "HUBSPOT_API_BASE": fake.base_url,
+            "HUBSPOT_SEGMENT_PROPERTY": portal.segment_property,
+            "HUBSPOT_DISQUALIFIED_PROPERTY": portal.disqualified_property,
+            "HUBSPOT_RATE_LIMIT": "5000/1",
+            "HUBSPOT_SEARCH_RATE_LIMIT": "1000/1",
+            "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -66,8 +68,9 @@ def sync_command(db_url: str, *args: str) -> list[str]:
 
 
 def run_cli(db_url: str, env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(sync_command(db_url, *args), cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        sync_command(db_url, *args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def stored_rows(db_url: str) -> int:
@@ -75,8 +78,14 @@ def stored_rows(db_url: str) -> int:
     return counts["leads"] + counts["touches"] + counts["deals"]
 
 
-def kill_after_requests(db_url: str, env: dict[str, str], fake: FakeHubSpot, requests: int | None = None,
-                        rows: int | None = None, timeout: float = 180) -> tuple[bool, int]:
+def kill_after_requests(
+    db_url: str,
+    env: dict[str, str],
+    fake: FakeHubSpot,
+    requests: int | None = None,
+    rows: int | None = None,
+    timeout: float = 180,
+) -> tuple[bool, int]:
     """Start a sync subprocess and SIGKILL it once the fake has answered `requests` more
     requests, or once the database holds `rows` more leads, touches and deals than before.
 
@@ -84,13 +93,15 @@ def kill_after_requests(db_url: str, env: dict[str, str], fake: FakeHubSpot, req
     """
     before = fake.count()
     rows_before = stored_rows(db_url) if rows is not None else 0
-    proc = subprocess.Popen(sync_command(db_url), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        sync_command(db_url), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + timeout
     try:
         while proc.poll() is None:
-            reached = (requests is not None and fake.count() - before >= requests) or \
-                (rows is not None and stored_rows(db_url) - rows_before >= rows)
+            reached = (requests is not None and fake.count() - before >= requests) or (
+                rows is not None and stored_rows(db_url) - rows_before >= rows
+            )
             if reached:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)

@@ -17,8 +17,15 @@ def test_bench_reports_every_measure_and_identical_business_hours(tmp_path, caps
     assert main(["bench", "--leads", "1500", "--months", "6", "--no-app", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["leads"] == 1500 and report["months"] == 6
-    for key in ("generate_s", "save_s", "load_month_s", "scorecard_month_s", "ledger_month_s",
-                "load_all_s", "scorecard_all_months_s"):
+    for key in (
+        "generate_s",
+        "save_s",
+        "load_month_s",
+        "scorecard_month_s",
+        "ledger_month_s",
+        "load_all_s",
+        "scorecard_all_months_s",
+    ):
         assert report["timings"][key] >= 0
     assert report["business_hours"]["pairs"] == 10_000
     assert report["business_hours"]["differing_pairs"] == 0

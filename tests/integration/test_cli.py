@@ -68,8 +68,14 @@ def test_scorecard_json_has_the_hand_checked_numbers(db: str, capsys) -> None:
     assert owners["o1"]["name"] == "Avery Stone" and owners["o1"]["team"] == "East"
     assert (owners["o1"]["first_touch_met"], owners["o1"]["first_touch_breached"]) == (1, 1)
     assert owners["o2"]["median_hours"] == pytest.approx(4.0)
-    assert card["funnel"] == {**card["funnel"], "mqls": 4, "sqls": 1, "customers": 0,
-                              "won_deals": 1, "won_revenue": 9000.0}
+    assert card["funnel"] == {
+        **card["funnel"],
+        "mqls": 4,
+        "sqls": 1,
+        "customers": 0,
+        "won_deals": 1,
+        "won_revenue": 9000.0,
+    }
 
 
 def test_leads_json_is_the_per_lead_ledger(db: str, capsys) -> None:
@@ -88,8 +94,9 @@ def test_leads_json_is_the_per_lead_ledger(db: str, capsys) -> None:
 
 def test_an_earlier_as_of_ignores_later_data(db: str, capsys) -> None:
     """As of Mon 03-09 12:30 EDT: L3's deadline (13:00) has not passed and it has no touch yet."""
-    rows = run_json(capsys, "--db", db, "leads", "--month", "2026-03", "--as-of", "2026-03-09T12:30:00-04:00",
-                    "--format", "json")
+    rows = run_json(
+        capsys, "--db", db, "leads", "--month", "2026-03", "--as-of", "2026-03-09T12:30:00-04:00", "--format", "json"
+    )
     by_id = {r["lead_id"]: r for r in rows}
     assert sorted(by_id) == ["L1", "L2", "L3"]
     assert by_id["L1"]["first_touch_status"] == "met"
@@ -126,8 +133,9 @@ def test_scorecard_csv_and_table(db: str, capsys) -> None:
 )
 def test_user_mistakes_give_one_sentence_and_no_traceback(tmp_path: Path, argv: list[str], message: str) -> None:
     env_db = ["--db", f"sqlite:///{tmp_path / 'x.db'}"] if argv[0] != "--db" else []
-    proc = subprocess.run([sys.executable, "-m", "smarketing", *env_db, *argv], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "smarketing", *env_db, *argv], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert proc.returncode != 0
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -149,7 +157,7 @@ def test_a_bad_row_imports_nothing_and_names_file_row_column_value(tmp_path: Pat
     err = capsys.readouterr().err
     assert "leads.csv, row 3, column mql_at: '2026-03-40T10:00:00'" in err
     assert "touches.csv, row 3, column kind: 'smoke signal'" in err
-    from smarketing import storage
+    from smarketing.store import storage
 
     assert storage.data_counts(storage.make_engine(url))["leads"] == 0
 

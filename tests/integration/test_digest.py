@@ -19,17 +19,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smarketing import api, storage
+from smarketing import api
 from smarketing.cli import main
-from smarketing.digest import (
+from smarketing.core.errors import UserError
+from smarketing.outputs.digest import (
     WEBHOOK_ENV,
     digest_text,
-    month_digest,
     post_digest,
     slack_escape,
     worst_reps,
 )
-from smarketing.errors import UserError
+from smarketing.store import storage
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +69,7 @@ def webhook() -> Iterator[Webhook]:
     hook = Webhook(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
             if hook.delay:
@@ -112,7 +112,7 @@ def as_of(text: str = AS_OF) -> pd.Timestamp:
 
 
 def test_digest_text_of_the_sample_month(db: str) -> None:
-    assert month_digest(storage.make_engine(db), "2026-03", as_of()) == EXPECTED
+    assert api.month_digest(storage.make_engine(db), "2026-03", as_of()) == EXPECTED
 
 
 def test_worst_reps_with_a_lower_threshold(db: str) -> None:
@@ -122,18 +122,21 @@ def test_worst_reps_with_a_lower_threshold(db: str) -> None:
     text = digest_text(card, ledger, min_leads=2)
     assert "Lowest first-touch compliance (2+ leads):\n" in text
     # Both at 1 of 2; ties go to more breaches, then the name.
-    assert "  1. Avery Stone (East): 50.0% of 2 leads, 1 breached\n  2. Blake Rivera (West): 50.0% of 2 leads, 1 breached" in text
+    assert (
+        "  1. Avery Stone (East): 50.0% of 2 leads, 1 breached\n  2. Blake Rivera (West): 50.0% of 2 leads, 1 breached"
+        in text
+    )
     assert "<" not in text and "&" not in text  # plain text, no markup
 
 
 def test_overdue_counts_untouched_leads_past_their_deadline(db: str) -> None:
     engine = storage.make_engine(db)
     # Mon 03-09 12:30 EDT: L2 (deadline 13:00) and L3 (deadline 13:00) are untouched but still in time.
-    text = month_digest(engine, "2026-03", as_of("2026-03-09T12:30:00-04:00"))
+    text = api.month_digest(engine, "2026-03", as_of("2026-03-09T12:30:00-04:00"))
     assert "Overdue leads (no touch, deadline passed): 0; 2 more untouched with the deadline still running." in text
     assert "Marketing: At risk" in text or "Marketing: Behind" in text or "Marketing: On track" in text
     # 14:00: L2's deadline passed with no touch (overdue); L3 was touched late at 13:30 (breached, not overdue).
-    text = month_digest(engine, "2026-03", as_of("2026-03-09T14:00:00-04:00"))
+    text = api.month_digest(engine, "2026-03", as_of("2026-03-09T14:00:00-04:00"))
     assert "Overdue leads (no touch, deadline passed): 1." in text
 
 
@@ -142,29 +145,68 @@ def test_a_closed_month_digest_comes_from_its_snapshot(db: str) -> None:
     card = api.scorecard(engine, "2026-03", as_of())
     card["marketing"] = {**card["marketing"], "mqls": 5, "attainment": 5 / 6}
     storage.save_snapshot(engine, "2026-03", card, as_of=as_of(), closed_by="tester", terms_version_id=None)
-    text = month_digest(engine, "2026-03", as_of("2026-06-01T12:00:00-04:00"))
+    text = api.month_digest(engine, "2026-03", as_of("2026-06-01T12:00:00-04:00"))
     assert text.startswith("SLA digest — March 2026 (closed, as of 2026-04-30 12:00 EDT)")
     assert "Marketing: Missed — 5 of 6 MQLs (83% of quota)." in text
 
 
 def test_crm_names_stay_one_line_of_text() -> None:
     card = {
-        "month": "2026-03", "as_of": "2026-03-20T12:00:00-04:00", "timezone": "America/New_York",
+        "month": "2026-03",
+        "as_of": "2026-03-20T12:00:00-04:00",
+        "timezone": "America/New_York",
         "month_over": False,
-        "marketing": {"mqls": 10, "quota": 20, "attainment": 0.5, "projected": 19.0, "required_daily_rate": 0.9,
-                      "status": "at_risk"},
+        "marketing": {
+            "mqls": 10,
+            "quota": 20,
+            "attainment": 0.5,
+            "projected": 19.0,
+            "required_daily_rate": 0.9,
+            "status": "at_risk",
+        },
         "sales": {
-            "first_touch": {"met": 8, "breached": 2, "pending": 0, "compliance": 0.8, "target": 0.9,
-                            "status": "behind", "budget_left": -1},
-            "attempts": {"met": 0, "breached": 0, "pending": 10, "compliance": None, "target": 0.8,
-                         "status": "on_track", "budget_left": 2, "min_attempts": 5},
+            "first_touch": {
+                "met": 8,
+                "breached": 2,
+                "pending": 0,
+                "compliance": 0.8,
+                "target": 0.9,
+                "status": "behind",
+                "budget_left": -1,
+            },
+            "attempts": {
+                "met": 0,
+                "breached": 0,
+                "pending": 10,
+                "compliance": None,
+                "target": 0.8,
+                "status": "on_track",
+                "budget_left": 2,
+                "min_attempts": 5,
+            },
             "by_owner": [
-                {"owner_id": "a", "name": "<!channel> & co\nline two", "team": "East", "leads": 6,
-                 "first_touch_compliance": 0.5, "first_touch_breached": 3},
-                {"owner_id": None, "name": "Unassigned", "leads": 9, "first_touch_compliance": 0.0,
-                 "first_touch_breached": 9},
-                {"owner_id": "b", "name": "Few Leads", "leads": 2, "first_touch_compliance": 0.0,
-                 "first_touch_breached": 2},
+                {
+                    "owner_id": "a",
+                    "name": "<!channel> & co\nline two",
+                    "team": "East",
+                    "leads": 6,
+                    "first_touch_compliance": 0.5,
+                    "first_touch_breached": 3,
+                },
+                {
+                    "owner_id": None,
+                    "name": "Unassigned",
+                    "leads": 9,
+                    "first_touch_compliance": 0.0,
+                    "first_touch_breached": 9,
+                },
+                {
+                    "owner_id": "b",
+                    "name": "Few Leads",
+                    "leads": 2,
+                    "first_touch_compliance": 0.0,
+                    "first_touch_breached": 2,
+                },
             ],
         },
     }
@@ -217,8 +259,10 @@ def test_a_refusing_webhook_names_only_its_host(db: str, webhook: Webhook, capsy
         post_digest("hello", webhook.url + SECRET_PATH)
     message = str(err.value)
     assert message == "The digest webhook at 127.0.0.1 refused the message with HTTP 403."
-    assert main(["--db", db, "digest", "--month", "2026-03", "--as-of", AS_OF,
-                 "--webhook", webhook.url + SECRET_PATH]) == 2
+    assert (
+        main(["--db", db, "digest", "--month", "2026-03", "--as-of", AS_OF, "--webhook", webhook.url + SECRET_PATH])
+        == 2
+    )
     err_lines = capsys.readouterr().err.strip().splitlines()
     assert err_lines == ["error: The digest webhook at 127.0.0.1 refused the message with HTTP 403."]
 

@@ -8,12 +8,12 @@ import logging
 import pandas as pd
 import pytest
 
-from smarketing import storage
-from smarketing.demo import generate_demo
-from smarketing.frames import CrmData
-from smarketing.hubspot import RateLimit, last_sync, run_sync
-from smarketing.hubspot.client import HubSpotAuthError, HubSpotDailyLimit, HubSpotScopeError
-from smarketing.hubspot.ratelimit import busiest_window
+from smarketing.core.frames import CrmData
+from smarketing.sources.demo import generate_demo
+from smarketing.sources.hubspot import RateLimit, last_sync, run_sync
+from smarketing.sources.hubspot.client import HubSpotAuthError, HubSpotDailyLimit, HubSpotScopeError
+from smarketing.sources.hubspot.ratelimit import busiest_window
+from smarketing.store import storage
 from tests.fake_hubspot import FakeHubSpot, build_portal
 from tests.fake_hubspot.testing import (
     assert_db_matches,
@@ -57,7 +57,7 @@ def test_pacing_keeps_under_the_fakes_own_limits(data, sqlite_url):
 def test_retries_429s_from_a_shared_limit_5xx_and_dropped_connections(data, sqlite_url):
     portal = build_portal(data)
     with fast_fake(portal) as fake:
-        fake.fail(status=429, times=2, path="/crm/v3/objects/contacts")        # another app used the budget
+        fake.fail(status=429, times=2, path="/crm/v3/objects/contacts")  # another app used the budget
         fake.fail(status=502, times=2, path="/crm/v3/objects/calls", method="GET")
         fake.fail(status=503, times=1, path="/crm/v3/pipelines")
         fake.fail(disconnect=True, times=2, path="/crm/v3/objects/emails")
@@ -110,8 +110,9 @@ def test_missing_scope_is_named_and_a_wrong_token_explained(data, sqlite_url, tm
         fake.revoke_scope("sales-email-read")
         with pytest.raises(HubSpotScopeError) as caught:
             run_sync(engine, settings_for(fake, portal))
-        assert str(caught.value).startswith("The HubSpot private app is missing the scope sales-email-read needed to "
-                                            "list emails")
+        assert str(caught.value).startswith(
+            "The HubSpot private app is missing the scope sales-email-read needed to list emails"
+        )
         fake.scopes.add("sales-email-read")
         assert run_sync(engine, settings_for(fake, portal)).status == "ok"
 
@@ -120,7 +121,9 @@ def test_missing_scope_is_named_and_a_wrong_token_explained(data, sqlite_url, tm
         assert "pat-na1-revoked-token-0000" not in str(caught.value)
 
         # the command line: exit code 2, one line on stderr, no traceback, no token
-        done = run_cli(f"sqlite:///{tmp_path / 'cli.db'}", sync_env(fake, portal, HUBSPOT_ACCESS_TOKEN="pat-na1-wrong-0000"))
+        done = run_cli(
+            f"sqlite:///{tmp_path / 'cli.db'}", sync_env(fake, portal, HUBSPOT_ACCESS_TOKEN="pat-na1-wrong-0000")
+        )
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.startswith("error: HubSpot refused the access token") and done.stderr.count("\n") == 1
         assert "pat-na1-wrong-0000" not in done.stderr and "Traceback" not in done.stderr
@@ -143,8 +146,15 @@ def test_the_token_never_reaches_the_database_logs_or_messages(data, sqlite_url,
         done = run_cli(cli_url, sync_env(fake, portal))
         assert done.returncode == 0, done.stderr
     assert report.retries == 1
-    for text in (caplog.text, str(caught.value), repr(caught.value.report), done.stdout, done.stderr,
-                 database_text(sqlite_url), database_text(cli_url)):
+    for text in (
+        caplog.text,
+        str(caught.value),
+        repr(caught.value.report),
+        done.stdout,
+        done.stderr,
+        database_text(sqlite_url),
+        database_text(cli_url),
+    ):
         assert token not in text
     assert token.encode() not in sqlite_bytes(sqlite_url) + sqlite_bytes(cli_url)
     assert "GET /crm/v3/objects/deals" in caplog.text or "retrying" in caplog.text  # the logs did run

@@ -17,8 +17,8 @@ import random
 import pandas as pd
 import pytest
 
-from smarketing import storage
-from smarketing.demo import generate_demo
+from smarketing.sources.demo import generate_demo
+from smarketing.store import storage
 from tests.fake_hubspot import build_portal
 from tests.fake_hubspot.testing import assert_same_data, fast_fake, kill_after_requests, run_cli, sync_env
 
@@ -52,9 +52,9 @@ def test_sigkill_at_random_points_then_resume_equals_one_clean_sync(tmp_path):
         for k in range(KILLS):
             if k % 2 == 0:  # after 1-25 % more rows are stored
                 target = {"rows": rng.randint(1, total_rows // 4)}
-            else:           # after a tenth to a half of a clean sync's requests
+            else:  # after a tenth to a half of a clean sync's requests
                 target = {"requests": rng.randint(max(2, clean_requests // 10), max(3, clean_requests // 2))}
-            killed, seen = kill_after_requests(killed_url, env, fake, **target)
+            killed, _seen = kill_after_requests(killed_url, env, fake, **target)
             rows = storage.data_counts(storage.make_engine(killed_url))
             points.append((target, killed, rows))
         assert sum(p[1] for p in points) >= 3, points  # the sync was really cut short
@@ -66,10 +66,11 @@ def test_sigkill_at_random_points_then_resume_equals_one_clean_sync(tmp_path):
 
     clean = storage.load_data(storage.make_engine(clean_url))
     resumed = storage.load_data(storage.make_engine(killed_url))
-    assert_same_data(resumed, clean)                 # nothing lost, nothing doubled
+    assert_same_data(resumed, clean)  # nothing lost, nothing doubled
     assert_same_data(resumed, portal.truth())
     engine = storage.make_engine(killed_url)
-    assert {k: v for k, v in storage.all_cursors(engine).items() if k != "hubspot:last_sync"}.keys() == \
-        {k for k in storage.all_cursors(storage.make_engine(clean_url)) if k != "hubspot:last_sync"}
+    assert {k: v for k, v in storage.all_cursors(engine).items() if k != "hubspot:last_sync"}.keys() == {
+        k for k in storage.all_cursors(storage.make_engine(clean_url)) if k != "hubspot:last_sync"
+    }
     loads = storage.data_loads(engine, limit=1000)
     assert (loads["status"] == "ok").all()

@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from smarketing.demo import generate_demo
+from smarketing.sources.demo import generate_demo
 from tests.fake_hubspot import build_portal
 from tests.fake_hubspot.testing import assert_db_matches, fast_fake
 
 pytestmark = pytest.mark.integration
 
 SCRIPT = """
-from smarketing import storage
+from smarketing.store import storage
 from smarketing.ui.hubspot_panel import render_sync_panel
 render_sync_panel(storage.make_engine({url!r}), "America/New_York")
 """
@@ -22,10 +22,14 @@ render_sync_panel(storage.make_engine({url!r}), "America/New_York")
 def test_sync_now_button_syncs_and_shows_the_last_sync(sqlite_url, monkeypatch):
     portal = build_portal(generate_demo(seed=11, months=1, now=pd.Timestamp("2026-05-20T15:00:00Z")))
     with fast_fake(portal) as fake:
-        for key, value in {"HUBSPOT_ACCESS_TOKEN": fake.token, "HUBSPOT_API_BASE": fake.base_url,
-                           "HUBSPOT_SEGMENT_PROPERTY": portal.segment_property,
-                           "HUBSPOT_DISQUALIFIED_PROPERTY": portal.disqualified_property,
-                           "HUBSPOT_RATE_LIMIT": "5000/1", "HUBSPOT_SEARCH_RATE_LIMIT": "1000/1"}.items():
+        for key, value in {
+            "HUBSPOT_ACCESS_TOKEN": fake.token,
+            "HUBSPOT_API_BASE": fake.base_url,
+            "HUBSPOT_SEGMENT_PROPERTY": portal.segment_property,
+            "HUBSPOT_DISQUALIFIED_PROPERTY": portal.disqualified_property,
+            "HUBSPOT_RATE_LIMIT": "5000/1",
+            "HUBSPOT_SEARCH_RATE_LIMIT": "1000/1",
+        }.items():
             monkeypatch.setenv(key, value)
         app = AppTest.from_string(SCRIPT.format(url=sqlite_url), default_timeout=120)
         app.run()

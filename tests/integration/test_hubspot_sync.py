@@ -1,6 +1,6 @@
 """`sync hubspot` against the local fake HubSpot, through the real hubspot-api-client over HTTP.
 
-The fake portal is generated from smarketing.demo; `portal.truth()` is what a correct sync
+The fake portal is generated from smarketing.sources.demo; `portal.truth()` is what a correct sync
 stores. Nothing here patches the client: every call goes over a socket to the fake.
 """
 
@@ -11,12 +11,13 @@ import json
 import pandas as pd
 import pytest
 
-from smarketing import api, storage
-from smarketing.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
-from smarketing.errors import UserError
-from smarketing.frames import CrmData
-from smarketing.hubspot import last_sync, run_sync
-from smarketing.hubspot.store import sync_lock
+from smarketing import api
+from smarketing.core.errors import UserError
+from smarketing.core.frames import CrmData
+from smarketing.sources.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
+from smarketing.sources.hubspot import last_sync, run_sync
+from smarketing.store import storage
+from smarketing.store.sync_writes import sync_lock
 from tests.fake_hubspot import build_portal
 from tests.fake_hubspot.portal import now_ms
 from tests.fake_hubspot.testing import assert_db_matches, fast_fake, settings_for
@@ -47,8 +48,16 @@ def test_sync_stores_the_portal_exactly_and_a_second_run_changes_nothing(one_mon
         # several contacts on one activity: one touch per contact
         touches = storage.load_data(engine).touches
         assert touches["touch_id"].str.split(":").str[0].duplicated().any()
-        assert {e["object_type"] for e in events} >= {"owners", "contacts", "calls", "emails", "meetings", "notes",
-                                                      "tasks", "deals"}
+        assert {e["object_type"] for e in events} >= {
+            "owners",
+            "contacts",
+            "calls",
+            "emails",
+            "meetings",
+            "notes",
+            "tasks",
+            "deals",
+        }
         assert report.saved["touches"]["inserted"] == len(touches)
 
         # activities modified since: the search path, with multi-contact associations paged by v4
@@ -81,8 +90,12 @@ def test_more_than_10000_recently_modified_contacts(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'big.db'}"
     engine = storage.make_engine(db_url)
     yesterday = {"v": 1, "mode": "search", "since": base - 86_400_000}
-    storage.save_data(engine, CrmData(), source="hubspot", sync_cursors={
-        f"hubspot:{t}": json.dumps(yesterday) for t in ("contacts", "deals")})
+    storage.save_data(
+        engine,
+        CrmData(),
+        source="hubspot",
+        sync_cursors={f"hubspot:{t}": json.dumps(yesterday) for t in ("contacts", "deals")},
+    )
     with fast_fake(portal) as fake:
         report = run_sync(engine, settings_for(fake, portal, activity_types=(), batch_rows=2500))
         assert report.status == "ok"
@@ -115,8 +128,9 @@ def test_deletions_reach_the_tables_on_a_full_sync(one_month, sqlite_url):
         stored = storage.load_data(engine)
         assert set(gone_contacts) <= set(stored.leads["lead_id"])  # search cannot see archived records
         # the email's rows follow its contacts: the archived contact is hidden, the old row went
-        assert stored.touches.loc[stored.touches["touch_id"].str.startswith(f"{email}:"), "touch_id"].tolist() == \
-            [f"{email}:{new_contact}"]
+        assert stored.touches.loc[stored.touches["touch_id"].str.startswith(f"{email}:"), "touch_id"].tolist() == [
+            f"{email}:{new_contact}"
+        ]
         assert incremental.deleted.get("touches", 0) >= 1
 
         full = run_sync(engine, settings_for(fake, portal), full=True)

@@ -6,19 +6,19 @@ written to a temporary folder."""
 
 from __future__ import annotations
 
-import os
-
 import codecs
+import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from smarketing import mapping, storage
 from smarketing.cli import main
-from smarketing.errors import UserError
-from smarketing.importer import ImportFailed
+from smarketing.core.errors import UserError
+from smarketing.sources import mapping
+from smarketing.sources.canonical import ImportFailed
+from smarketing.store import storage
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +29,9 @@ MQL = "olist_marketing_qualified_leads_dataset.csv"
 DEALS = "olist_closed_deals_dataset.csv"
 EMPTY = {"owners": 0, "leads": 0, "touches": 0, "deals": 0}
 
-needs_olist = pytest.mark.skipif(not OLIST.is_dir() and os.environ.get("CI") != "true",
-                                  reason=f"the Olist dataset is not at {OLIST}")
+needs_olist = pytest.mark.skipif(
+    not OLIST.is_dir() and os.environ.get("CI") != "true", reason=f"the Olist dataset is not at {OLIST}"
+)
 
 
 @pytest.fixture
@@ -128,9 +129,13 @@ def test_rows_with_another_delimiter_than_the_header_are_explained(engine, olist
 def test_a_declared_delimiter_that_is_wrong_is_explained(engine, olist, tmp_path):
     write_mql(olist, [line.replace(",", ";") for line in mql_text(olist)])
     declared = tmp_path / "olist-comma.toml"
-    declared.write_text(mapping.preset_text("olist").replace(
-        'file = ["olist_marketing_qualified_leads_dataset*.csv", "olist_marketing_qualified_leads_dataset*.xlsx"]',
-        'file = ["olist_marketing_qualified_leads_dataset*.csv"]\ndelimiter = ","'), encoding="utf-8")
+    declared.write_text(
+        mapping.preset_text("olist").replace(
+            'file = ["olist_marketing_qualified_leads_dataset*.csv", "olist_marketing_qualified_leads_dataset*.xlsx"]',
+            'file = ["olist_marketing_qualified_leads_dataset*.csv"]\ndelimiter = ","',
+        ),
+        encoding="utf-8",
+    )
     problem = failed_import(engine, olist, mapping_file=declared)
     assert problem.problems == [
         f"{MQL}: the header is one column 'mql_id;first_contact_date;landing_page_id;origin' when split at ','; "
@@ -170,10 +175,16 @@ def test_latin1_names_are_read_as_written(engine, tmp_path):
 def test_a_latin1_value_in_a_problem_is_shown_as_written(engine, tmp_path):
     folder = tmp_path / "sf"
     shutil.copytree(SALESFORCE, folder)
-    leads = (folder / "Lead.csv").read_text(encoding="utf-8").replace("2024-04-02T12:00:00.000Z,2024-04-02", "2 março 2024,2024-04-02")
+    leads = (
+        (folder / "Lead.csv")
+        .read_text(encoding="utf-8")
+        .replace("2024-04-02T12:00:00.000Z,2024-04-02", "2 março 2024,2024-04-02")
+    )
     (folder / "Lead.csv").write_bytes(leads.encode("latin-1"))
     problem = failed_import(engine, folder, preset="salesforce")
-    assert problem.problems[0].startswith("Lead.csv, row 8, column CreatedDate: '2 março 2024' is not a date in the format ISO 8601")
+    assert problem.problems[0].startswith(
+        "Lead.csv, row 8, column CreatedDate: '2 março 2024' is not a date in the format ISO 8601"
+    )
 
 
 @needs_olist
@@ -208,7 +219,9 @@ def test_the_command_line_prints_the_summary_and_one_sentence_errors(tmp_path, o
 
 def test_a_mapping_file_with_a_mistake_is_refused_before_reading_files(engine, tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[leads]]\nfile = "x.csv"\n[leads.columns]\nlead_id = "Id"\nmql_at = { column = "C", fromat = "%d" }\n')
-    with pytest.raises(UserError, match="mapping file bad.toml has problems: .*'fromat' is not known"):
+    bad.write_text(
+        '[[leads]]\nfile = "x.csv"\n[leads.columns]\nlead_id = "Id"\nmql_at = { column = "C", fromat = "%d" }\n'
+    )
+    with pytest.raises(UserError, match=r"mapping file bad.toml has problems: .*'fromat' is not known"):
         mapping.import_mapped(engine, tmp_path, mapping_file=bad)
     assert storage.data_counts(engine) == EMPTY

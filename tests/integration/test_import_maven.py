@@ -5,13 +5,14 @@ Expected numbers come from reading the raw CSVs with pandas here."""
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from smarketing import api, mapping, storage
+from smarketing import api
+from smarketing.sources import mapping
+from smarketing.store import storage
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +50,12 @@ def test_every_owner_deal_and_lead_is_imported(imported, raw):
     engine, report = imported
     assert (len(raw["teams"]), len(raw["pipeline"])) == (35, 8800)
     assert storage.data_counts(engine) == {"owners": 35, "leads": 8800, "touches": 0, "deals": 8800}
-    assert {t: c["inserted"] for t, c in report["counts"].items()} == {"owners": 35, "leads": 8800, "touches": 0, "deals": 8800}
+    assert {t: c["inserted"] for t, c in report["counts"].items()} == {
+        "owners": 35,
+        "leads": 8800,
+        "touches": 0,
+        "deals": 8800,
+    }
     assert report["warnings"] == []
     assert report["terms_effective_from"] == "2016-10"
 

@@ -7,13 +7,14 @@ the closed deals."""
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from smarketing import api, mapping, storage
+from smarketing import api
+from smarketing.sources import mapping
+from smarketing.store import storage
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +69,10 @@ def test_the_data_follows_the_presets_decisions(imported, raw):
     assert set(leads.index) == set(raw["mql"]["mql_id"])
     assert (leads["segment"] == "all").all()
     assert int(leads["source"].isna().sum()) == int((raw["mql"]["origin"] == "").sum()) == 60
-    assert leads["source"].value_counts().to_dict() == raw["mql"]["origin"][raw["mql"]["origin"] != ""].value_counts().to_dict()
+    assert (
+        leads["source"].value_counts().to_dict()
+        == raw["mql"]["origin"][raw["mql"]["origin"] != ""].value_counts().to_dict()
+    )
     closed = raw["deals"].set_index("mql_id")
     assert leads.loc[closed.index, "owner_id"].tolist() == closed["sdr_id"].tolist()
     assert int(leads["owner_id"].notna().sum()) == 842
@@ -117,7 +121,11 @@ def test_importing_the_same_files_again_changes_nothing(imported):
     engine, _ = imported
     again = mapping.import_mapped(engine, OLIST, preset="olist")
     assert {t: (c["inserted"], c["updated"]) for t, c in again["counts"].items()} == {
-        "owners": (0, 0), "leads": (0, 0), "touches": (0, 0), "deals": (0, 0)}
+        "owners": (0, 0),
+        "leads": (0, 0),
+        "touches": (0, 0),
+        "deals": (0, 0),
+    }
     assert again["counts"]["leads"]["unchanged"] == 8000
     assert again["terms_effective_from"] is None
     assert len(storage.load_terms_versions(engine)) == 1

@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smarketing import api, mapping, storage
+from smarketing import api
+from smarketing.sources import mapping
+from smarketing.store import storage
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,11 @@ def engine(tmp_path: Path):
 def test_the_export_imports_with_the_documented_decisions(engine):
     report = mapping.import_mapped(engine, SAMPLE, preset="salesforce")
     assert {t: (c["inserted"], c["skipped"]) for t, c in report["counts"].items()} == {
-        "owners": (3, 0), "leads": (8, 0), "touches": (9, 2), "deals": (3, 0)}
+        "owners": (3, 0),
+        "leads": (8, 0),
+        "touches": (9, 2),
+        "deals": (3, 0),
+    }
     assert report["warnings"] == [
         "Lead.csv, column LeadSource: 1 row has a value the mapping does not know ('TikTok' (1 row, first at row 7)); "
         "they were kept as they are."
@@ -42,8 +48,10 @@ def test_the_export_imports_with_the_documented_decisions(engine):
     leads = data.leads.set_index("lead_id")
     assert leads["mql_at"].notna().all() and (leads["mql_at"] == leads["created_at"]).all()
     assert leads.at[lead(1), "mql_at"] == pd.Timestamp("2024-03-04T14:05:00Z")
-    assert leads["sql_at"].dropna().to_dict() == {lead(3): pd.Timestamp("2024-03-12", tz=NY),
-                                                 lead(5): pd.Timestamp("2024-03-15", tz=NY)}
+    assert leads["sql_at"].dropna().to_dict() == {
+        lead(3): pd.Timestamp("2024-03-12", tz=NY),
+        lead(5): pd.Timestamp("2024-03-15", tz=NY),
+    }
     assert leads["customer_at"].dropna().to_dict() == {lead(3): pd.Timestamp("2024-04-10", tz=NY)}
     assert leads["disqualified_at"].dropna().to_dict() == {lead(4): pd.Timestamp("2024-03-20T09:00:00Z")}
     assert leads.at[lead(6), "source"] == "TikTok" and pd.isna(leads.at[lead(7), "source"])
@@ -52,16 +60,29 @@ def test_the_export_imports_with_the_documented_decisions(engine):
     assert touches.at["00T5e00000TASK03AAA", "lead_id"] == lead(3)  # logged on the contact L3 became
     assert touches.at["00U5e00000EVNT02AAA", "lead_id"] == lead(5)
     assert touches["kind"].to_dict() == {
-        "00T5e00000TASK01AAA": "call", "00T5e00000TASK02AAA": "email", "00T5e00000TASK03AAA": "call",
-        "00T5e00000TASK04AAA": "email", "00T5e00000TASK05AAA": "call", "00T5e00000TASK08AAA": "task",
-        "00T5e00000TASK09AAA": "other", "00U5e00000EVNT01AAA": "meeting", "00U5e00000EVNT02AAA": "meeting"}
+        "00T5e00000TASK01AAA": "call",
+        "00T5e00000TASK02AAA": "email",
+        "00T5e00000TASK03AAA": "call",
+        "00T5e00000TASK04AAA": "email",
+        "00T5e00000TASK05AAA": "call",
+        "00T5e00000TASK08AAA": "task",
+        "00T5e00000TASK09AAA": "other",
+        "00U5e00000EVNT01AAA": "meeting",
+        "00U5e00000EVNT02AAA": "meeting",
+    }
     assert touches["automated"].sum() == 1 and touches.at["00T5e00000TASK04AAA", "automated"]
     assert touches.at["00T5e00000TASK05AAA", "direction"] == "inbound"
     deals = data.deals.set_index("deal_id")
-    assert deals["status"].to_dict() == {"0065e000000OPP3AAA": "won", "0065e000000OPP5AAA": "open",
-                                         "0065e000000OPP9AAA": "lost"}
-    assert deals["lead_id"].fillna("-").to_dict() == {"0065e000000OPP3AAA": lead(3), "0065e000000OPP5AAA": lead(5),
-                                                      "0065e000000OPP9AAA": "-"}
+    assert deals["status"].to_dict() == {
+        "0065e000000OPP3AAA": "won",
+        "0065e000000OPP5AAA": "open",
+        "0065e000000OPP9AAA": "lost",
+    }
+    assert deals["lead_id"].fillna("-").to_dict() == {
+        "0065e000000OPP3AAA": lead(3),
+        "0065e000000OPP5AAA": lead(5),
+        "0065e000000OPP9AAA": "-",
+    }
     assert pd.isna(deals.at["0065e000000OPP5AAA", "closed_at"])
     assert deals.at["0065e000000OPP3AAA", "amount"] == 12000.0
     owners = data.owners.set_index("owner_id")

@@ -20,10 +20,12 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from smarketing import api, reports, storage
+from smarketing import api
 from smarketing.cli import main
-from smarketing.errors import UserError
-from smarketing.frames import CrmData
+from smarketing.core.errors import UserError
+from smarketing.core.frames import CrmData
+from smarketing.outputs import reports
+from smarketing.store import storage
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +78,7 @@ def engine_copy(demo_db: Path, tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def march(engine) -> reports.ReportBundle:
-    return reports.report_bundle(engine, "2026-03", NOW)
+    return api.report_bundle(engine, "2026-03", NOW)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +105,9 @@ def ink(png: Path) -> float:
 
 
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True,
-                          timeout=120).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
 
 
 def keep_sample(*files: Path) -> None:
@@ -128,7 +131,7 @@ def check_pages(pdf: Path, folder: Path) -> list[Path]:
 
 
 def test_pdf_has_two_non_blank_landscape_pages_with_both_columns(engine, out_dir: Path) -> None:
-    pdf = reports.write_report(engine, "2026-03", out_dir / "report-2026-03.pdf", NOW)
+    pdf = api.write_report(engine, "2026-03", out_dir / "report-2026-03.pdf", NOW)
     pages = check_pages(pdf, out_dir / "png")
     assert len(pages) == 2
     keep_sample(pdf, *pages)
@@ -143,7 +146,7 @@ def test_pdf_has_two_non_blank_landscape_pages_with_both_columns(engine, out_dir
 
 
 def test_pdf_of_a_running_month_shows_the_projection(engine, out_dir: Path) -> None:
-    pdf = reports.write_report(engine, "2026-04", out_dir / "report-2026-04-live.pdf", NOW)
+    pdf = api.write_report(engine, "2026-04", out_dir / "report-2026-04-live.pdf", NOW)
     pages = check_pages(pdf, out_dir / "png-live")
     keep_sample(pdf, *pages)
     text = pdf_text(pdf)
@@ -166,8 +169,15 @@ def test_charts_are_png_images(march: reports.ReportBundle) -> None:
 
 def test_trend_covers_twelve_months_ending_with_the_month(march: reports.ReportBundle) -> None:
     assert march.trend["month"].tolist() == api.trailing_months("2026-03", 12)
-    assert set(march.trend.columns) >= {"mqls", "quota", "marketing_status", "first_touch_compliance",
-                                        "first_touch_status", "attempts_compliance", "attempts_status"}
+    assert set(march.trend.columns) >= {
+        "mqls",
+        "quota",
+        "marketing_status",
+        "first_touch_compliance",
+        "first_touch_status",
+        "attempts_compliance",
+        "attempts_status",
+    }
     assert march.trend.iloc[-1]["mqls"] == march.card["marketing"]["mqls"]
     assert march.daily["cumulative"].iloc[-1] == march.card["marketing"]["mqls"]
 
@@ -235,7 +245,7 @@ def test_csv_is_tidy_and_formulas_are_inert(march: reports.ReportBundle, out_dir
 @pytest.mark.parametrize("name", ["report.txt", "report", "report.xls"])
 def test_an_unknown_suffix_is_one_sentence(engine, tmp_path: Path, name: str) -> None:
     with pytest.raises(UserError) as err:
-        reports.write_report(engine, "2026-03", tmp_path / name, NOW)
+        api.write_report(engine, "2026-03", tmp_path / name, NOW)
     message = str(err.value)
     assert ".pdf, .xlsx or .csv" in message and message.count(". ") == 0 and message.endswith(".")
     assert not (tmp_path / name).exists()
@@ -243,14 +253,16 @@ def test_an_unknown_suffix_is_one_sentence(engine, tmp_path: Path, name: str) ->
 
 def test_a_missing_folder_is_one_sentence(engine, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
-        reports.write_report(engine, "2026-03", tmp_path / "nowhere" / "r.pdf", NOW)
+        api.write_report(engine, "2026-03", tmp_path / "nowhere" / "r.pdf", NOW)
 
 
 def test_cli_report_writes_the_file(demo_db: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "cli.csv"
     url = f"sqlite:///{demo_db}"
-    assert main(["--db", url, "report", "--month", "2026-03", "--out", str(out),
-                 "--as-of", "2026-04-15T11:00:00-04:00"]) == 0
+    assert (
+        main(["--db", url, "report", "--month", "2026-03", "--out", str(out), "--as-of", "2026-04-15T11:00:00-04:00"])
+        == 0
+    )
     assert f"written to {out}" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").startswith("section,item,measure,value\n")
     assert [p.name for p in tmp_path.iterdir()] == ["cli.csv"]  # no temporary file left behind
@@ -266,21 +278,24 @@ def test_a_closed_month_is_exported_from_its_snapshot(engine_copy, out_dir: Path
     close_as_of = pd.Timestamp("2026-03-20T16:00:00Z")
     frozen = api.scorecard(engine_copy, "2026-02", close_as_of)
     version = api.version_for(engine_copy, "2026-02")
-    storage.save_snapshot(engine_copy, "2026-02", frozen, as_of=close_as_of, closed_by="Dana Exec",
-                          terms_version_id=version.version_id)
+    storage.save_snapshot(
+        engine_copy, "2026-02", frozen, as_of=close_as_of, closed_by="Dana Exec", terms_version_id=version.version_id
+    )
     storage.save_month_notes(engine_copy, "2026-02", "Keep the SMB window at 8 h; hire one SDR for East.", "dana")
     # The data changes after the close: three more February MQLs show up.
-    extra = pd.DataFrame({
-        "lead_id": ["late-1", "late-2", "late-3"],
-        "created_at": pd.Timestamp("2026-02-09T14:00:00Z"),
-        "mql_at": pd.Timestamp("2026-02-10T15:00:00Z"),
-        "segment": "SMB",
-        "source": "Events",
-    })
+    extra = pd.DataFrame(
+        {
+            "lead_id": ["late-1", "late-2", "late-3"],
+            "created_at": pd.Timestamp("2026-02-09T14:00:00Z"),
+            "mql_at": pd.Timestamp("2026-02-10T15:00:00Z"),
+            "segment": "SMB",
+            "source": "Events",
+        }
+    )
     storage.save_data(engine_copy, CrmData.of(leads=extra), source="test", detail="late leads")
     assert api.scorecard(engine_copy, "2026-02", NOW)["marketing"]["mqls"] == frozen["marketing"]["mqls"] + 3
 
-    bundle = reports.report_bundle(engine_copy, "2026-02", NOW)
+    bundle = api.report_bundle(engine_copy, "2026-02", NOW)
     assert bundle.closed and bundle.closed_by == "Dana Exec"
     assert bundle.as_of == frozen["as_of"] == "2026-03-20T12:00:00-04:00"
     assert bundle.card["marketing"] == frozen["marketing"]
@@ -304,7 +319,7 @@ def test_a_closed_month_is_exported_from_its_snapshot(engine_copy, out_dir: Path
     assert "Meeting notes" in text and "hire one SDR" in text
 
     # A later month's trend shows the closed month from its snapshot too.
-    march = reports.report_bundle(engine_copy, "2026-03", NOW, trend_months=3)
+    march = api.report_bundle(engine_copy, "2026-03", NOW, trend_months=3)
     feb = march.trend.set_index("month").loc["2026-02"]
     assert bool(feb["closed"]) and feb["mqls"] == frozen["marketing"]["mqls"]
 
@@ -316,7 +331,7 @@ def test_closed_month_snapshot_on_sqlite_and_postgresql(db_engine, tmp_path: Pat
     card = api.scorecard(db_engine, "2026-03", as_of)
     card["marketing"] = {**card["marketing"], "mqls": 99}
     storage.save_snapshot(db_engine, "2026-03", card, as_of=as_of, closed_by="tester", terms_version_id=None)
-    bundle = reports.report_bundle(db_engine, "2026-03", pd.Timestamp("2026-06-01T12:00:00Z"), trend_months=2)
+    bundle = api.report_bundle(db_engine, "2026-03", pd.Timestamp("2026-06-01T12:00:00Z"), trend_months=2)
     assert bundle.closed and bundle.card["marketing"]["mqls"] == 99
     assert bundle.as_of == "2026-04-30T12:00:00-04:00"
     assert len(bundle.ledger) == 4 and set(bundle.ledger["owner_name"]) == {"Avery Stone", "Blake Rivera"}
@@ -332,8 +347,9 @@ def test_many_reps_and_long_notes_still_fit_two_pages(march: reports.ReportBundl
     owners = pd.concat([march.owners] * 5, ignore_index=True)
     owners["name"] = [f"Rép {i:02d} Ünïcödé" for i in range(len(owners))]
     owners.loc[1, "name"] = "A very long owner name that cannot fit in its column at all"
-    busy = dataclasses.replace(march, owners=owners, notes="Decision: keep the quota. " * 120,
-                               caveats=["First caveat.", "Second caveat."])
+    busy = dataclasses.replace(
+        march, owners=owners, notes="Decision: keep the quota. " * 120, caveats=["First caveat.", "Second caveat."]
+    )
     pdf = reports.write_pdf_report(busy, tmp_path / "busy.pdf")
     assert len(check_pages(pdf, tmp_path / "png")) == 2
     text = pdf_text(pdf)

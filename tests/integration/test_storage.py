@@ -1,4 +1,4 @@
-"""smarketing.storage against real SQLite and PostgreSQL (each test runs on both via db_url)."""
+"""smarketing.store.storage against real SQLite and PostgreSQL (each test runs on both via db_url)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from smarketing import storage
-from smarketing.errors import UserError
-from smarketing.frames import ID_COLUMN, SCHEMAS, TABLES, CrmData, normalize
-from smarketing.terms import Terms, terms_to_toml
+from smarketing.core.errors import UserError
+from smarketing.core.frames import ID_COLUMN, SCHEMAS, TABLES, CrmData, normalize
+from smarketing.core.terms import Terms, terms_to_toml
+from smarketing.store import storage
 
 NY = "America/New_York"
 
@@ -101,8 +101,14 @@ def test_tables_have_the_frame_columns_and_indexes(db_engine):
         for table in ("leads", "touches", "deals", "month_snapshots")
         for index in inspector.get_indexes(table)
     }
-    for expected in [("leads", ("mql_at",)), ("touches", ("lead_id",)), ("touches", ("occurred_at",)),
-                     ("deals", ("lead_id",)), ("deals", ("closed_at",)), ("month_snapshots", ("month",))]:
+    for expected in [
+        ("leads", ("mql_at",)),
+        ("touches", ("lead_id",)),
+        ("touches", ("occurred_at",)),
+        ("deals", ("lead_id",)),
+        ("deals", ("closed_at",)),
+        ("month_snapshots", ("month",)),
+    ]:
         assert expected in indexed
     for table in ("terms_versions", "month_snapshots", "month_notes", "sync_state", "data_loads"):
         assert inspector.has_table(table)
@@ -216,8 +222,9 @@ def test_a_partial_save_keeps_the_other_rows(db_engine):
 def test_many_rows_in_several_chunks(db_engine, monkeypatch):
     monkeypatch.setattr(storage, "CHUNK_ROWS", 7)
     n = 50
-    leads = pd.DataFrame({"lead_id": [f"l{i}" for i in range(n)],
-                          "mql_at": pd.date_range("2026-03-01", periods=n, freq="h", tz="UTC")})
+    leads = pd.DataFrame(
+        {"lead_id": [f"l{i}" for i in range(n)], "mql_at": pd.date_range("2026-03-01", periods=n, freq="h", tz="UTC")}
+    )
     first = storage.save_data(db_engine, CrmData.of(leads=leads), source="test")
     assert first["leads"] == {"inserted": n, "updated": 0, "unchanged": 0}
     leads.loc[::10, "source"] = "ads"
@@ -275,8 +282,26 @@ def test_a_failure_midway_rolls_back_every_table(db_engine, monkeypatch):
     monkeypatch.setattr(storage, "_upsert_frame", failing)
     extra = sample()
     extra.leads.loc[0, "source"] = "changed"
-    extra = with_rows(extra, "touches", pd.concat([extra.touches, normalize("touches", pd.DataFrame(
-        {"touch_id": ["t9"], "lead_id": ["l1"], "kind": ["call"], "occurred_at": [utc("2026-03-09 10:00")]}))]))
+    extra = with_rows(
+        extra,
+        "touches",
+        pd.concat(
+            [
+                extra.touches,
+                normalize(
+                    "touches",
+                    pd.DataFrame(
+                        {
+                            "touch_id": ["t9"],
+                            "lead_id": ["l1"],
+                            "kind": ["call"],
+                            "occurred_at": [utc("2026-03-09 10:00")],
+                        }
+                    ),
+                ),
+            ]
+        ),
+    )
     with pytest.raises(RuntimeError):
         storage.save_data(db_engine, extra, source="hubspot", sync_cursors={"calls": "99"})
     assert_same_data(storage.load_data(db_engine), sample())
@@ -309,8 +334,14 @@ def month_data() -> CrmData:
         {
             "lead_id": ["feb", "mar1", "mar2", "mar_late", "apr", "never"],
             # 2026-03-01 03:00 UTC is still February in New York.
-            "mql_at": [utc("2026-03-01 03:00"), utc("2026-03-01 06:00"), utc("2026-03-15 12:00"),
-                       utc("2026-03-31 20:00"), utc("2026-04-10 12:00"), None],
+            "mql_at": [
+                utc("2026-03-01 03:00"),
+                utc("2026-03-01 06:00"),
+                utc("2026-03-15 12:00"),
+                utc("2026-03-31 20:00"),
+                utc("2026-04-10 12:00"),
+                None,
+            ],
         }
     )
     touches = pd.DataFrame(
@@ -318,16 +349,26 @@ def month_data() -> CrmData:
             "touch_id": ["t_feb", "t_mar1", "t_mar1_after_month", "t_mar2_after_as_of", "t_apr"],
             "lead_id": ["feb", "mar1", "mar1", "mar2", "apr"],
             "kind": "call",
-            "occurred_at": [utc("2026-03-01 04:00"), utc("2026-03-02 10:00"), utc("2026-04-03 10:00"),
-                            utc("2026-04-20 10:00"), utc("2026-04-11 10:00")],
+            "occurred_at": [
+                utc("2026-03-01 04:00"),
+                utc("2026-03-02 10:00"),
+                utc("2026-04-03 10:00"),
+                utc("2026-04-20 10:00"),
+                utc("2026-04-11 10:00"),
+            ],
         }
     )
     deals = pd.DataFrame(
         {
             "deal_id": ["d_mar1", "d_feb_closed_in_mar", "d_apr", "d_orphan_closed_in_mar", "d_open"],
             "lead_id": ["mar1", "feb", "apr", None, None],
-            "closed_at": [utc("2026-05-01 10:00"), utc("2026-03-20 10:00"), utc("2026-04-20 10:00"),
-                          utc("2026-03-10 10:00"), None],
+            "closed_at": [
+                utc("2026-05-01 10:00"),
+                utc("2026-03-20 10:00"),
+                utc("2026-04-20 10:00"),
+                utc("2026-03-10 10:00"),
+                None,
+            ],
             "status": ["won", "won", "lost", "won", "open"],
         }
     )
@@ -421,8 +462,14 @@ def test_invalid_terms_are_refused_and_not_stored(db_engine, toml_text, month):
 
 def test_snapshots_and_forced_reclose(db_engine):
     payload = {"month": "2026-03", "marketing": {"quota": 400, "mqls": 380}, "as_of": "ignored"}
-    first = storage.save_snapshot(db_engine, "2026-03", payload, as_of=pd.Timestamp("2026-04-01 04:00", tz="UTC"),
-                                  closed_by="ann", terms_version_id=None)
+    first = storage.save_snapshot(
+        db_engine,
+        "2026-03",
+        payload,
+        as_of=pd.Timestamp("2026-04-01 04:00", tz="UTC"),
+        closed_by="ann",
+        terms_version_id=None,
+    )
     current = storage.load_snapshot(db_engine, "2026-03")
     assert current["marketing"] == {"quota": 400, "mqls": 380}
     assert current["snapshot_id"] == first and current["closed_by"] == "ann"
@@ -430,8 +477,16 @@ def test_snapshots_and_forced_reclose(db_engine):
     assert pd.Timestamp(current["closed_at"]).tzinfo is not None
     with pytest.raises(UserError, match="already closed"):
         storage.save_snapshot(db_engine, "2026-03", payload, as_of="2026-04-02", closed_by="bob", terms_version_id=None)
-    second = storage.save_snapshot(db_engine, "2026-03", {"month": "2026-03", "v": 2}, as_of="2026-04-02",
-                                   closed_by="bob", terms_version_id=7, force=True, notes="late deals")
+    second = storage.save_snapshot(
+        db_engine,
+        "2026-03",
+        {"month": "2026-03", "v": 2},
+        as_of="2026-04-02",
+        closed_by="bob",
+        terms_version_id=7,
+        force=True,
+        notes="late deals",
+    )
     assert storage.load_snapshot(db_engine, "2026-03")["v"] == 2
     history = storage.snapshot_history(db_engine, "2026-03")
     summary = [(h["snapshot_id"], h["superseded"], h["closed_by"]) for h in history]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from smarketing.frames import CrmData
-from smarketing.terms import Terms
+from smarketing.core.frames import CrmData
+from smarketing.core.terms import Terms
 
 NY = "America/New_York"
 

@@ -28,7 +28,7 @@ import pytz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smarketing.calendar import NAT_NS, BusinessCalendar
+from smarketing.core.calendar import NAT_NS, BusinessCalendar
 
 pytestmark = pytest.mark.unit
 
@@ -36,13 +36,9 @@ HOUR = 3600
 SUN_THU = ("Sun", "Mon", "Tue", "Wed", "Thu")
 
 NY = BusinessCalendar("America/New_York", holidays="US")
-NY_XMAS_EVE = BusinessCalendar(
-    "America/New_York", holidays="US", extra_holidays=(dt.date(2026, 12, 24),)
-)
+NY_XMAS_EVE = BusinessCalendar("America/New_York", holidays="US", extra_holidays=(dt.date(2026, 12, 24),))
 DUBAI = BusinessCalendar("Asia/Dubai", workdays=SUN_THU, opens=dt.time(8), closes=dt.time(16))
-JERUSALEM = BusinessCalendar(
-    "Asia/Jerusalem", workdays=SUN_THU, opens=dt.time(8), closes=dt.time(16)
-)
+JERUSALEM = BusinessCalendar("Asia/Jerusalem", workdays=SUN_THU, opens=dt.time(8), closes=dt.time(16))
 KOLKATA = BusinessCalendar("Asia/Kolkata")
 
 
@@ -185,9 +181,7 @@ BUSINESS_SECONDS_CASES = [
     # Year end 2026/27 with US + 2026-12-24: Mon 12-21 09:00 EST -> Fri 2027-01-08
     # 17:00 EST. Workdays: Dec 21, 22, 23 (3); Dec 24 extra, Dec 25 Christmas off;
     # Dec 28-31 (4); Jan 1 off; Jan 4-8 (5) -> 12 x 8h = 96h.
-    pytest.param(
-        NY_XMAS_EVE, "2026-12-21 14:00", "2027-01-08 22:00", 96 * HOUR, id="year-end-2026"
-    ),
+    pytest.param(NY_XMAS_EVE, "2026-12-21 14:00", "2027-01-08 22:00", 96 * HOUR, id="year-end-2026"),
     # Year end 2027/28: Mon 12-20 09:00 EST -> Fri 2028-01-07 17:00 EST. Dec 20-23 (4);
     # Fri 12-24 Christmas observed; Dec 27-30 (4); Fri 12-31 New Year 2028 observed;
     # Jan 3-7 (5) -> 13 x 8h = 104h.
@@ -332,9 +326,7 @@ def _series(values, index) -> pd.Series:
     return pd.Series(pd.to_datetime(values, utc=True, format="ISO8601"), index=index)
 
 
-@pytest.mark.parametrize(
-    "cal", [NY, NY_XMAS_EVE, JERUSALEM, KOLKATA], ids=["ny", "ny-extra", "jerusalem", "kolkata"]
-)
+@pytest.mark.parametrize("cal", [NY, NY_XMAS_EVE, JERUSALEM, KOLKATA], ids=["ny", "ny-extra", "jerusalem", "kolkata"])
 def test_vector_equals_element_by_element(cal):
     index = list("abcdefghij")[::-1]  # a non-default index must not matter
     starts, ends = _series(MIXED_STARTS, index), _series(MIXED_ENDS, index)
@@ -356,9 +348,7 @@ def test_vector_equals_element_by_element(cal):
             assert vec_d[i] == one_d, (i, a, h)
     # a scalar broadcast against a vector
     t = pd.Timestamp("2026-01-09 21:00", tz="UTC")
-    np.testing.assert_array_equal(
-        cal.business_seconds(t, ends), [cal.business_seconds(t, b)[0] for b in ends]
-    )
+    np.testing.assert_array_equal(cal.business_seconds(t, ends), [cal.business_seconds(t, b)[0] for b in ends])
 
 
 # -- known gaps, outside the written contract (see the report) ---------------------------
@@ -390,12 +380,9 @@ HI = int(pd.Timestamp("2028-01-01", tz="UTC").timestamp())
 
 # Local dates where DST changes, per zone (2025-2027).
 DST_DATES = {
-    "America/New_York": ["2025-03-09", "2025-11-02", "2026-03-08", "2026-11-01", "2027-03-14",
-                         "2027-11-07"],
-    "Europe/Berlin": ["2025-03-30", "2025-10-26", "2026-03-29", "2026-10-25", "2027-03-28",
-                      "2027-10-31"],
-    "Asia/Jerusalem": ["2025-03-28", "2025-10-26", "2026-03-27", "2026-10-25", "2027-03-26",
-                       "2027-10-31"],
+    "America/New_York": ["2025-03-09", "2025-11-02", "2026-03-08", "2026-11-01", "2027-03-14", "2027-11-07"],
+    "Europe/Berlin": ["2025-03-30", "2025-10-26", "2026-03-29", "2026-10-25", "2027-03-28", "2027-10-31"],
+    "Asia/Jerusalem": ["2025-03-28", "2025-10-26", "2026-03-27", "2026-10-25", "2027-03-26", "2027-10-31"],
 }
 
 CONFIGS = {
@@ -414,21 +401,18 @@ class Setup:
         self.zone = zone
         self.tz = pytz.timezone(zone)
         self.opens, self.closes = dt.time(opens), dt.time(closes)
-        self.cal = BusinessCalendar(
-            zone, workdays=workdays, opens=self.opens, closes=self.closes, holidays=spec
-        )
+        self.cal = BusinessCalendar(zone, workdays=workdays, opens=self.opens, closes=self.closes, holidays=spec)
         country, _, subdiv = spec.partition("-")
         # Same dates as the calendar uses, over a margin of years (HolidayRule looks up
         # to 5 years ahead for "the next holiday" and must always find one).
-        self.holiday_dates = set(
-            holidays_lib.country_holidays(country, subdiv=subdiv or None, years=range(2023, 2031))
-        )
+        self.holiday_dates = set(holidays_lib.country_holidays(country, subdiv=subdiv or None, years=range(2023, 2031)))
         weekday_numbers = [("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun").index(d) for d in workdays]
-        self.rule = btd.Rules([
-            btd.WorkDayRule(start_time=self.opens, end_time=self.closes,
-                            working_days=weekday_numbers, tz=self.tz),
-            btd.HolidayRule(self.holiday_dates, tz=self.tz),
-        ])
+        self.rule = btd.Rules(
+            [
+                btd.WorkDayRule(start_time=self.opens, end_time=self.closes, working_days=weekday_numbers, tz=self.tz),
+                btd.HolidayRule(self.holiday_dates, tz=self.tz),
+            ]
+        )
         anchors = [dt.date.fromisoformat(d) for d in DST_DATES[zone]]
         anchors += [d for d in self.holiday_dates if 2025 <= d.year <= 2027]
         anchors += [dt.date(y, 12, 31) for y in (2025, 2026, 2027)]
@@ -443,7 +427,8 @@ class Setup:
         uniform = st.integers(LO, HI)
         near_anchor = st.builds(
             lambda anchor, offset: anchor + offset,
-            st.sampled_from(self.anchors), st.integers(-5 * 86400, 5 * 86400),
+            st.sampled_from(self.anchors),
+            st.integers(-5 * 86400, 5 * 86400),
         )
         boundary = st.builds(
             lambda day, time, nudge: self._local(day, time) + nudge,
@@ -497,8 +482,7 @@ def _check_against_businesstimedelta(setup: Setup, a: int, b: int) -> None:
     ours = setup.cal.business_seconds(ts(a), ts(b))[0]
     ref = setup.ref_seconds(a, b)
     assert ours == ref, (
-        f"{setup.zone}: business_seconds({setup.aware(a)}, {setup.aware(b)}) = {ours}, "
-        f"businesstimedelta says {ref}"
+        f"{setup.zone}: business_seconds({setup.aware(a)}, {setup.aware(b)}) = {ours}, businesstimedelta says {ref}"
     )
 
 
@@ -600,8 +584,9 @@ def test_vector_call_matches_element_calls(name):
     setup = SETUPS[name]
 
     @PROPERTY_SETTINGS
-    @given(st.lists(setup.pairs(), min_size=1, max_size=12), st.lists(business_hours_strategy(),
-                                                                       min_size=12, max_size=12))
+    @given(
+        st.lists(setup.pairs(), min_size=1, max_size=12), st.lists(business_hours_strategy(), min_size=12, max_size=12)
+    )
     def check(pairs, hours):
         starts = pd.Series([ts(a) for a, _ in pairs])
         ends = pd.Series([ts(b) for _, b in pairs])

@@ -1,4 +1,4 @@
-"""Formula-injection safety of every CSV/Excel cell (smarketing.exports)."""
+"""Formula-injection safety of every CSV/Excel cell (smarketing.outputs.exports)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing import cli, exports
-from smarketing.exports import frame_for_export, neutralise, safe_cell, status_words, write_csv
+from smarketing import cli
+from smarketing.outputs import exports
+from smarketing.outputs.exports import frame_for_export, neutralise, safe_cell, status_words, write_csv
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 
@@ -45,13 +46,15 @@ def test_write_csv_neutralises_header_and_cells_but_not_negative_numbers() -> No
 
 
 def test_frame_for_export_touches_only_text_cells() -> None:
-    frame = pd.DataFrame({
-        "name": pd.Series([HYPERLINK, "Avery", None], dtype="string"),
-        "segment": pd.Series(["@x", "SMB", "+1"], dtype=object),
-        "budget": [-3, 2, -1],
-        "rate": [0.5, np.nan, -0.25],
-        "when": pd.to_datetime(["2026-03-01", None, "2026-03-02"], utc=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "name": pd.Series([HYPERLINK, "Avery", None], dtype="string"),
+            "segment": pd.Series(["@x", "SMB", "+1"], dtype=object),
+            "budget": [-3, 2, -1],
+            "rate": [0.5, np.nan, -0.25],
+            "when": pd.to_datetime(["2026-03-01", None, "2026-03-02"], utc=True),
+        }
+    )
     out = frame_for_export(frame)
     assert out["name"].tolist()[:2] == ["'" + HYPERLINK, "Avery"] and pd.isna(out["name"].iloc[2])
     assert out["segment"].tolist() == ["'@x", "SMB", "'+1"]
@@ -67,7 +70,14 @@ def test_frame_for_export_neutralises_column_names() -> None:
 
 def test_statuses_in_words() -> None:
     assert [status_words(s) for s in ("met", "missed", "on_track", "at_risk", "behind", "no_data", None)] == [
-        "Met", "Missed", "On track", "At risk", "Behind", "No data", "No target"]
+        "Met",
+        "Missed",
+        "On track",
+        "At risk",
+        "Behind",
+        "No data",
+        "No target",
+    ]
 
 
 def test_the_cli_still_offers_the_moved_helpers() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from smarketing.funnel import cohort_funnel, funnel_summary, rate, revenue_summary, wilson_interval
+from smarketing.core.funnel import cohort_funnel, funnel_summary, rate, revenue_summary, wilson_interval
 
 pytestmark = pytest.mark.unit
 
@@ -58,11 +58,19 @@ def _funnel_data(make_data):
         {"lead_id": "m2", "mql_at": "2026-03-03 10:00", "sql_at": "2026-03-10 10:00"},
         # customer without an sql_at: a later stage implies the earlier
         {"lead_id": "m3", "mql_at": "2026-03-04 10:00", "customer_at": "2026-03-20 10:00"},
-        {"lead_id": "m4", "mql_at": "2026-03-05 10:00", "sql_at": "2026-03-06 10:00",
-         "customer_at": "2026-04-10 10:00"},
+        {
+            "lead_id": "m4",
+            "mql_at": "2026-03-05 10:00",
+            "sql_at": "2026-03-06 10:00",
+            "customer_at": "2026-04-10 10:00",
+        },
         {"lead_id": "m5", "mql_at": "2026-03-06 10:00", "sql_at": "2026-04-20 10:00"},
-        {"lead_id": "m6", "mql_at": "2026-03-07 10:00", "sql_at": "2026-03-08 10:00",
-         "customer_at": "2026-04-30 10:00"},
+        {
+            "lead_id": "m6",
+            "mql_at": "2026-03-07 10:00",
+            "sql_at": "2026-03-08 10:00",
+            "customer_at": "2026-04-30 10:00",
+        },
         {"lead_id": "m7", "mql_at": "2026-03-31 23:30", "sql_at": "2026-04-01 10:00"},
         # other cohorts / not MQLs:
         {"lead_id": "x1", "mql_at": "2026-02-28 23:30", "customer_at": "2026-03-05 10:00"},

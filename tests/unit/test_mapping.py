@@ -1,4 +1,4 @@
-"""The mapping format (smarketing.mapping) on small in-memory files: no database, no disk.
+"""The mapping format (smarketing.sources.mapping) on small in-memory files: no database, no disk.
 
 Every test builds files as bytes and runs the same pipeline the import uses
 (`run_mapping`) or the Data page's `preview_import`.
@@ -11,10 +11,10 @@ import codecs
 import pandas as pd
 import pytest
 
-from smarketing import mapping
-from smarketing.errors import UserError
-from smarketing.importer import MAX_PROBLEMS, ImportFailed, parse_instants
-from smarketing.mapping import InputFile, Rule, detect_delimiter, parse_mapping, run_mapping
+from smarketing.core.errors import UserError
+from smarketing.sources import mapping
+from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, parse_instants
+from smarketing.sources.mapping import InputFile, Rule, detect_delimiter, parse_mapping, run_mapping
 
 pytestmark = pytest.mark.unit
 
@@ -23,8 +23,9 @@ SP = "America/Sao_Paulo"
 
 def run(toml: str, files: dict[str, str | bytes], tz: str = "UTC"):
     """run_mapping over in-memory files (text is written as UTF-8)."""
-    inputs = [InputFile(name, data=data.encode("utf-8") if isinstance(data, str) else data)
-              for name, data in files.items()]
+    inputs = [
+        InputFile(name, data=data.encode("utf-8") if isinstance(data, str) else data) for name, data in files.items()
+    ]
     return run_mapping(parse_mapping(toml), inputs, tz)
 
 
@@ -71,7 +72,9 @@ def test_rules_compare_numbers_and_read_backquoted_columns():
     assert holds("`Close Value` < 100", frame) == [False, True, False, False]
 
 
-@pytest.mark.parametrize("text", ["Status ==", "== 'x'", "Status = 'a' and", "Status in 'a'", "Status is full", "(a == 1"])
+@pytest.mark.parametrize(
+    "text", ["Status ==", "== 'x'", "Status = 'a' and", "Status in 'a'", "Status is full", "(a == 1"]
+)
 def test_unreadable_rules_are_rejected(text):
     with pytest.raises(mapping.RuleError):
         Rule.parse(text)
@@ -100,9 +103,17 @@ def test_a_mapping_with_mistakes_names_every_one():
     with pytest.raises(UserError) as caught:
         parse_mapping(toml)
     message = str(caught.value)
-    for part in ("Mars/Olympus", "'colour'", "mode must be one of", "the skip rule", "'prefx'",
-                 "'mql_time' is not a leads column", "exactly one of", "must say how lead_id is made",
-                 "must say how kind is made"):
+    for part in (
+        "Mars/Olympus",
+        "'colour'",
+        "mode must be one of",
+        "the skip rule",
+        "'prefx'",
+        "'mql_time' is not a leads column",
+        "exactly one of",
+        "must say how lead_id is made",
+        "must say how kind is made",
+    ):
         assert part in message, part
 
 
@@ -110,7 +121,7 @@ def test_every_preset_parses_and_is_listed():
     assert mapping.preset_names() == ["maven-crm", "olist", "salesforce"]
     for name in mapping.preset_names():
         assert mapping.load_mapping(preset=name).sources
-    with pytest.raises(UserError, match="no preset 'hubspot'.*maven-crm, olist, salesforce"):
+    with pytest.raises(UserError, match=r"no preset 'hubspot'.*maven-crm, olist, salesforce"):
         mapping.load_mapping(preset="hubspot")
 
 
@@ -166,10 +177,12 @@ def test_spec_expressions_make_ids_names_and_statuses():
     source = { column = "src", map = { "Web Form" = "web", "" = "" }, known = ["email"], otherwise = "other" }
     segment = { column = "seg", default = "B" }
     """
-    text = ("first,last,work,home,state,src,seg\n"
-            "Ana,Souza,ana@w.example,,here,web form,A\n"
-            "Ben,null,,ben@h.example,gone,Email,\n"
-            "Chloé,Martin,null,c@h.example,here,Fax,null\n")
+    text = (
+        "first,last,work,home,state,src,seg\n"
+        "Ana,Souza,ana@w.example,,here,web form,A\n"
+        "Ben,null,,ben@h.example,gone,Email,\n"
+        "Chloé,Martin,null,c@h.example,here,Fax,null\n"
+    )
     result = run(toml, {"people.csv": text})
     owners = result.data.owners
     assert owners["name"].tolist() == ["Ana Souza", "Ben", "Chloé Martin"]
@@ -204,11 +217,15 @@ def test_unknown_values_are_warnings_and_may_be_errors():
     """
     result = run(toml, {"l.csv": "id,src\n1,web\n2,fax\n3,fax\n4,\n"})
     assert result.data.leads["source"].tolist()[:3] == ["web", "fax", "fax"]
-    assert result.warnings == ["l.csv, column src: 2 rows have values the mapping does not know "
-                               "('fax' (2 rows, first at row 3)); they were kept as they are."]
+    assert result.warnings == [
+        "l.csv, column src: 2 rows have values the mapping does not know "
+        "('fax' (2 rows, first at row 3)); they were kept as they are."
+    ]
     strict = toml.replace('known = ["web", "email"]', 'known = ["web", "email"], unknown = "error"')
     problem = failure(strict, {"l.csv": "id,src\n1,web\n2,fax\n"})
-    assert problem.problems == ["l.csv, row 3, column src: 'fax' is not one of the values the mapping knows (email, web)."]
+    assert problem.problems == [
+        "l.csv, row 3, column src: 'fax' is not one of the values the mapping knows (email, web)."
+    ]
 
 
 def test_a_status_outside_the_canonical_values_is_an_error_naming_the_row():
@@ -304,21 +321,31 @@ def test_skip_rules_and_blank_rows_are_counted_not_imported():
 # -- files ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("a,b,c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"), ("a|b|c", "|"), ("single", ","),
-    ('"x;y",b,c', ","),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("a,b,c", ","),
+        ("a;b;c", ";"),
+        ("a\tb\tc", "\t"),
+        ("a|b|c", "|"),
+        ("single", ","),
+        ('"x;y",b,c', ","),
+    ],
+)
 def test_delimiter_detection_reads_the_header(line, expected):
     assert detect_delimiter(line) == expected
 
 
-@pytest.mark.parametrize("encode", [
-    lambda t: codecs.BOM_UTF8 + t.encode("utf-8"),
-    lambda t: t.encode("latin-1"),
-    lambda t: t.encode("cp1252"),
-    lambda t: t.encode("utf-16"),
-    lambda t: t.encode("utf-8"),
-])
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: codecs.BOM_UTF8 + t.encode("utf-8"),
+        lambda t: t.encode("latin-1"),
+        lambda t: t.encode("cp1252"),
+        lambda t: t.encode("utf-16"),
+        lambda t: t.encode("utf-8"),
+    ],
+)
 def test_encodings_are_detected(encode):
     toml = '[[owners]]\nfile = "u.csv"\n[owners.columns]\nowner_id = "Id"\nname = "Name"\n'
     result = run(toml, {"u.csv": encode("Id;Name\nU1;José Álvarez\nU2;Zoë Brontë\n")})
@@ -331,8 +358,10 @@ def test_excel_files_are_read_and_real_date_cells_understood(tmp_path):
     frame.to_excel(path, index=False)
     toml = LEADS.replace('"leads*.csv"', '"leads*.xlsx"')
     result = run(toml, {"leads.xlsx": path.read_bytes()}, tz=SP)
-    assert result.data.leads["mql_at"].tolist() == [pd.Timestamp("2018-03-05 10:00", tz=SP),
-                                                    pd.Timestamp("2018-03-06", tz=SP)]
+    assert result.data.leads["mql_at"].tolist() == [
+        pd.Timestamp("2018-03-05 10:00", tz=SP),
+        pd.Timestamp("2018-03-06", tz=SP),
+    ]
 
 
 # -- problems ------------------------------------------------------------------------------------
@@ -366,8 +395,13 @@ def test_problems_are_counted_across_chunks():
 
 def test_duplicate_ids_name_both_rows_also_across_chunks_and_files():
     toml = "chunk_rows = 2\n" + LEADS
-    problem = failure(toml, {"leads-a.csv": "id,when\nA,01-02-2018\nB,01-02-2018\nC,01-02-2018\nA,01-02-2018\n",
-                             "leads-b.csv": "id,when\nC,01-02-2018\n"})
+    problem = failure(
+        toml,
+        {
+            "leads-a.csv": "id,when\nA,01-02-2018\nB,01-02-2018\nC,01-02-2018\nA,01-02-2018\n",
+            "leads-b.csv": "id,when\nC,01-02-2018\n",
+        },
+    )
     assert problem.problems == [
         "leads-a.csv, row 5, column id: 'A' appears more than once (first at row 2); each lead_id must be unique.",
         "leads-b.csv, row 2, column id: 'C' appears more than once (first at leads-a.csv row 4); each lead_id must be unique.",
@@ -376,9 +410,7 @@ def test_duplicate_ids_name_both_rows_also_across_chunks_and_files():
 
 def test_a_missing_column_lists_the_columns_there_are():
     problem = failure(LEADS, {"leads.csv": "\ufeffid,date\nA,01-02-2018\n"})
-    assert problem.problems == [
-        "leads.csv has no column 'when' (needed for leads.mql_at); the columns are: id, date."
-    ]
+    assert problem.problems == ["leads.csv has no column 'when' (needed for leads.mql_at); the columns are: id, date."]
 
 
 def test_a_missing_file_lists_the_files_there_are():
@@ -391,7 +423,7 @@ def test_wrong_delimiters_are_explained():
     problem = failure(declared, {"leads.csv": "id;when\nA;01-02-2018\n"})
     assert problem.problems == [
         "leads.csv: the header is one column 'id;when' when split at ','; the file looks separated by ';' "
-        "(set delimiter = \";\" in the mapping, or remove delimiter to detect it)."
+        '(set delimiter = ";" in the mapping, or remove delimiter to detect it).'
     ]
     mixed = failure(LEADS, {"leads.csv": "id,when\nA;01-02-2018\n"})
     assert mixed.problems == [
@@ -430,8 +462,10 @@ def test_preview_reports_problems_and_a_broken_mapping_without_raising():
 
 
 def test_preview_without_a_mapping_reads_the_canonical_layout():
-    files = {"leads.csv": b"lead_id,mql_at,segment\nL1,2026-03-05T10:00:00-05:00,A\n",
-             "touches.csv": b"touch_id,lead_id,kind,occurred_at\nT1,L1,call,2026-03-05T11:00:00-05:00\n"}
+    files = {
+        "leads.csv": b"lead_id,mql_at,segment\nL1,2026-03-05T10:00:00-05:00,A\n",
+        "touches.csv": b"touch_id,lead_id,kind,occurred_at\nT1,L1,call,2026-03-05T11:00:00-05:00\n",
+    }
     preview = mapping.preview_import(files)
     assert preview.problems == []
     assert preview.counts == {"owners": 0, "leads": 1, "touches": 1, "deals": 0}

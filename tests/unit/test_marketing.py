@@ -7,10 +7,9 @@ As of 2026-03-16 00:00 EDT (04:00Z) 15 × 24 − 1 = 359 h have passed: fraction
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from smarketing.marketing import daily_mqls, elapsed_fraction, marketing_summary, pacing, quota_status
+from smarketing.core.marketing import daily_mqls, elapsed_fraction, marketing_summary, pacing, quota_status
 
 pytestmark = pytest.mark.unit
 
@@ -34,10 +33,10 @@ F = 359 / 743  # elapsed fraction of March 2026 at 03-16 00:00 local
         ("2026-11", "2026-11-02 00:00", 25 / 721),
         # January, no DST: 15.5 of 31 days.
         ("2026-01", "2026-01-16 12:00", 0.5),
-        ("2026-03", "2026-03-01 00:00", 0.0),   # at the start
-        ("2026-03", "2026-02-20 12:00", 0.0),   # not started: clamped
-        ("2026-03", "2026-04-01 00:00", 1.0),   # exactly the end
-        ("2026-03", "2026-05-01 12:00", 1.0),   # over: clamped
+        ("2026-03", "2026-03-01 00:00", 0.0),  # at the start
+        ("2026-03", "2026-02-20 12:00", 0.0),  # not started: clamped
+        ("2026-03", "2026-04-01 00:00", 1.0),  # exactly the end
+        ("2026-03", "2026-05-01 12:00", 1.0),  # over: clamped
     ],
 )
 def test_elapsed_fraction(at, month, as_of, expected):
@@ -128,11 +127,11 @@ def test_pacing_month_not_started(ny_terms, at):
         (10, 10, None, False, "met"),
         (10, 10, 5.0, True, "met"),
         (9, 10, 9.0, True, "missed"),
-        (0, 10, None, False, "on_track"),   # not started
-        (5, 10, 10.0, False, "on_track"),   # projected == quota
-        (5, 10, 9.0, False, "at_risk"),     # projected == 0.9 × quota
+        (0, 10, None, False, "on_track"),  # not started
+        (5, 10, 10.0, False, "on_track"),  # projected == quota
+        (5, 10, 9.0, False, "at_risk"),  # projected == 0.9 × quota
         (5, 10, 8.99, False, "behind"),
-        (0, 0, None, False, "met"),         # nothing promised
+        (0, 0, None, False, "met"),  # nothing promised
     ],
 )
 def test_quota_status(mqls, quota, projected, over, status):
@@ -146,18 +145,20 @@ def _march_leads(make_data):
     # Counted in March as of 03-16 00:00 (7): A×2, B×4 (incl. one exactly at as_of), C×1.
     # Not counted: B on 03-20 (after as_of), A on 02-28 23:59 (February), a lead that never
     # became an MQL.
-    return make_data(leads=[
-        {"lead_id": "a1", "segment": "A", "source": "web", "mql_at": "2026-03-02 10:00"},
-        {"lead_id": "a2", "segment": "A", "source": "web", "mql_at": "2026-03-10 10:00"},
-        {"lead_id": "b1", "segment": "B", "source": "event", "mql_at": "2026-03-03 10:00"},
-        {"lead_id": "b2", "segment": "B", "source": None, "mql_at": "2026-03-09 10:00"},
-        {"lead_id": "b3", "segment": "B", "source": "web", "mql_at": "2026-03-15 23:59"},
-        {"lead_id": "b4", "segment": "B", "source": "web", "mql_at": "2026-03-16 00:00"},
-        {"lead_id": "c1", "segment": "C", "source": "ads", "mql_at": "2026-03-12 10:00"},
-        {"lead_id": "b5", "segment": "B", "source": "web", "mql_at": "2026-03-20 10:00"},
-        {"lead_id": "a0", "segment": "A", "source": "web", "mql_at": "2026-02-28 23:59"},
-        {"lead_id": "x", "segment": "A", "source": "web", "created_at": "2026-03-05 10:00"},
-    ])
+    return make_data(
+        leads=[
+            {"lead_id": "a1", "segment": "A", "source": "web", "mql_at": "2026-03-02 10:00"},
+            {"lead_id": "a2", "segment": "A", "source": "web", "mql_at": "2026-03-10 10:00"},
+            {"lead_id": "b1", "segment": "B", "source": "event", "mql_at": "2026-03-03 10:00"},
+            {"lead_id": "b2", "segment": "B", "source": None, "mql_at": "2026-03-09 10:00"},
+            {"lead_id": "b3", "segment": "B", "source": "web", "mql_at": "2026-03-15 23:59"},
+            {"lead_id": "b4", "segment": "B", "source": "web", "mql_at": "2026-03-16 00:00"},
+            {"lead_id": "c1", "segment": "C", "source": "ads", "mql_at": "2026-03-12 10:00"},
+            {"lead_id": "b5", "segment": "B", "source": "web", "mql_at": "2026-03-20 10:00"},
+            {"lead_id": "a0", "segment": "A", "source": "web", "mql_at": "2026-02-28 23:59"},
+            {"lead_id": "x", "segment": "A", "source": "web", "created_at": "2026-03-05 10:00"},
+        ]
+    )
 
 
 def test_marketing_summary_with_segment_quotas(make_data, ny_terms, at):
@@ -204,13 +205,17 @@ def test_marketing_summary_plain_quota(make_data, ny_terms, at):
     assert s["expected_to_date"] == pytest.approx(143600 / 743)
     assert s["required_daily_rate"] == pytest.approx(393 / 16)
     assert {r["segment"]: (r["quota"], r["mqls"]) for r in s["by_segment"]} == {
-        "A": (None, 2), "B": (None, 4), "C": (None, 1)}
+        "A": (None, 2),
+        "B": (None, 4),
+        "C": (None, 1),
+    }
 
 
 def test_marketing_summary_month_boundaries(make_data, ny_terms, at):
     # 03-31 23:30 EDT is 04-01 03:30Z but counts for March, not April.
-    data = make_data(leads=[{"lead_id": "m", "mql_at": "2026-03-31 23:30"},
-                            {"lead_id": "n", "mql_at": "2026-04-01 00:00"}])
+    data = make_data(
+        leads=[{"lead_id": "m", "mql_at": "2026-03-31 23:30"}, {"lead_id": "n", "mql_at": "2026-04-01 00:00"}]
+    )
     as_of = at("2026-04-10 12:00")
     assert marketing_summary(data.leads, ny_terms(), "2026-03", as_of)["mqls"] == 1
     assert marketing_summary(data.leads, ny_terms(), "2026-04", as_of)["mqls"] == 1
@@ -218,8 +223,7 @@ def test_marketing_summary_month_boundaries(make_data, ny_terms, at):
 
 def test_marketing_summary_future_month(make_data, ny_terms, at):
     # April as of 03-16: nothing delivered, nothing expected; on_track; 30 days left → 10/30.
-    s = marketing_summary(_march_leads(make_data).leads, ny_terms(mql_quota=10), "2026-04",
-                          at("2026-03-16 00:00"))
+    s = marketing_summary(_march_leads(make_data).leads, ny_terms(mql_quota=10), "2026-04", at("2026-03-16 00:00"))
     assert (s["mqls"], s["elapsed_fraction"], s["expected_to_date"]) == (0, 0.0, 0.0)
     assert s["pace"] is None and s["projected"] is None
     assert s["status"] == "on_track"
@@ -228,8 +232,7 @@ def test_marketing_summary_future_month(make_data, ny_terms, at):
 
 def test_marketing_summary_month_over(make_data, ny_terms, at):
     # February as of 03-16: 1 MQL (a0) of 10 → missed, no required rate, fraction 1.
-    s = marketing_summary(_march_leads(make_data).leads, ny_terms(mql_quota=10), "2026-02",
-                          at("2026-03-16 00:00"))
+    s = marketing_summary(_march_leads(make_data).leads, ny_terms(mql_quota=10), "2026-02", at("2026-03-16 00:00"))
     assert (s["mqls"], s["elapsed_fraction"], s["status"]) == (1, 1.0, "missed")
     assert s["required_daily_rate"] is None
     assert s["projected"] == pytest.approx(1.0)
@@ -238,10 +241,14 @@ def test_marketing_summary_month_over(make_data, ny_terms, at):
 def test_daily_mqls(make_data, ny_terms, at):
     # Local days: 03-02 ×1, 03-08 ×1 (03:30 EDT, just after the jump), 03-31 ×1 (23:30 EDT,
     # 04-01 in UTC); 04-01 00:30 is April's. 31 rows, cumulative ends at 3.
-    data = make_data(leads=[{"lead_id": "a", "mql_at": "2026-03-02 10:00"},
-                            {"lead_id": "b", "mql_at": "2026-03-08 03:30"},
-                            {"lead_id": "c", "mql_at": "2026-03-31 23:30"},
-                            {"lead_id": "d", "mql_at": "2026-04-01 00:30"}])
+    data = make_data(
+        leads=[
+            {"lead_id": "a", "mql_at": "2026-03-02 10:00"},
+            {"lead_id": "b", "mql_at": "2026-03-08 03:30"},
+            {"lead_id": "c", "mql_at": "2026-03-31 23:30"},
+            {"lead_id": "d", "mql_at": "2026-04-01 00:30"},
+        ]
+    )
     frame = daily_mqls(data.leads, ny_terms(), "2026-03", at("2026-04-02 12:00"))
     assert len(frame) == 31
     counts = dict(zip(frame["day"].astype(str), frame["mqls"]))

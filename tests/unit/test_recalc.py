@@ -5,15 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from smarketing.frames import CrmData
-from smarketing.recalc import cohort_months, lookback_months, proposed_terms, recalculate
-from smarketing.terms import Terms
+from smarketing.core.frames import CrmData
+from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
+from smarketing.core.terms import Terms
 
 pytestmark = pytest.mark.unit
 
 AS_OF = pd.Timestamp("2026-06-15T12:00:00Z")
-TERMS = Terms(timezone="UTC", mql_quota=100, revenue_goal=100_000, marketing_share=0.5,
-              lookback_months=3, cohort_lag_months=1)
+TERMS = Terms(
+    timezone="UTC", mql_quota=100, revenue_goal=100_000, marketing_share=0.5, lookback_months=3, cohort_lag_months=1
+)
 
 
 def utc(text: str) -> pd.Timestamp:
@@ -27,14 +28,31 @@ def history(segmented: bool = False, may_mqls: int = 90) -> CrmData:
     leads = []
     for month, count in (("2026-02", 10), ("2026-03", 10), ("2026-04", 5), ("2026-05", may_mqls)):
         for i in range(count):
-            leads.append({"lead_id": f"{month}-{i}", "mql_at": utc(f"{month}-10T10:00"),
-                          "segment": ("A" if i % 2 == 0 else "B") if segmented else None})
+            leads.append(
+                {
+                    "lead_id": f"{month}-{i}",
+                    "mql_at": utc(f"{month}-10T10:00"),
+                    "segment": ("A" if i % 2 == 0 else "B") if segmented else None,
+                }
+            )
     for lead_id in ("2026-02-0", "2026-02-1", "2026-03-0", "2026-03-2", "2026-04-4"):
         next(lead for lead in leads if lead["lead_id"] == lead_id)["customer_at"] = utc("2026-05-01T10:00")
     leads[2]["customer_at"] = utc("2026-06-20T10:00")  # after as_of: not yet a customer
     deals = [
-        {"deal_id": "d1", "lead_id": "2026-02-0", "status": "won", "amount": 10_000, "closed_at": utc("2026-03-10T10:00")},
-        {"deal_id": "d2", "lead_id": "2026-02-1", "status": "won", "amount": 30_000, "closed_at": utc("2026-05-20T10:00")},
+        {
+            "deal_id": "d1",
+            "lead_id": "2026-02-0",
+            "status": "won",
+            "amount": 10_000,
+            "closed_at": utc("2026-03-10T10:00"),
+        },
+        {
+            "deal_id": "d2",
+            "lead_id": "2026-02-1",
+            "status": "won",
+            "amount": 30_000,
+            "closed_at": utc("2026-05-20T10:00"),
+        },
         {"deal_id": "d3", "lead_id": None, "status": "won", "amount": 99_999, "closed_at": utc("2026-02-28T10:00")},
         {"deal_id": "d4", "lead_id": None, "status": "lost", "amount": 5_000, "closed_at": utc("2026-04-10T10:00")},
         {"deal_id": "d5", "lead_id": None, "status": "won", "amount": 77_777, "closed_at": utc("2026-06-01T10:00")},

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing.sales import commitment_status, lead_ledger, overdue_worklist, owner_summary
+from smarketing.core.sales import commitment_status, lead_ledger, overdue_worklist, owner_summary
 
 pytestmark = pytest.mark.unit
 
@@ -100,10 +100,10 @@ def test_dst_response_hours_count_business_time_not_utc(make_data, ny_terms, at)
 @pytest.mark.parametrize(
     "as_of, status",
     [
-        ("2026-05-02 12:00", "pending"),            # Saturday: only 1 business hour used
+        ("2026-05-02 12:00", "pending"),  # Saturday: only 1 business hour used
         ("2026-05-04 11:59:59", "pending"),
-        ("2026-05-04 12:00:00", "pending"),         # exactly the deadline: not passed
-        ("2026-05-04 12:00:01", "breached"),        # one second after
+        ("2026-05-04 12:00:00", "pending"),  # exactly the deadline: not passed
+        ("2026-05-04 12:00:01", "breached"),  # one second after
         ("2026-05-04 12:00:00.000000001", "breached"),  # one nanosecond after
         ("2026-05-04 19:00", "breached"),
     ],
@@ -119,12 +119,12 @@ def test_untouched_lead_pending_until_deadline_passes(make_data, ny_terms, at, a
 @pytest.mark.parametrize(
     "touch, status, hours",
     [
-        ("2026-05-01 16:00", "met", 0.0),                  # at the MQL instant itself
-        ("2026-05-02 10:00", "met", 1.0),                  # Saturday: only Fri 16-17 counts
-        ("2026-05-04 12:00:00", "met", 4.0),               # exactly at the deadline
+        ("2026-05-01 16:00", "met", 0.0),  # at the MQL instant itself
+        ("2026-05-02 10:00", "met", 1.0),  # Saturday: only Fri 16-17 counts
+        ("2026-05-04 12:00:00", "met", 4.0),  # exactly at the deadline
         ("2026-05-04 12:00:01", "breached", 4 + 1 / 3600),  # one second late
         ("2026-05-04 12:00:00.000000001", "breached", 4.0),  # one ns late (hours ≈ 4.0 as float)
-        ("2026-05-05 09:30", "breached", 9.5),             # 1 Fri + 8 Mon + 0.5 Tue
+        ("2026-05-05 09:30", "breached", 9.5),  # 1 Fri + 8 Mon + 0.5 Tue
     ],
 )
 def test_touch_against_deadline(make_data, ny_terms, at, touch, status, hours):
@@ -202,11 +202,13 @@ def test_touch_after_as_of_is_ignored(make_data, ny_terms, at):
 
 
 def test_lead_whose_mql_is_after_as_of_is_not_in_the_ledger(make_data, ny_terms, at):
-    data = make_data(leads=[
-        {"lead_id": "a", "mql_at": "2026-05-04 09:00"},
-        {"lead_id": "later", "mql_at": "2026-05-04 12:00:01"},
-        {"lead_id": "never", "created_at": "2026-05-04 08:00"},  # not an MQL
-    ])
+    data = make_data(
+        leads=[
+            {"lead_id": "a", "mql_at": "2026-05-04 09:00"},
+            {"lead_id": "later", "mql_at": "2026-05-04 12:00:01"},
+            {"lead_id": "never", "created_at": "2026-05-04 08:00"},  # not an MQL
+        ]
+    )
     led = rows(data, ny_terms(), at("2026-05-04 12:00"))
     assert list(led.index) == ["a"]
 
@@ -232,12 +234,14 @@ def test_mql_late_on_last_day_of_month_belongs_to_that_local_month(make_data, ny
     # 2026-03-31 23:30 EDT = 2026-04-01 03:30Z: local month March, UTC month April.
     # 2026-04-01 00:30 EDT belongs to April; 2026-03-01 00:00 EST to March;
     # 2026-02-28 23:59 EST to February.
-    data = make_data(leads=[
-        {"lead_id": "mar_end", "mql_at": "2026-03-31 23:30"},
-        {"lead_id": "apr_start", "mql_at": "2026-04-01 00:30"},
-        {"lead_id": "mar_start", "mql_at": "2026-03-01 00:00"},
-        {"lead_id": "feb_end", "mql_at": "2026-02-28 23:59"},
-    ])
+    data = make_data(
+        leads=[
+            {"lead_id": "mar_end", "mql_at": "2026-03-31 23:30"},
+            {"lead_id": "apr_start", "mql_at": "2026-04-01 00:30"},
+            {"lead_id": "mar_start", "mql_at": "2026-03-01 00:00"},
+            {"lead_id": "feb_end", "mql_at": "2026-02-28 23:59"},
+        ]
+    )
     as_of = at("2026-04-15 12:00")
     assert data.leads.set_index("lead_id").loc["mar_end", "mql_at"] == pd.Timestamp("2026-04-01 03:30", tz="UTC")
     assert sorted(rows(data, ny_terms(), as_of, "2026-03").index) == ["mar_end", "mar_start"]
@@ -245,7 +249,11 @@ def test_mql_late_on_last_day_of_month_belongs_to_that_local_month(make_data, ny
     assert sorted(rows(data, ny_terms(), as_of, "2026-02").index) == ["feb_end"]
     led = rows(data, ny_terms(), as_of)
     assert led["month"].to_dict() == {
-        "mar_end": "2026-03", "apr_start": "2026-04", "mar_start": "2026-03", "feb_end": "2026-02"}
+        "mar_end": "2026-03",
+        "apr_start": "2026-04",
+        "mar_start": "2026-03",
+        "feb_end": "2026-02",
+    }
     # The clock of the 23:30 lead starts Wed 04-01 09:00 → deadline 13:00.
     assert led.loc["mar_end", "first_touch_deadline"] == at("2026-04-01 13:00")
 
@@ -276,8 +284,9 @@ def test_attempt_window_end_spans_holiday_and_dst(make_data, ny_terms, at):
     # + 6 h on Fri 03-20 → 15:00 EDT.
     # MQL Thu 2026-07-02 15:00: 2 h Thu; Fri 07-03 holiday; 78 h = 9 days (Jul 6-10, 13-16)
     # + 6 h on Fri 07-17 → 15:00.
-    data = make_data(leads=[{"lead_id": "dst", "mql_at": "2026-03-06 15:00"},
-                            {"lead_id": "jul", "mql_at": "2026-07-02 15:00"}])
+    data = make_data(
+        leads=[{"lead_id": "dst", "mql_at": "2026-03-06 15:00"}, {"lead_id": "jul", "mql_at": "2026-07-02 15:00"}]
+    )
     led = rows(data, ny_terms(), at("2026-12-01 12:00"))
     assert led.loc["dst", "attempts_deadline"] == at("2026-03-20 15:00")
     assert led.loc["jul", "attempts_deadline"] == at("2026-07-17 15:00")
@@ -290,8 +299,9 @@ def test_attempts_met_with_fifth_touch_exactly_at_window_end(make_data, ny_terms
 
 def test_attempts_touch_after_window_end_not_counted(make_data, ny_terms, at):
     # Fri 17:00:01 is the same business instant as 17:00 but a later real instant → outside.
-    row = rows(_attempt_data(make_data, FOUR_TOUCHES + ["2026-05-15 17:00:01"]), ny_terms(),
-               at("2026-06-01 12:00")).loc["a"]
+    row = rows(
+        _attempt_data(make_data, FOUR_TOUCHES + ["2026-05-15 17:00:01"]), ny_terms(), at("2026-06-01 12:00")
+    ).loc["a"]
     assert row["attempts"] == 4 and row["attempts_status"] == "breached"
 
 
@@ -301,8 +311,10 @@ def test_attempts_at_window_end_with_millisecond_timestamps(make_data, ny_terms,
     # falls on Mon 05-18 → window end 10:00:00.001. A fifth touch exactly then is inside.
     data = make_data(
         leads=[{"lead_id": "a", "mql_at": "2026-05-04 10:00:00.001"}],
-        touches=[{"lead_id": "a", "occurred_at": t} for t in FOUR_TOUCHES[1:] + [
-            "2026-05-08 10:00", "2026-05-18 10:00:00.001"]],
+        touches=[
+            {"lead_id": "a", "occurred_at": t}
+            for t in FOUR_TOUCHES[1:] + ["2026-05-08 10:00", "2026-05-18 10:00:00.001"]
+        ],
     )
     row = rows(data, ny_terms(), at("2026-06-01 12:00")).loc["a"]
     assert row["attempts_deadline"] == at("2026-05-18 10:00:00.001")
@@ -322,8 +334,12 @@ def test_attempts_touch_exactly_at_as_of_with_milliseconds(make_data, ny_terms, 
 
 @pytest.mark.parametrize(
     "as_of, status",
-    [("2026-05-15 16:59:59", "pending"), (WINDOW_END, "pending"),
-     ("2026-05-15 17:00:01", "breached"), ("2026-05-18 09:00", "breached")],
+    [
+        ("2026-05-15 16:59:59", "pending"),
+        (WINDOW_END, "pending"),
+        ("2026-05-15 17:00:01", "breached"),
+        ("2026-05-18 09:00", "breached"),
+    ],
 )
 def test_attempts_pending_until_window_end_passes(make_data, ny_terms, at, as_of, status):
     row = rows(_attempt_data(make_data, FOUR_TOUCHES), ny_terms(), at(as_of)).loc["a"]
@@ -344,11 +360,11 @@ def test_attempts_counted_only_up_to_as_of(make_data, ny_terms, at):
 @pytest.mark.parametrize(
     "lead, deals, status",
     [
-        ({"sql_at": "2026-05-10 12:00"}, [], "met"),          # Sunday, inside the window
-        ({"sql_at": WINDOW_END}, [], "met"),                   # exactly at window end
-        ({"sql_at": "2026-05-15 17:00:01"}, [], "breached"),   # just after
-        ({"customer_at": "2026-05-08 12:00"}, [], "met"),      # later stage converts too
-        ({}, [{"created_at": "2026-05-12 12:00"}], "met"),     # a deal for the lead
+        ({"sql_at": "2026-05-10 12:00"}, [], "met"),  # Sunday, inside the window
+        ({"sql_at": WINDOW_END}, [], "met"),  # exactly at window end
+        ({"sql_at": "2026-05-15 17:00:01"}, [], "breached"),  # just after
+        ({"customer_at": "2026-05-08 12:00"}, [], "met"),  # later stage converts too
+        ({}, [{"created_at": "2026-05-12 12:00"}], "met"),  # a deal for the lead
         ({}, [{"created_at": "2026-05-18 12:00"}], "breached"),
         # earliest of the three decides: sql after the window but the deal inside
         ({"sql_at": "2026-05-20 12:00"}, [{"created_at": "2026-05-14 12:00"}], "met"),
@@ -395,8 +411,7 @@ def test_clock_starts_at_assignment(make_data, ny_terms, at):
         {"lead_id": "c", "mql_at": "2026-05-04 09:00", "assigned_at": "2026-05-04 11:00"},
         {"lead_id": "d", "mql_at": "2026-05-04 09:00"},
     ]
-    touches = [{"lead_id": "a", "occurred_at": "2026-05-04 14:30"},
-               {"lead_id": "c", "occurred_at": "2026-05-04 10:00"}]
+    touches = [{"lead_id": "a", "occurred_at": "2026-05-04 14:30"}, {"lead_id": "c", "occurred_at": "2026-05-04 10:00"}]
     data = make_data(leads=leads, touches=touches)
     led = rows(data, ny_terms(clock_starts="assignment"), at("2026-05-04 16:00"))
     assert led.loc["a", "clock_start"] == at("2026-05-04 11:00")
@@ -439,8 +454,7 @@ def test_per_segment_first_touch_hours(make_data, ny_terms, at):
     # A touched 10:30 → 1.5 > 1 → breached; B touched 16:00 → 7 ≤ 8 → met.
     leads = [{"lead_id": s, "mql_at": "2026-05-04 09:00", "segment": s} for s in ("A", "B", "C")]
     leads.append({"lead_id": "none", "mql_at": "2026-05-04 09:00"})
-    touches = [{"lead_id": "A", "occurred_at": "2026-05-04 10:30"},
-               {"lead_id": "B", "occurred_at": "2026-05-04 16:00"}]
+    touches = [{"lead_id": "A", "occurred_at": "2026-05-04 10:30"}, {"lead_id": "B", "occurred_at": "2026-05-04 16:00"}]
     data = make_data(leads=leads, touches=touches)
     led = rows(data, ny_terms(first_touch_hours={"A": 1, "B": 8, "default": 2}), at("2026-05-04 16:30"))
     assert led["first_touch_hours_allowed"].to_dict() == {"A": 1.0, "B": 8.0, "C": 2.0, "none": 2.0}
@@ -487,10 +501,12 @@ def test_routing_and_rep_delay(make_data, ny_terms, at):
     routing = led["routing_delay_hours"].to_dict()
     rep = led["rep_delay_hours"].to_dict()
     assert {k: v for k, v in routing.items() if not math.isnan(v)} == pytest.approx(
-        {"a": 2.0, "b": 0.0, "c": 7.0, "e": 2.0, "f": 2.0})
+        {"a": 2.0, "b": 0.0, "c": 7.0, "e": 2.0, "f": 2.0}
+    )
     assert math.isnan(routing["d"])
     assert {k: v for k, v in rep.items() if not math.isnan(v)} == pytest.approx(
-        {"a": 1.5, "b": 1.0, "c": 2.0, "d": 2.0, "e": 0.0})
+        {"a": 1.5, "b": 1.0, "c": 2.0, "d": 2.0, "e": 0.0}
+    )
     assert math.isnan(rep["f"])
     assert led.loc["c", "response_hours"] == pytest.approx(9.0)
 
@@ -514,12 +530,12 @@ def test_routing_and_rep_delay(make_data, ny_terms, at):
         # n = 10, allowed 1, breached 1 → budget 0, 1 ≥ 0.75 → at_risk.
         (8, 1, 1, 0.9, True, 1, 0, "at_risk"),
         # Floor tolerance: (1 − 0.9) × 10 = 0.9999999999999998 in floats, but allowed is 1.
-        (9, 0, 1, 0.9, False, 1, 1, "on_track"),   # breached 0 → on_track
-        (8, 1, 1, 0.9, False, 1, 0, "at_risk"),    # 1 ≥ 0.75 × 1
-        (7, 2, 1, 0.9, False, 1, -1, "behind"),    # budget −1
+        (9, 0, 1, 0.9, False, 1, 1, "on_track"),  # breached 0 → on_track
+        (8, 1, 1, 0.9, False, 1, 0, "at_risk"),  # 1 ≥ 0.75 × 1
+        (7, 2, 1, 0.9, False, 1, -1, "behind"),  # budget −1
         # (1 − 0.8) × 20 = 3.999999999999999 → allowed 4; 0.75 × 4 = 3.
         (10, 2, 8, 0.8, False, 4, 2, "on_track"),  # 2 < 3
-        (10, 3, 7, 0.8, False, 4, 1, "at_risk"),   # 3 ≥ 3
+        (10, 3, 7, 0.8, False, 4, 1, "at_risk"),  # 3 ≥ 3
         (10, 4, 6, 0.8, False, 4, 0, "at_risk"),
         (10, 5, 5, 0.8, False, 4, -1, "behind"),
         # (1 − 0.9) × 5 = 0.5 → allowed 0: no breach → on_track; one breach → behind.
@@ -575,8 +591,10 @@ def _owner_data(make_data):
         {"lead_id": "b3", "occurred_at": "2026-05-04 09:30"},
         {"lead_id": "u1", "occurred_at": "2026-05-04 13:00"},
     ]
-    owners = [{"owner_id": "o1", "name": "Ann", "team": "East", "active": True},
-              {"owner_id": "o3", "name": "Olga", "team": "West", "active": True}]
+    owners = [
+        {"owner_id": "o1", "name": "Ann", "team": "East", "active": True},
+        {"owner_id": "o3", "name": "Olga", "team": "West", "active": True},
+    ]
     return make_data(leads=leads, touches=touches, owners=owners)
 
 
@@ -614,8 +632,9 @@ def test_owner_summary(make_data, ny_terms, at):
 def test_owner_without_name_in_owners_table(make_data, ny_terms, at):
     # owners.name is optional (only owner_id is required); a nameless owner must not break
     # the summary.
-    data = make_data(leads=[{"lead_id": "a", "owner_id": "o9", "mql_at": "2026-05-04 09:00"}],
-                     owners=[{"owner_id": "o9"}])
+    data = make_data(
+        leads=[{"lead_id": "a", "owner_id": "o9", "mql_at": "2026-05-04 09:00"}], owners=[{"owner_id": "o9"}]
+    )
     ledger = lead_ledger(data, ny_terms(), at("2026-05-04 12:00"))
     (row,) = owner_summary(ledger, data.owners)
     assert row["owner_id"] == "o9" and row["leads"] == 1

@@ -10,9 +10,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from smarketing.calendar import BusinessCalendar
-from smarketing.errors import UserError
-from smarketing.terms import (
+from smarketing.core.calendar import BusinessCalendar
+from smarketing.core.errors import UserError
+from smarketing.core.terms import (
     Terms,
     TermsError,
     TermsVersion,
@@ -126,14 +126,14 @@ def test_segment_quota_sum_wins_over_mql_quota():
 
 
 def test_per_segment_first_touch_hours():
-    terms, _ = parse_terms_toml('[sales]\nfirst_touch_hours = { A = 2, B = 8, default = 4 }\n')
+    terms, _ = parse_terms_toml("[sales]\nfirst_touch_hours = { A = 2, B = 8, default = 4 }\n")
     assert terms.first_touch_hours_for("A") == 2
     assert terms.first_touch_hours_for("B") == 8
     assert terms.first_touch_hours_for("C") == 4  # unnamed segment -> `default`
-    terms, _ = parse_terms_toml('[sales]\nfirst_touch_hours = { A = 2, B = 8 }\n')
+    terms, _ = parse_terms_toml("[sales]\nfirst_touch_hours = { A = 2, B = 8 }\n")
     # without a default entry, an unnamed segment gets the most lenient promise
     assert terms.first_touch_hours_for("all") == 8
-    terms, _ = parse_terms_toml('[sales]\nfirst_touch_hours = 6\n')
+    terms, _ = parse_terms_toml("[sales]\nfirst_touch_hours = 6\n")
     assert terms.first_touch_hours_for("anything") == 6
 
 
@@ -205,67 +205,54 @@ def test_omitted_keys_keep_the_base_values():
 
 BAD_TERMS = [
     # (TOML text, words the one sentence must contain)
-    pytest.param('timezone = "Mars/Olympus_Mons"\n', ["timezone", "Mars/Olympus_Mons"],
-                 id="unknown-timezone"),
+    pytest.param('timezone = "Mars/Olympus_Mons"\n', ["timezone", "Mars/Olympus_Mons"], id="unknown-timezone"),
     pytest.param('timezone = "EST5EDTX"\n', ["timezone", "EST5EDTX"], id="unknown-timezone-2"),
-    pytest.param('[calendar]\nhours = ["17:00", "09:00"]\n', ["calendar.hours", "17:00", "09:00"],
-                 id="close-before-open"),
-    pytest.param('[calendar]\nhours = ["09:00", "09:00"]\n', ["calendar.hours", "09:00"],
-                 id="close-equals-open"),
+    pytest.param(
+        '[calendar]\nhours = ["17:00", "09:00"]\n', ["calendar.hours", "17:00", "09:00"], id="close-before-open"
+    ),
+    pytest.param('[calendar]\nhours = ["09:00", "09:00"]\n', ["calendar.hours", "09:00"], id="close-equals-open"),
     pytest.param('[calendar]\nhours = ["9am", "5pm"]\n', ["calendar.hours"], id="bad-clock"),
     pytest.param('[calendar]\nhours = ["09:00"]\n', ["calendar.hours"], id="one-clock"),
-    pytest.param('[marketing]\nmql_quota = -1\n', ["mql_quota", "-1"], id="quota-below-0"),
-    pytest.param('[marketing]\nmql_quota = 12.5\n', ["mql_quota", "12.5"], id="quota-fractional"),
-    pytest.param('[marketing]\nsegment_quotas = { A = -5 }\n', ["segment_quotas", "A", "-5"],
-                 id="segment-quota-below-0"),
-    pytest.param('[sales]\nfirst_touch_target = 1.5\n', ["first_touch_target", "1.5"],
-                 id="target-above-1"),
-    pytest.param('[sales]\nattempts_target = -0.1\n', ["attempts_target", "-0.1"],
-                 id="target-below-0"),
-    pytest.param('[marketing]\nat_risk_ratio = 2\n', ["at_risk_ratio", "2"], id="ratio-above-1"),
-    pytest.param('[targets]\nmarketing_share = 1.01\n', ["marketing_share", "1.01"],
-                 id="share-above-1"),
-    pytest.param('[calendar]\nholidays = "XX"\n', ["calendar.holidays", "XX"],
-                 id="unknown-holiday-country"),
-    pytest.param('[calendar]\nholidays = "Narnia"\n', ["calendar.holidays", "Narnia"],
-                 id="unknown-holiday-country-2"),
-    pytest.param('[calendar]\nholidays = "US-ZZ"\n', ["calendar.holidays", "US-ZZ"],
-                 id="unknown-holiday-subdivision"),
-    pytest.param('[sales]\nfirst_touch_hours = {}\n', ["first_touch_hours", "no segment"],
-                 id="empty-first-touch-table"),
-    pytest.param('[sales]\nfirst_touch_hours = 0\n', ["first_touch_hours", "0"],
-                 id="first-touch-zero"),
-    pytest.param('[sales]\nfirst_touch_hours = { A = -2 }\n', ["first_touch_hours", "A", "-2"],
-                 id="first-touch-segment-negative"),
+    pytest.param("[marketing]\nmql_quota = -1\n", ["mql_quota", "-1"], id="quota-below-0"),
+    pytest.param("[marketing]\nmql_quota = 12.5\n", ["mql_quota", "12.5"], id="quota-fractional"),
+    pytest.param(
+        "[marketing]\nsegment_quotas = { A = -5 }\n", ["segment_quotas", "A", "-5"], id="segment-quota-below-0"
+    ),
+    pytest.param("[sales]\nfirst_touch_target = 1.5\n", ["first_touch_target", "1.5"], id="target-above-1"),
+    pytest.param("[sales]\nattempts_target = -0.1\n", ["attempts_target", "-0.1"], id="target-below-0"),
+    pytest.param("[marketing]\nat_risk_ratio = 2\n", ["at_risk_ratio", "2"], id="ratio-above-1"),
+    pytest.param("[targets]\nmarketing_share = 1.01\n", ["marketing_share", "1.01"], id="share-above-1"),
+    pytest.param('[calendar]\nholidays = "XX"\n', ["calendar.holidays", "XX"], id="unknown-holiday-country"),
+    pytest.param('[calendar]\nholidays = "Narnia"\n', ["calendar.holidays", "Narnia"], id="unknown-holiday-country-2"),
+    pytest.param('[calendar]\nholidays = "US-ZZ"\n', ["calendar.holidays", "US-ZZ"], id="unknown-holiday-subdivision"),
+    pytest.param(
+        "[sales]\nfirst_touch_hours = {}\n", ["first_touch_hours", "no segment"], id="empty-first-touch-table"
+    ),
+    pytest.param("[sales]\nfirst_touch_hours = 0\n", ["first_touch_hours", "0"], id="first-touch-zero"),
+    pytest.param(
+        "[sales]\nfirst_touch_hours = { A = -2 }\n", ["first_touch_hours", "A", "-2"], id="first-touch-segment-negative"
+    ),
     pytest.param('colour = "blue"\n', ["colour"], id="unknown-top-level-key"),
-    pytest.param('[sales]\nfirst_touch_hour = 4\n', ["first_touch_hour", "sales"],
-                 id="unknown-key-in-section"),
-    pytest.param('[marketting]\nmql_quota = 4\n', ["marketting"], id="unknown-section"),
-    pytest.param('effective_from = "2026-13"\n', ["effective_from", "2026-13"],
-                 id="bad-effective-from-month"),
-    pytest.param('effective_from = "March 2026"\n', ["effective_from", "March 2026"],
-                 id="bad-effective-from-words"),
-    pytest.param('effective_from = "2026-03-01"\n', ["effective_from", "2026-03-01"],
-                 id="bad-effective-from-day"),
-    pytest.param('[calendar]\nworkdays = ["Mon", "Funday"]\n', ["workdays", "Funday"],
-                 id="unknown-workday"),
-    pytest.param('[calendar]\nworkdays = []\n', ["workdays"], id="no-workdays"),
-    pytest.param('[calendar]\nextra_holidays = ["2026-02-30"]\n', ["extra_holidays", "2026-02-30"],
-                 id="bad-extra-holiday"),
-    pytest.param('[sales]\nclock_starts = "lunch"\n', ["clock_starts", "lunch"],
-                 id="bad-clock-starts"),
-    pytest.param('[sales]\nmin_attempts = 0\n', ["min_attempts", "0"], id="no-attempts"),
-    pytest.param('[sales]\nattempt_window_days = 0\n', ["attempt_window_days", "0"],
-                 id="no-attempt-window"),
-    pytest.param('[targets]\nlookback_months = 0\n', ["lookback_months", "0"], id="no-lookback"),
-    pytest.param('[targets]\ncohort_lag_months = -1\n', ["cohort_lag_months", "-1"],
-                 id="negative-lag"),
-    pytest.param('[targets]\nrevenue_goal = -10\n', ["revenue_goal", "-10"], id="negative-goal"),
-    pytest.param('[targets]\ncarry_forward_shortfall = "yes"\n', ["carry_forward_shortfall"],
-                 id="not-a-bool"),
-    pytest.param('[marketing]\nmql_quota = true\n', ["mql_quota", "True"], id="bool-quota"),
-    pytest.param('calendar = 5\n', ["calendar"], id="section-not-a-table"),
-    pytest.param('timezone = \n', ["TOML"], id="not-toml"),
+    pytest.param("[sales]\nfirst_touch_hour = 4\n", ["first_touch_hour", "sales"], id="unknown-key-in-section"),
+    pytest.param("[marketting]\nmql_quota = 4\n", ["marketting"], id="unknown-section"),
+    pytest.param('effective_from = "2026-13"\n', ["effective_from", "2026-13"], id="bad-effective-from-month"),
+    pytest.param('effective_from = "March 2026"\n', ["effective_from", "March 2026"], id="bad-effective-from-words"),
+    pytest.param('effective_from = "2026-03-01"\n', ["effective_from", "2026-03-01"], id="bad-effective-from-day"),
+    pytest.param('[calendar]\nworkdays = ["Mon", "Funday"]\n', ["workdays", "Funday"], id="unknown-workday"),
+    pytest.param("[calendar]\nworkdays = []\n", ["workdays"], id="no-workdays"),
+    pytest.param(
+        '[calendar]\nextra_holidays = ["2026-02-30"]\n', ["extra_holidays", "2026-02-30"], id="bad-extra-holiday"
+    ),
+    pytest.param('[sales]\nclock_starts = "lunch"\n', ["clock_starts", "lunch"], id="bad-clock-starts"),
+    pytest.param("[sales]\nmin_attempts = 0\n", ["min_attempts", "0"], id="no-attempts"),
+    pytest.param("[sales]\nattempt_window_days = 0\n", ["attempt_window_days", "0"], id="no-attempt-window"),
+    pytest.param("[targets]\nlookback_months = 0\n", ["lookback_months", "0"], id="no-lookback"),
+    pytest.param("[targets]\ncohort_lag_months = -1\n", ["cohort_lag_months", "-1"], id="negative-lag"),
+    pytest.param("[targets]\nrevenue_goal = -10\n", ["revenue_goal", "-10"], id="negative-goal"),
+    pytest.param('[targets]\ncarry_forward_shortfall = "yes"\n', ["carry_forward_shortfall"], id="not-a-bool"),
+    pytest.param("[marketing]\nmql_quota = true\n", ["mql_quota", "True"], id="bool-quota"),
+    pytest.param("calendar = 5\n", ["calendar"], id="section-not-a-table"),
+    pytest.param("timezone = \n", ["TOML"], id="not-toml"),
 ]
 
 
@@ -305,8 +292,14 @@ first_touch_target = 1.5
 """
     problems = problems_of(text)
     expected_words = [
-        "Mars/Olympus", "2026-13", "colour", "calendar.hours", "XX", "mql_quota",
-        "first_touch_hours", "first_touch_target",
+        "Mars/Olympus",
+        "2026-13",
+        "colour",
+        "calendar.hours",
+        "XX",
+        "mql_quota",
+        "first_touch_hours",
+        "first_touch_target",
     ]
     assert len(problems) == len(expected_words), problems
     for word in expected_words:
@@ -320,8 +313,11 @@ first_touch_target = 1.5
 
 
 def test_a_valid_part_does_not_hide_problems_elsewhere():
-    problems = problems_of(DESIGN_EXAMPLE.replace("min_attempts = 5", "min_attempts = -5")
-                           .replace('timezone = "America/New_York"', 'timezone = "America/Nowhere"'))
+    problems = problems_of(
+        DESIGN_EXAMPLE.replace("min_attempts = 5", "min_attempts = -5").replace(
+            'timezone = "America/New_York"', 'timezone = "America/Nowhere"'
+        )
+    )
     assert len(problems) == 2
     assert any("min_attempts" in p for p in problems)
     assert any("America/Nowhere" in p for p in problems)
@@ -349,12 +345,12 @@ ROUND_TRIP = [
         'timezone = "Asia/Jerusalem"\n'
         '[calendar]\nworkdays = ["Sun", "Mon", "Tue", "Wed", "Thu"]\nhours = ["08:00", "16:00"]\n'
         'holidays = "IL"\nextra_holidays = ["2026-05-01", "2026-06-01"]\n'
-        '[marketing]\nsegment_quotas = { Enterprise = 40, SMB = 260 }\nat_risk_ratio = 0.85\n'
+        "[marketing]\nsegment_quotas = { Enterprise = 40, SMB = 260 }\nat_risk_ratio = 0.85\n"
         '[sales]\nclock_starts = "assignment"\n'
-        'first_touch_hours = { Enterprise = 1.5, SMB = 8, default = 4 }\n'
-        'min_attempts = 7\nattempt_window_days = 12.5\n'
-        '[targets]\nrevenue_goal = 1250000.5\nmarketing_share = 0.45\nlookback_months = 3\n'
-        'cohort_lag_months = 1\ncarry_forward_shortfall = true\n',
+        "first_touch_hours = { Enterprise = 1.5, SMB = 8, default = 4 }\n"
+        "min_attempts = 7\nattempt_window_days = 12.5\n"
+        "[targets]\nrevenue_goal = 1250000.5\nmarketing_share = 0.45\nlookback_months = 3\n"
+        "cohort_lag_months = 1\ncarry_forward_shortfall = true\n",
         id="everything-changed",
     ),
 ]
@@ -386,8 +382,10 @@ def test_export_has_the_design_layout():
     assert set(data) == {"effective_from", "timezone", "calendar", "marketing", "sales", "targets"}
     assert data["effective_from"] == "2026-01"
     assert data["calendar"] == {
-        "workdays": ["Mon", "Tue", "Wed", "Thu", "Fri"], "hours": ["09:00", "17:00"],
-        "holidays": "US", "extra_holidays": ["2026-12-24"],
+        "workdays": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+        "hours": ["09:00", "17:00"],
+        "holidays": "US",
+        "extra_holidays": ["2026-12-24"],
     }
     assert data["marketing"]["segment_quotas"] == {"A": 100, "B": 300}
     assert data["marketing"]["mql_quota"] == 400

@@ -1,0 +1,128 @@
+"""Canonical data as pandas frames (DESIGN section 2): schemas and normalisation.
+
+Every source (demo, CSV import, HubSpot, the database) hands the core a `CrmData` whose
+frames have exactly these columns: ids and text as pandas strings, instants as
+datetime64[ns, UTC], flags as booleans, amounts as floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+TOUCH_KINDS = ("call", "email", "meeting", "note", "task", "other")
+QUALIFYING_KINDS = ("call", "email", "meeting")
+DIRECTIONS = ("outbound", "inbound")
+DEAL_STATUSES = ("open", "won", "lost")
+NO_SEGMENT = "all"
+
+TEXT, INSTANT, FLAG, AMOUNT = "text", "instant", "flag", "amount"
+
+SCHEMAS: dict[str, dict[str, str]] = {
+    "owners": {"owner_id": TEXT, "name": TEXT, "email": TEXT, "team": TEXT, "active": FLAG},
+    "leads": {
+        "lead_id": TEXT,
+        "created_at": INSTANT,
+        "mql_at": INSTANT,
+        "assigned_at": INSTANT,
+        "sql_at": INSTANT,
+        "customer_at": INSTANT,
+        "disqualified_at": INSTANT,
+        "segment": TEXT,
+        "source": TEXT,
+        "owner_id": TEXT,
+        "updated_at": INSTANT,
+    },
+    "touches": {
+        "touch_id": TEXT,
+        "lead_id": TEXT,
+        "owner_id": TEXT,
+        "kind": TEXT,
+        "occurred_at": INSTANT,
+        "automated": FLAG,
+        "direction": TEXT,
+    },
+    "deals": {
+        "deal_id": TEXT,
+        "lead_id": TEXT,
+        "owner_id": TEXT,
+        "amount": AMOUNT,
+        "created_at": INSTANT,
+        "closed_at": INSTANT,
+        "status": TEXT,
+        "pipeline": TEXT,
+    },
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "owners": ("owner_id",),
+    "leads": ("lead_id",),
+    "touches": ("touch_id", "lead_id", "kind", "occurred_at"),
+    "deals": ("deal_id", "status"),
+}
+ID_COLUMN = {"owners": "owner_id", "leads": "lead_id", "touches": "touch_id", "deals": "deal_id"}
+TABLES = tuple(SCHEMAS)
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """A frame with the table's columns and dtypes and no rows."""
+    return normalize(table, pd.DataFrame({c: [] for c in SCHEMAS[table]}))
+
+
+def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Coerce a frame to the canonical columns and dtypes (missing columns become empty).
+
+    Values must already be of the right kind (instants aware or UTC-naive); parsing of
+    user text lives in the importer.
+    """
+    out = {}
+    n = len(frame)
+    for column, kind in SCHEMAS[table].items():
+        values = frame[column] if column in frame else pd.Series([None] * n, index=frame.index)
+        if kind == TEXT:
+            values = values.astype("string")
+            values = values.where(values.str.len() > 0)
+        elif kind == INSTANT:
+            values = pd.to_datetime(values, utc=True).dt.as_unit("ns")
+        elif kind == FLAG:
+            values = values.astype("boolean").fillna(column == "active").astype(bool)
+        elif kind == AMOUNT:
+            values = pd.to_numeric(values).astype("float64")
+        out[column] = values
+    result = pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+    if table == "leads":
+        result["segment"] = result["segment"].fillna(NO_SEGMENT)
+    if table == "touches":
+        result["direction"] = result["direction"].fillna("outbound")
+    return result
+
+
+@dataclass
+class CrmData:
+    """The four canonical tables, as frames."""
+
+    owners: pd.DataFrame = field(default_factory=lambda: empty_frame("owners"))
+    leads: pd.DataFrame = field(default_factory=lambda: empty_frame("leads"))
+    touches: pd.DataFrame = field(default_factory=lambda: empty_frame("touches"))
+    deals: pd.DataFrame = field(default_factory=lambda: empty_frame("deals"))
+
+    @classmethod
+    def of(cls, **frames: pd.DataFrame) -> CrmData:
+        """Normalise whichever tables are given; the rest are empty."""
+        return cls(**{t: normalize(t, frames[t]) if t in frames else empty_frame(t) for t in TABLES})
+
+    def lead_rows(self, lead_ids: pd.Series) -> np.ndarray:
+        """Row positions in `leads` of the given ids (-1 where unknown). The hash index is built
+        once per leads frame, so per-month calls on the same data stay cheap."""
+        cached = self.__dict__.get("_lead_index")
+        if cached is None or cached[0] is not self.leads:
+            cached = (self.leads, pd.Index(self.leads["lead_id"]))
+            self.__dict__["_lead_index"] = cached
+        return cached[1].get_indexer(lead_ids)
+
+    def frame(self, table: str) -> pd.DataFrame:
+        return getattr(self, table)
+
+    def counts(self) -> dict[str, int]:
+        return {t: int(len(self.frame(t))) for t in TABLES}

@@ -1,0 +1,89 @@
+"""Funnel and revenue (DESIGN section 5): the revenue link between the two sides."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from smarketing.core.calendar import NAT_NS, to_ns
+from smarketing.core.frames import CrmData
+from smarketing.core.months import month_bounds
+from smarketing.core.sales import mqls_as_of
+
+FEW_LEADS = 20  # below this many, a rate is shown with a "few leads" mark
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float] | None:
+    """95% Wilson score interval of a proportion (None when there are no trials)."""
+    if trials <= 0:
+        return None
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate(successes: int, trials: int) -> dict:
+    """A rate with its Wilson interval and a small-sample flag."""
+    interval = wilson_interval(successes, trials)
+    return {
+        "value": successes / trials if trials else None,
+        "low": interval[0] if interval else None,
+        "high": interval[1] if interval else None,
+        "successes": successes,
+        "trials": trials,
+        "few": trials < FEW_LEADS,
+    }
+
+
+def cohort_funnel(leads: pd.DataFrame, month: str, as_of: pd.Timestamp, tz: str) -> dict:
+    """MQLs of a cohort month and how many became SQLs and customers by as_of."""
+    cohort = mqls_as_of(leads, as_of, month, tz)
+    customer = cohort["customer_at"].notna() & (cohort["customer_at"] <= as_of)
+    sql = (cohort["sql_at"].notna() & (cohort["sql_at"] <= as_of)) | customer
+    mqls, sqls, customers = int(len(cohort)), int(sql.sum()), int(customer.sum())
+    return {
+        "mqls": mqls,
+        "sqls": sqls,
+        "customers": customers,
+        "mql_to_sql": rate(sqls, mqls),
+        "mql_to_customer": rate(customers, mqls),
+    }
+
+
+def won_deals_in(deals: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Deals won with closed_at in [start, end) and not after as_of."""
+    return deals.loc[
+        (deals["status"] == "won")
+        & deals["closed_at"].notna()
+        & (deals["closed_at"] >= start)
+        & (deals["closed_at"] < end)
+        & (deals["closed_at"] <= as_of)
+    ]
+
+
+def revenue_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> dict:
+    """Won deals and revenue of a close month, and the part from deals whose lead was an MQL."""
+    start, end = month_bounds(month, tz)
+    won = won_deals_in(data.deals, start, end, as_of)
+    rows = data.lead_rows(won["lead_id"])
+    mql_ns = np.append(to_ns(data.leads["mql_at"]), NAT_NS)  # row -1 (unknown lead) → missing
+    lead_mql = mql_ns[rows]
+    from_mqls = won.loc[(lead_mql != NAT_NS) & (lead_mql <= as_of.value)]
+    amount = won["amount"].fillna(0)
+    return {
+        "won_deals": int(len(won)),
+        "won_revenue": float(amount.sum()),
+        "avg_won_deal_size": float(amount.mean()) if len(won) else None,
+        "mql_won_deals": int(len(from_mqls)),
+        "mql_won_revenue": float(from_mqls["amount"].fillna(0).sum()),
+    }
+
+
+def funnel_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> dict:
+    """The shared strip of a scorecard: cohort funnel plus close-month revenue."""
+    as_of = pd.Timestamp(as_of).tz_convert("UTC")
+    return {**cohort_funnel(data.leads, month, as_of, tz), **revenue_summary(data, month, as_of, tz)}

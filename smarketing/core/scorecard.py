@@ -1,0 +1,148 @@
+"""Scorecard assembly: both sides of one month as a JSON-ready dict (DESIGN section 7)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from smarketing.core.frames import CrmData
+from smarketing.core.funnel import funnel_summary
+from smarketing.core.marketing import marketing_summary
+from smarketing.core.months import is_over
+from smarketing.core.sales import attempts_summary, first_touch_summary, lead_ledger, owner_summary
+from smarketing.core.terms import Terms, TermsVersion, terms_for_month
+
+LEDGER_COLUMNS = [
+    "lead_id",
+    "owner_id",
+    "segment",
+    "mql_at",
+    "clock_start",
+    "first_touch_deadline",
+    "first_touch_at",
+    "response_hours",
+    "first_touch_status",
+    "attempts",
+    "attempts_deadline",
+    "attempts_status",
+]
+
+
+def build_scorecard(
+    data: CrmData, terms: Terms, month: str, as_of: pd.Timestamp, ledger: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """The month's two-sided scorecard as of an instant (pass `ledger` when already computed)."""
+    as_of = pd.Timestamp(as_of).tz_convert("UTC")
+    if ledger is None:
+        ledger = lead_ledger(data, terms, as_of, month)
+    over = is_over(month, as_of, terms.timezone)
+    funnel = funnel_summary(data, month, as_of, terms.timezone)
+    funnel["revenue_goal"] = terms.revenue_goal
+    funnel["marketing_revenue_goal"] = terms.revenue_goal * terms.marketing_share
+    card = {
+        "month": month,
+        "as_of": iso(as_of, terms.timezone),
+        "timezone": terms.timezone,
+        "month_over": over,
+        "marketing": marketing_summary(data.leads, terms, month, as_of),
+        "sales": {
+            "first_touch": first_touch_summary(ledger, terms, over),
+            "attempts": attempts_summary(ledger, terms, over),
+            "by_owner": owner_summary(ledger, data.owners),
+        },
+        "funnel": funnel,
+    }
+    return jsonable(card)
+
+
+def build_scorecards(
+    data: CrmData, versions: list[TermsVersion], months: list[str], as_of: pd.Timestamp
+) -> dict[str, dict[str, Any]]:
+    """Scorecards for many months, each under the terms version in force for it.
+
+    The ledger is computed once per distinct terms version and sliced by month."""
+    as_of = pd.Timestamp(as_of).tz_convert("UTC")
+    by_terms: dict[int, tuple[Terms, list[str]]] = {}
+    for month in months:
+        terms = terms_for_month(versions, month)
+        by_terms.setdefault(id(terms), (terms, []))[1].append(month)
+    cards: dict[str, dict[str, Any]] = {}
+    for terms, group in by_terms.values():
+        ledger = lead_ledger(data, terms, as_of)
+        for month in group:
+            sliced = ledger.loc[ledger["month"] == month].reset_index(drop=True)
+            cards[month] = build_scorecard(data, terms, month, as_of, ledger=sliced)
+    return {m: cards[m] for m in months}
+
+
+def ledger_records(ledger: pd.DataFrame, tz: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """Ledger rows as JSON-ready dicts: instants ISO 8601 in local time, missing as None."""
+    frame = ledger[columns or LEDGER_COLUMNS]
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = [iso(v, tz) for v in values]
+        else:
+            out[column] = [jsonable(v) for v in values.astype(object)]
+    return [dict(zip(out, row)) for row in zip(*out.values())]
+
+
+def iso(instant: Any, tz: str) -> str | None:
+    """An instant as ISO 8601 with the local offset (None when missing)."""
+    if instant is None or pd.isna(instant):
+        return None
+    return pd.Timestamp(instant).tz_convert(tz).isoformat()
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy/pandas scalars and NaN into plain JSON values, recursively."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """The headline numbers as (side, measure, value) rows, for tables and CSV."""
+    mkt, ft, att, fun = (card["marketing"], card["sales"]["first_touch"], card["sales"]["attempts"], card["funnel"])
+    rows = [
+        ("marketing", k, mkt.get(k))
+        for k in (
+            "quota",
+            "mqls",
+            "attainment",
+            "elapsed_fraction",
+            "expected_to_date",
+            "pace",
+            "projected",
+            "required_daily_rate",
+            "status",
+        )
+    ]
+    rows += [
+        ("marketing", f"segment {s['segment']} mqls / quota", f"{s['mqls']} / {s['quota']}") for s in mkt["by_segment"]
+    ]
+    rows += [
+        ("sales first touch", k, ft.get(k))
+        for k in ("met", "breached", "pending", "compliance", "median_hours", "p90_hours", "status", "budget_left")
+    ]
+    rows += [
+        ("sales attempts", k, att.get(k)) for k in ("met", "breached", "pending", "compliance", "status", "budget_left")
+    ]
+    rows += [("funnel", k, fun.get(k)) for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue")]
+    return rows

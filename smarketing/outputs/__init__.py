@@ -1,0 +1,1 @@
+"""What leaves smarketing: PDF / Excel / CSV reports, formula-safe exports, the chat digest."""

@@ -1,4 +1,0 @@
-"""Mapping presets shipped with smarketing (package data: one TOML file per preset).
-
-`smarketing.mapping.preset_names()` lists them and `preset_text(name)` returns one; the
-format is documented in `smarketing/mapping.py`."""

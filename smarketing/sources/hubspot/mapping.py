@@ -1,0 +1,342 @@
+"""HubSpot records to canonical frames (DESIGN "HubSpot mapping"). Pure: no I/O.
+
+Decisions the design leaves open, made here:
+- Instants: HubSpot sends every property as text, either ISO 8601 (`2026-03-02T14:05:00.123Z`,
+  or a bare date, read as midnight UTC) or epoch milliseconds (`1772460300123`). Both
+  are read; anything else becomes empty and is reported as a warning with the property.
+- Touches: an activity associated with several contacts is a touch on each of them (an
+  email to three leads touches all three), one row per contact with touch_id
+  `<activity id>:<contact id>`. An activity with no contact gives no row. `automated` is
+  true when `hs_engagement_source` is one of the settings' automated sources (workflows,
+  sequences, bots by default). Direction: calls from `hs_call_direction` (INBOUND →
+  inbound), emails from `hs_email_direction` (INCOMING_EMAIL → inbound; EMAIL and
+  FORWARDED_EMAIL → outbound), every other kind outbound. The `communications` object
+  (SMS, WhatsApp, LinkedIn messages), when configured, gives kind `other`.
+- Deals: status from `hs_is_closed_won` / `hs_is_closed`; when HubSpot did not compute
+  them, from the stage's metadata in its pipeline (isClosed, and probability 1.0 = won).
+  `closed_at` is `closedate` for won and lost deals only: on an open deal HubSpot's
+  closedate is the expected close date, not an event. lead_id is the associated contact
+  with the lowest id (HubSpot has no primary deal contact; the lowest id is stable
+  whichever endpoint listed the associations).
+- Leads: `hs_analytics_source` codes become HubSpot's labels ("ORGANIC_SEARCH" → "Organic
+  Search"); unknown codes are kept as they are. disqualified_at comes from the contact
+  date property named by HUBSPOT_DISQUALIFIED_PROPERTY (HubSpot has no standard one).
+- Owners: name is "first last" (the email when both are empty), team the primary team's
+  name (else the first team's), archived owners are inactive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from smarketing.core.frames import normalize
+from smarketing.sources.hubspot.client import Record, Stage
+
+MODIFIED = {"contacts": "lastmodifieddate"}  # every other object: hs_lastmodifieddate
+KIND = {
+    "calls": "call",
+    "emails": "email",
+    "meetings": "meeting",
+    "notes": "note",
+    "tasks": "task",
+    "communications": "other",
+}
+
+SOURCE_LABELS = {
+    "ORGANIC_SEARCH": "Organic Search",
+    "PAID_SEARCH": "Paid Search",
+    "EMAIL_MARKETING": "Email Marketing",
+    "SOCIAL_MEDIA": "Organic Social",
+    "REFERRALS": "Referrals",
+    "OTHER_CAMPAIGNS": "Other Campaigns",
+    "DIRECT_TRAFFIC": "Direct Traffic",
+    "OFFLINE": "Offline Sources",
+    "PAID_SOCIAL": "Paid Social",
+    "AI_REFERRALS": "AI Referrals",
+}
+
+LIFECYCLE = {
+    "mql_at": "hs_lifecyclestage_marketingqualifiedlead_date",
+    "sql_at": "hs_lifecyclestage_salesqualifiedlead_date",
+    "customer_at": "hs_lifecyclestage_customer_date",
+}
+
+
+def modified_property(object_type: str) -> str:
+    """The last-modified property HubSpot's search filters and sorts this object type by."""
+    return MODIFIED.get(object_type, "hs_lastmodifieddate")
+
+
+def contact_properties(segment_property: str | None, disqualified_property: str | None) -> list[str]:
+    props = [
+        "createdate",
+        "lastmodifieddate",
+        *LIFECYCLE.values(),
+        "hubspot_owner_id",
+        "hubspot_owner_assigneddate",
+        "hs_analytics_source",
+    ]
+    props += [p for p in (segment_property, disqualified_property) if p]
+    return list(dict.fromkeys(props))
+
+
+def activity_properties(object_type: str) -> list[str]:
+    props = ["hs_timestamp", "hubspot_owner_id", "hs_engagement_source", "hs_lastmodifieddate"]
+    if object_type == "calls":
+        props.append("hs_call_direction")
+    if object_type == "emails":
+        props.append("hs_email_direction")
+    return props
+
+
+DEAL_PROPERTIES = [
+    "amount",
+    "createdate",
+    "closedate",
+    "pipeline",
+    "dealstage",
+    "hubspot_owner_id",
+    "hs_is_closed_won",
+    "hs_is_closed",
+    "hs_lastmodifieddate",
+]
+
+
+# -- values ------------------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAT = np.iinfo(np.int64).min
+
+
+def _instant_ns(value: Any) -> int | None:
+    """One HubSpot instant as epoch nanoseconds; None when empty; raises ValueError when unreadable."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
+        return int(text) * 1_000_000
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = pd.Timestamp(text)  # raises ValueError when unreadable
+        if parsed is pd.NaT:
+            raise ValueError(text) from None
+        parsed = parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed.tz_convert("UTC")
+        return int(parsed.value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    delta = stamp - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def parse_instants(values: Iterable[Any], warnings: list[str] | None = None, what: str = "") -> pd.Series:
+    """HubSpot instants (ISO 8601 text or epoch milliseconds) as datetime64[ns, UTC]."""
+    items = list(values)
+    out = np.full(len(items), _NAT, dtype=np.int64)
+    bad, example = 0, None
+    for i, value in enumerate(items):
+        try:
+            ns = _instant_ns(value)
+        except (ValueError, TypeError, OverflowError):
+            bad += 1
+            example = example if example is not None else value
+            continue
+        if ns is not None:
+            out[i] = ns
+    if bad and warnings is not None:
+        warnings.append(f"{bad} {what or 'values'} were not instants (for example '{example}') and were left empty")
+    return pd.Series(out.view("datetime64[ns]")).dt.tz_localize("UTC")
+
+
+def to_ms(value: Any) -> int | None:
+    """One HubSpot instant as epoch milliseconds (None when empty or unreadable)."""
+    try:
+        ns = _instant_ns(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if ns is None else ns // 1_000_000
+
+
+def _column(records: Sequence[Record], name: str | None) -> list[Any]:
+    if not name:
+        return [None] * len(records)
+    return [r.properties.get(name) for r in records]
+
+
+def _text(values: Iterable[Any]) -> list[str | None]:
+    out = []
+    for value in values:
+        text = None if value is None else str(value).strip()
+        out.append(text or None)
+    return out
+
+
+def _first_contact(contacts: Sequence[str]) -> str | None:
+    ids = [c for c in contacts if c]
+    if not ids:
+        return None
+    return min(ids, key=lambda c: (len(c), c) if c.isdigit() else (10**9, c))
+
+
+# -- frames ------------------------------------------------------------------------------
+
+
+def owners_frame(owners: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for owner in owners:
+        name = " ".join(p for p in (owner.get("first_name"), owner.get("last_name")) if p).strip()
+        teams = owner.get("teams") or []
+        primary = next((t for t in teams if t.get("primary")), teams[0] if teams else None)
+        rows.append(
+            {
+                "owner_id": owner["id"],
+                "name": name or owner.get("email"),
+                "email": owner.get("email"),
+                "team": primary.get("name") if primary else None,
+                "active": not owner.get("archived", False),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["owner_id", "name", "email", "team", "active"])
+    # an owner listed both active and archived keeps the active entry
+    frame = frame.sort_values("active", ascending=False, kind="stable").drop_duplicates("owner_id")
+    return normalize("owners", frame)
+
+
+def leads_frame(
+    records: Sequence[Record],
+    segment_property: str | None = None,
+    disqualified_property: str | None = None,
+    warnings: list[str] | None = None,
+) -> pd.DataFrame:
+    def instants(prop: str | None) -> pd.Series:
+        return parse_instants(_column(records, prop), warnings, f"contact {prop} values")
+
+    source = [SOURCE_LABELS.get(s.upper(), s) if s else None for s in _text(_column(records, "hs_analytics_source"))]
+    frame = pd.DataFrame(
+        {
+            "lead_id": pd.Series([r.id for r in records], dtype=object),
+            "created_at": instants("createdate"),
+            "mql_at": instants(LIFECYCLE["mql_at"]),
+            "assigned_at": instants("hubspot_owner_assigneddate"),
+            "sql_at": instants(LIFECYCLE["sql_at"]),
+            "customer_at": instants(LIFECYCLE["customer_at"]),
+            "disqualified_at": instants(disqualified_property),
+            "segment": pd.Series(_text(_column(records, segment_property)), dtype=object),
+            "source": pd.Series(source, dtype=object),
+            "owner_id": pd.Series(_text(_column(records, "hubspot_owner_id")), dtype=object),
+            "updated_at": instants("lastmodifieddate"),
+        }
+    )
+    return normalize("leads", frame)
+
+
+def touches_frame(
+    object_type: str,
+    records: Sequence[Record],
+    automated_sources: Iterable[str] = (),
+    warnings: list[str] | None = None,
+) -> pd.DataFrame:
+    """One row per (activity, associated contact); activities without a contact give none."""
+    kind = KIND[object_type]
+    automated_set = {s.upper() for s in automated_sources}
+    direction_prop, inbound_value = {
+        "calls": ("hs_call_direction", "INBOUND"),
+        "emails": ("hs_email_direction", "INCOMING_EMAIL"),
+    }.get(object_type, (None, None))
+    occurred = parse_instants(_column(records, "hs_timestamp"), warnings, f"{object_type} hs_timestamp values")
+    missing_time = occurred.isna().to_numpy()
+    rows: dict[str, list[Any]] = {c: [] for c in ("touch_id", "lead_id", "owner_id", "automated", "direction")}
+    positions: list[int] = []
+    skipped = 0
+    for i, record in enumerate(records):
+        contacts = record.associations.get("contacts", [])
+        if not contacts:
+            continue
+        if missing_time[i]:
+            skipped += 1
+            continue
+        props = record.properties
+        owner = _text([props.get("hubspot_owner_id")])[0]
+        source = str(props.get("hs_engagement_source") or "").strip().upper()
+        raw = str(props.get(direction_prop) or "").strip().upper() if direction_prop else ""
+        direction = "inbound" if direction_prop and raw == inbound_value else "outbound"
+        for contact in contacts:
+            rows["touch_id"].append(f"{record.id}:{contact}")
+            rows["lead_id"].append(contact)
+            rows["owner_id"].append(owner)
+            rows["automated"].append(source in automated_set)
+            rows["direction"].append(direction)
+            positions.append(i)
+    if skipped and warnings is not None:
+        warnings.append(f"{skipped} {object_type} without hs_timestamp were skipped")
+    frame = pd.DataFrame(
+        {
+            "touch_id": pd.Series(rows["touch_id"], dtype=object),
+            "lead_id": pd.Series(rows["lead_id"], dtype=object),
+            "owner_id": pd.Series(rows["owner_id"], dtype=object),
+            "kind": kind,
+            "occurred_at": occurred.iloc[np.asarray(positions, dtype=np.int64)].reset_index(drop=True),
+            "automated": pd.Series(rows["automated"], dtype=bool),
+            "direction": pd.Series(rows["direction"], dtype=object),
+        }
+    )
+    return normalize("touches", frame)
+
+
+def deals_frame(
+    records: Sequence[Record], stages: Sequence[Stage] = (), warnings: list[str] | None = None
+) -> pd.DataFrame:
+    by_stage = {(s.pipeline_id, s.stage_id): s for s in stages}
+    statuses = []
+    unknown = 0
+    for record in records:
+        props = record.properties
+        won = str(props.get("hs_is_closed_won") or "").strip().lower()
+        closed = str(props.get("hs_is_closed") or "").strip().lower()
+        stage = by_stage.get((str(props.get("pipeline") or ""), str(props.get("dealstage") or "")))
+        stage_status = None
+        if stage is not None and stage.is_closed is not None:
+            stage_status = "open" if not stage.is_closed else ("won" if (stage.probability or 0) >= 1.0 else "lost")
+        if won == "true":
+            statuses.append("won")
+        elif closed == "true":
+            statuses.append("lost" if won == "false" or stage_status != "won" else "won")
+        elif closed == "false":
+            statuses.append("open")
+        elif stage_status is not None:
+            statuses.append(stage_status)
+        else:
+            unknown += 1
+            statuses.append("open")
+    if unknown and warnings is not None:
+        warnings.append(f"{unknown} deals had neither hs_is_closed nor a known pipeline stage and were taken as open")
+    status = pd.Series(statuses, dtype="object")
+    closed_at = parse_instants(_column(records, "closedate"), warnings, "deal closedate values")
+    amount = pd.Series([_number(v) for v in _column(records, "amount")], dtype="float64")
+    frame = pd.DataFrame(
+        {
+            "deal_id": pd.Series([r.id for r in records], dtype=object),
+            "lead_id": pd.Series([_first_contact(r.associations.get("contacts", [])) for r in records], dtype=object),
+            "owner_id": pd.Series(_text(_column(records, "hubspot_owner_id")), dtype=object),
+            "amount": amount,
+            "created_at": parse_instants(_column(records, "createdate"), warnings, "deal createdate values"),
+            "closed_at": closed_at.where(status != "open"),
+            "status": status,
+            "pipeline": pd.Series(_text(_column(records, "pipeline")), dtype=object),
+        }
+    )
+    return normalize("deals", frame)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(str(value).replace(",", "")) if value not in (None, "") else float("nan")
+    except ValueError:
+        return float("nan")

@@ -1,0 +1,1 @@
+"""The storage shell: SQLModel tables, engines from a URL, exact upserts, schema migrations."""

@@ -1,0 +1,763 @@
+"""The storage shell (DESIGN sections 1, 2 and 6): SQLModel tables, engines from a URL, upserts.
+
+The only module that speaks SQL. SQLite (the embedded default) and PostgreSQL
+(`postgresql+psycopg://`, for teams) are supported. Data tables hold exactly the columns
+of `frames.SCHEMAS`; instants are `DateTime(timezone=True)`, stored in UTC (on SQLite as
+`YYYY-MM-DD HH:MM:SS.ffffff` text, on PostgreSQL as timestamptz), at microsecond precision
+(finer parts are dropped when saving). Frames go in and come out through the canonical
+`frames.normalize`.
+
+Decisions worth knowing:
+- `save_data` writes only the rows that are new or differ from the stored ones, so
+  re-saving the same data touches nothing and the counts are exact: the rows are
+  bulk-loaded (5,000 per batch: executemany on SQLite, COPY on PostgreSQL) into a
+  temporary table, compared with the stored rows in SQL, and upserted with the dialect's
+  INSERT ... SELECT ... ON CONFLICT DO UPDATE. An empty table is loaded directly, in time
+  order (SQLite builds its secondary indexes once, afterwards), which keeps a month's rows
+  together on disk and makes month loads fast.
+- `delete_all_data` also forgets the sync cursors: a cursor describes rows that are gone.
+- Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
+  rest of a scorecard's JSON.
+- `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
+"""
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from smarketing.core import frames
+from smarketing.core.errors import UserError
+from smarketing.core.frames import (
+    DEAL_STATUSES,
+    DIRECTIONS,
+    FLAG,
+    ID_COLUMN,
+    INSTANT,
+    REQUIRED,
+    SCHEMAS,
+    TABLES,
+    TOUCH_KINDS,
+    CrmData,
+)
+from smarketing.core.months import month_bounds, month_of, parse_month
+from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
+from smarketing.store import migrate
+from smarketing.store.tables import DATA_TABLES, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5_000
+URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+# Rows are written in this order so that one month's rows sit together on disk (fast month loads).
+TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
+# Errors from SQLAlchemy or, for the driver-level bulk paths (executemany, COPY), the drivers.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.Error, psycopg.Error)
+ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "touches": {"kind": TOUCH_KINDS, "direction": DIRECTIONS},
+    "deals": {"status": DEAL_STATUSES},
+}
+
+
+# -- engines -----------------------------------------------------------------------------
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def default_db_url() -> str:
+    """SMARKETING_DB when set, else the SQLite file data/smarketing.db of the project."""
+    configured = os.environ.get("SMARKETING_DB", "").strip()
+    if configured:
+        return configured
+    path = Path(__file__).resolve().parents[2] / "data" / "smarketing.db"
+    return f"sqlite:///{path}"
+
+
+def mask_url(url: str | sa.URL) -> str:
+    """The URL with any password replaced by ***, safe to show or log."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", str(url))
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """The engine for a database URL (default: default_db_url()), tables created; cached per URL."""
+    url = url or default_db_url()
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _open_engine(url)
+            _ENGINES[url] = engine
+    return engine
+
+
+def _open_engine(url: str) -> Engine:
+    """Create the engine and bring the schema to the newest revision, explaining a failure in one sentence."""
+    engine = open_unmigrated_engine(url)
+    try:
+        migrate.upgrade(engine)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        reason = _reason(exc, engine.url.password)
+        raise UserError(f"Cannot open the database {mask_url(engine.url)}: {reason}.") from None
+    except UserError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def open_unmigrated_engine(url: str) -> Engine:
+    """The engine for a URL with the schema left as it is (for migrations and their tests)."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    connect_args = {"connect_timeout": 10, "options": "-c timezone=UTC"}
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _parse_url(url: str) -> sa.URL:
+    """Parse and check a database URL; bare postgresql:// means the psycopg driver."""
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise UserError(f"'{mask_url(url)}' is not a database URL; {URL_HINT}.") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    raise UserError(f"The database URL {mask_url(parsed)} is not supported; {URL_HINT}.")
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    """A SQLite engine in WAL mode with explicit BEGINs (IMMEDIATE for writes)."""
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"Cannot create the folder of the database {database}: {exc.strerror}.") from None
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", _sqlite_on_connect)
+    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Take transaction control from sqlite3 and set the pragmas."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "foreign_keys=OFF", "busy_timeout=30000", "cache_size=-65536"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for writes so concurrent writers wait instead of failing."""
+    writing = conn.get_execution_options().get("smarketing_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _reason(exc: BaseException, secret: str | None = None) -> str:
+    """The driver's first line of explanation, without any password."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    text = re.sub(r"password=\S+", "password=***", text)
+    if secret:
+        text = text.replace(secret, "***")
+    return text.rstrip(".")
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: commits at the end, rolls everything back on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(smarketing_write=True)
+        with conn.begin():
+            yield conn
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(UTC)
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """An instant (Timestamp, datetime or ISO text; naive means UTC) as a UTC Timestamp."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _bind(value: Any) -> datetime:
+    """An instant as a UTC datetime to bind (microsecond precision, as stored)."""
+    return _utc(value).floor("us").to_pydatetime()
+
+
+def _iso(value: Any) -> str | None:
+    """A stored instant as ISO 8601 text with offset."""
+    return None if value is None else _utc(value).isoformat()
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for the values a scorecard may hold besides plain ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in a snapshot")
+
+
+# -- reading frames ----------------------------------------------------------------------
+
+
+def _instant_columns(table: sa.Table) -> list[str]:
+    """Names of the table's timestamp columns."""
+    return [c.name for c in table.columns if isinstance(c.type, sa.DateTime)]
+
+
+def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.DataFrame:
+    """Run a select with pandas and parse its instant columns to datetime64 UTC."""
+    frame = pd.read_sql(stmt, conn)
+    for column in instants:
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
+    return frame
+
+
+def _select(conn: Connection, table: sa.Table) -> sa.Select:
+    """SELECT of every column; SQLite instants come as raw text, parsed vectorised later."""
+    if conn.dialect.name != "sqlite":
+        return sa.select(*table.columns)
+    return sa.select(
+        *(sa.type_coerce(c, sa.String).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in table.columns)
+    )
+
+
+def _read(conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None) -> pd.DataFrame:
+    """Rows of a data table as a canonical frame."""
+    table = DATA_TABLES[name]
+    stmt = _select(conn, table)
+    if where is not None:
+        stmt = stmt.where(where)
+    return frames.normalize(name, _read_frame(conn, stmt, _instant_columns(table)))
+
+
+# -- saving data -------------------------------------------------------------------------
+
+
+def save_data(
+    engine: Engine,
+    data: CrmData,
+    *,
+    source: str,
+    detail: str = "",
+    sync_cursors: dict[str, str] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction."""
+    started = _now()
+    try:
+        prepared = {name: _prepare(name, data.frame(name)) for name in TABLES}
+        with _writing(engine) as conn:
+            counts = {name: _upsert_frame(conn, name, prepared[name]) for name in TABLES}
+            _write_cursors(conn, sync_cursors or {})
+            _record_load(conn, source, detail, started, counts, None)
+    except DATABASE_ERRORS as exc:
+        message = f"Saving to the database failed and nothing was saved: {_reason(exc)}."
+        _record_failed_load(engine, source, detail, started, message)
+        raise UserError(message) from exc
+    except Exception as exc:
+        _record_failed_load(engine, source, detail, started, str(exc) or type(exc).__name__)
+        raise
+    return counts
+
+
+def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame in canonical form at microsecond precision, validated."""
+    template = frames.empty_frame(name)
+    same_shape = list(frame.columns) == list(template.columns) and bool((frame.dtypes == template.dtypes).all())
+    canonical = frame if same_shape else frames.normalize(name, frame)
+    instants = [c for c, kind in SCHEMAS[name].items() if kind == INSTANT]
+    canonical = canonical.assign(**{c: canonical[c].dt.floor("us") for c in instants}).reset_index(drop=True)
+    _validate(name, canonical)
+    return canonical
+
+
+def _validate(name: str, frame: pd.DataFrame) -> None:
+    """Refuse missing required values, repeated ids and unknown codes, naming the first row."""
+    id_column = ID_COLUMN[name]
+    for column in REQUIRED[name]:
+        missing = frame[column].isna().to_numpy()
+        if missing.any():
+            raise UserError(f"{name}: {_row(frame, name, missing)} has no {column}; nothing was saved.")
+    repeated = frame[id_column].duplicated().to_numpy()
+    if repeated.any():
+        value = frame[id_column][repeated].iloc[0]
+        raise UserError(f"{name}: the {id_column} '{value}' appears more than once; nothing was saved.")
+    for column, allowed in ALLOWED_VALUES.get(name, {}).items():
+        bad = (frame[column].notna() & ~frame[column].isin(allowed)).to_numpy()
+        if bad.any():
+            value = frame[column][bad].iloc[0]
+            raise UserError(
+                f"{name}: {_row(frame, name, bad)} has {column} '{value}', which is not one of "
+                f"{', '.join(allowed)}; nothing was saved."
+            )
+
+
+def _row(frame: pd.DataFrame, name: str, mask: Any) -> str:
+    """'row N (id_column 'x')' for the first row where mask is true."""
+    position = int(mask.argmax())
+    value = frame[ID_COLUMN[name]].iloc[position]
+    who = "" if pd.isna(value) else f" ({ID_COLUMN[name]} '{value}')"
+    return f"row {position + 1}{who}"
+
+
+def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame) -> dict[str, int]:
+    """Upsert a frame by id; count inserted, updated and unchanged rows."""
+    if frame.empty:
+        return {"inserted": 0, "updated": 0, "unchanged": 0}
+    table = DATA_TABLES[name]
+    if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
+        _insert_into_empty(conn, table, name, frame)
+        return {"inserted": len(frame), "updated": 0, "unchanged": 0}
+    return _merge(conn, table, name, frame)
+
+
+def _insert_into_empty(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> None:
+    """Bulk-load an empty table in time order; on SQLite its secondary indexes are built once, afterwards."""
+    indexes = list(table.indexes) if conn.dialect.name == "sqlite" else []
+    for index in indexes:
+        conn.execute(sa.schema.DropIndex(index))
+    if name in TIME_ORDER:
+        frame = frame.sort_values(TIME_ORDER[name], kind="stable", na_position="first")
+    _load_rows(conn, table.name, name, frame)
+    for index in indexes:
+        conn.execute(sa.schema.CreateIndex(index))
+
+
+def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> dict[str, int]:
+    """Stage the frame in a temporary table, compare it with the stored rows in SQL (null-safe,
+    column by column) and upsert only new or changed rows with INSERT ... ON CONFLICT DO UPDATE."""
+    key = ID_COLUMN[name]
+    stage = _create_stage(conn, table)
+    _load_rows(conn, stage.name, name, frame)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {stage.name}")  # temp tables get no statistics otherwise
+    joined = stage.outerjoin(table, stage.c[key] == table.c[key])
+    is_new = table.c[key].is_(None)
+    differs = sa.or_(*(stage.c[c.name].is_distinct_from(c) for c in table.columns if c.name != key))
+    count = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((is_new, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(table.c[key].is_not(None), differs), 1), else_=0)), 0),
+    ).select_from(joined)
+    total, inserted, updated = (int(v) for v in conn.execute(count).one())
+    if inserted or updated:
+        changed_rows = sa.select(*stage.columns).select_from(joined).where(sa.or_(is_new, differs))
+        if name in TIME_ORDER:
+            changed_rows = changed_rows.order_by(stage.c[TIME_ORDER[name]])
+        conn.execute(_upsert_statement(conn, table, [key], changed_rows))
+    conn.execute(sa.schema.DropTable(stage))
+    return {"inserted": inserted, "updated": updated, "unchanged": total - inserted - updated}
+
+
+def _create_stage(conn: Connection, table: sa.Table) -> sa.Table:
+    """An empty temporary table with the table's columns and no constraints."""
+    columns = (sa.Column(c.name, c.type) for c in table.columns)
+    stage = sa.Table(f"stage_{table.name}", sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+    conn.execute(sa.schema.DropTable(stage, if_exists=True))
+    conn.execute(sa.schema.CreateTable(stage))
+    return stage
+
+
+def _load_rows(conn: Connection, target: str, name: str, frame: pd.DataFrame) -> None:
+    """Append a frame's rows to a table, CHUNK_ROWS at a time: executemany on SQLite, COPY on PostgreSQL."""
+    dialect, columns = conn.dialect.name, ", ".join(SCHEMAS[name])
+    for start in range(0, len(frame), CHUNK_ROWS):
+        chunk = frame.iloc[start : start + CHUNK_ROWS]
+        rows = list(zip(*(_db_values(chunk[c], kind, dialect) for c, kind in SCHEMAS[name].items())))
+        if dialect == "sqlite":
+            marks = ", ".join("?" * len(SCHEMAS[name]))
+            conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) VALUES ({marks})", rows)
+            continue
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+
+def _db_values(values: pd.Series, kind: str, dialect: str) -> list[Any]:
+    """One column as plain Python values for the driver (None where missing).
+
+    Instants become UTC text in SQLAlchemy's SQLite storage form (with a +00 offset for
+    PostgreSQL), formatted vectorised; flags become 0/1 on SQLite.
+    """
+    if kind == INSTANT:
+        naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        text = np.char.replace(np.datetime_as_string(naive, unit="us"), "T", " ")
+        if dialect != "sqlite":
+            text = np.char.add(text, "+00")
+        out = text.astype(object)
+        out[values.isna().to_numpy()] = None
+        return out.tolist()
+    if kind == FLAG:
+        return values.astype(int).tolist() if dialect == "sqlite" else values.astype(bool).tolist()
+    return values.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str], rows: sa.Select | None = None) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, in the connection's dialect.
+
+    With `rows`, the statement inserts that SELECT's result; else it takes executemany parameters.
+    """
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
+    stmt = insert(table)
+    if rows is not None:
+        stmt = stmt.from_select([c.name for c in table.columns], rows)
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    return stmt.on_conflict_do_update(index_elements=keys, set_=update)
+
+
+def _write_cursors(conn: Connection, cursors: Mapping[str, str]) -> None:
+    """Store sync cursors (inside the caller's transaction)."""
+    if cursors:
+        now = _now()
+        rows = [{"object_type": k, "cursor": str(v), "updated_at": now} for k, v in cursors.items()]
+        conn.execute(_upsert_statement(conn, SYNC, ["object_type"]), rows)
+
+
+def _record_load(
+    conn: Connection, source: str, detail: str, started: datetime, counts: dict, error: str | None
+) -> None:
+    """Append a data_loads row."""
+    row = {
+        "source": source,
+        "detail": detail or "",
+        "started_at": started,
+        "finished_at": _now(),
+        "status": "failed" if error else "ok",
+        "counts": json.dumps(counts),
+        "error": error,
+    }
+    conn.execute(sa.insert(LOADS).values(**row))
+
+
+def _record_failed_load(engine: Engine, source: str, detail: str, started: datetime, error: str) -> None:
+    """Log a failed load in its own transaction (best effort: the original error matters more)."""
+    try:
+        with _writing(engine) as conn:
+            _record_load(conn, source, detail, started, {}, error)
+    except Exception:
+        log.warning("could not record the failed %s load", source, exc_info=True)
+
+
+def delete_all_data(engine: Engine) -> None:
+    """Empty owners, leads, touches, deals and the sync cursors; terms, snapshots, notes stay."""
+    with _writing(engine) as conn:
+        for table in (*DATA_TABLES.values(), SYNC):
+            conn.execute(sa.delete(table))
+
+
+def data_counts(engine: Engine) -> dict[str, int]:
+    """Rows per data table."""
+    with engine.connect() as conn:
+        return {
+            name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            for name, table in DATA_TABLES.items()
+        }
+
+
+# -- loading data ------------------------------------------------------------------------
+
+
+def load_data(
+    engine: Engine,
+    *,
+    months: list[str] | None = None,
+    tz: str = "UTC",
+    as_of: pd.Timestamp | None = None,
+) -> CrmData:
+    """The data the given local months need (None: everything), as known at as_of.
+
+    With months: the leads whose mql_at is in [start of the first month, end of the last)
+    and not after as_of, all their touches up to as_of (also after the month ends), the
+    deals of those leads or closed in that range (and those deals' leads), and every owner. Without months: every
+    row, except, when as_of is given, touches after it and leads that became MQLs after it.
+    """
+    cutoff = _bind(as_of) if as_of is not None else None
+    leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
+    lead_scope = _lead_scope(months, tz, cutoff)
+    touch_scope = [] if cutoff is None else [touches.c.occurred_at <= cutoff]
+    deal_scope: sa.ColumnElement[bool] | None = None
+    if months is not None:
+        start, end = _months_range(months, tz)
+        in_scope = sa.select(leads.c.lead_id).where(lead_scope)
+        touch_scope.append(touches.c.lead_id.in_(in_scope))
+        deal_scope = sa.or_(deals.c.lead_id.in_(in_scope), sa.and_(deals.c.closed_at >= start, deals.c.closed_at < end))
+    lead_rows = lead_scope
+    if months is not None:
+        # The leads of deals closed in the range too (often MQLs of earlier months): revenue
+        # from MQL leads and per-segment deal sizes need them. Their touches are not loaded.
+        closed_in_range = sa.select(deals.c.lead_id).where(
+            deals.c.closed_at >= start,
+            deals.c.closed_at < end,
+            deals.c.lead_id.is_not(None),
+            *([] if cutoff is None else [deals.c.closed_at <= cutoff]),
+        )
+        lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
+    with engine.connect() as conn:
+        return CrmData(
+            owners=_read(conn, "owners"),
+            leads=_read(conn, "leads", lead_rows),
+            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
+            deals=_read(conn, "deals", deal_scope),
+        )
+
+
+def _months_range(months: list[str], tz: str) -> tuple[datetime, datetime]:
+    """[start of the first month, end of the last month) as UTC datetimes to bind."""
+    ordered = sorted(parse_month(m) for m in months)
+    if not ordered:
+        raise UserError("Name at least one month to load.")
+    return _bind(month_bounds(ordered[0], tz)[0]), _bind(month_bounds(ordered[-1], tz)[1])
+
+
+def _lead_scope(months: list[str] | None, tz: str, cutoff: datetime | None) -> sa.ColumnElement[bool]:
+    """Which leads load_data reads."""
+    mql_at = DATA_TABLES["leads"].c.mql_at
+    if months is None:
+        return sa.true() if cutoff is None else sa.or_(mql_at.is_(None), mql_at <= cutoff)
+    start, end = _months_range(months, tz)
+    scope = sa.and_(mql_at >= start, mql_at < end)
+    return scope if cutoff is None else sa.and_(scope, mql_at <= cutoff)
+
+
+def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
+    """The first and last local month with an MQL (None when there is none)."""
+    mql_at = DATA_TABLES["leads"].c.mql_at
+    with engine.connect() as conn:
+        first, last = conn.execute(sa.select(sa.func.min(mql_at), sa.func.max(mql_at))).one()
+    if first is None:
+        return None
+    return month_of(_utc(first), tz), month_of(_utc(last), tz)
+
+
+# -- terms -------------------------------------------------------------------------------
+
+
+def save_terms_version(engine: Engine, toml_text: str, effective_from: str, note: str | None = None) -> int:
+    """Validate and store a new terms version effective from a month; returns its id."""
+    parse_terms_toml(toml_text)
+    row = {"effective_from": parse_month(effective_from), "toml": toml_text, "created_at": _now(), "note": note}
+    with _writing(engine) as conn:
+        return int(conn.execute(sa.insert(TERMS).values(**row)).inserted_primary_key[0])
+
+
+def load_terms_versions(engine: Engine) -> list[TermsVersion]:
+    """Every stored terms version, parsed, by effective month then id."""
+    stmt = sa.select(TERMS.c.id, TERMS.c.effective_from, TERMS.c.toml).order_by(TERMS.c.effective_from, TERMS.c.id)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [TermsVersion(row.effective_from, _parse_stored_terms(row.id, row.toml), row.id) for row in rows]
+
+
+def _parse_stored_terms(version_id: int, text: str) -> Any:
+    """Parse a stored version, naming it when it no longer validates."""
+    try:
+        return parse_terms_toml(text)[0]
+    except TermsError as exc:
+        raise UserError(f"Stored terms version {version_id} is not valid any more: {exc}") from None
+
+
+def load_terms_toml(engine: Engine, version_id: int) -> str:
+    """The TOML text of one stored terms version."""
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(TERMS.c.toml).where(TERMS.c.id == version_id)).scalar_one_or_none()
+    if text is None:
+        raise UserError(f"There is no terms version {version_id}.")
+    return text
+
+
+def terms_version_note(engine: Engine, version_id: int) -> dict[str, Any]:
+    """A stored terms version's note and when it was saved ({} when there is no such version)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(TERMS.c.note, TERMS.c.created_at).where(TERMS.c.id == version_id)).first()
+    return {"note": row.note, "created_at": row.created_at} if row is not None else {}
+
+
+# -- month snapshots ---------------------------------------------------------------------
+
+
+def save_snapshot(
+    engine: Engine,
+    month: str,
+    payload: dict,
+    *,
+    as_of: Any,
+    closed_by: str,
+    terms_version_id: int | None,
+    force: bool = False,
+    notes: str | None = None,
+) -> int:
+    """Freeze a month's scorecard; a closed month needs force, which keeps the old snapshot."""
+    month = parse_month(month)
+    text = json.dumps(payload, default=_json_default)
+    current = sa.and_(SNAPSHOTS.c.month == month, SNAPSHOTS.c.superseded.is_(False))
+    with _writing(engine) as conn:
+        found = sa.select(SNAPSHOTS.c.id, SNAPSHOTS.c.closed_by, SNAPSHOTS.c.closed_at).where(current)
+        existing = conn.execute(found).first()
+        if existing is not None and not force:
+            raise UserError(
+                f"{month} was already closed by {existing.closed_by} on {_utc(existing.closed_at):%Y-%m-%d}; "
+                "close it again with force to replace its snapshot (the old one is kept in the history)."
+            )
+        if existing is not None:
+            conn.execute(sa.update(SNAPSHOTS).where(SNAPSHOTS.c.id == existing.id).values(superseded=True))
+        row = {
+            "month": month,
+            "as_of": _bind(as_of),
+            "closed_at": _now(),
+            "closed_by": closed_by,
+            "terms_version_id": terms_version_id,
+            "payload": text,
+            "superseded": False,
+            "notes": notes,
+        }
+        return int(conn.execute(sa.insert(SNAPSHOTS).values(**row)).inserted_primary_key[0])
+
+
+def load_snapshot(engine: Engine, month: str) -> dict | None:
+    """The month's current snapshot: its payload plus closed_at, closed_by, as_of, terms_version_id, snapshot_id."""
+    stmt = sa.select(SNAPSHOTS).where(SNAPSHOTS.c.month == parse_month(month), SNAPSHOTS.c.superseded.is_(False))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    meta = _snapshot_meta(row)
+    keys = ("closed_at", "closed_by", "as_of", "terms_version_id", "snapshot_id")
+    return {**json.loads(row.payload), **{k: meta[k] for k in keys}}
+
+
+def snapshot_history(engine: Engine, month: str) -> list[dict]:
+    """Every snapshot of the month, newest first: metadata, superseded, notes and the payload."""
+    stmt = sa.select(SNAPSHOTS).where(SNAPSHOTS.c.month == parse_month(month)).order_by(SNAPSHOTS.c.id.desc())
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [{**_snapshot_meta(row), "payload": json.loads(row.payload)} for row in rows]
+
+
+def _snapshot_meta(row: Any) -> dict[str, Any]:
+    """A snapshot row's metadata with ISO 8601 instants."""
+    return {
+        "snapshot_id": row.id,
+        "month": row.month,
+        "closed_at": _iso(row.closed_at),
+        "closed_by": row.closed_by,
+        "as_of": _iso(row.as_of),
+        "terms_version_id": row.terms_version_id,
+        "superseded": bool(row.superseded),
+        "notes": row.notes,
+    }
+
+
+def closed_months(engine: Engine) -> list[str]:
+    """Months that have a current snapshot, in order."""
+    current = SNAPSHOTS.c.superseded.is_(False)
+    stmt = sa.select(SNAPSHOTS.c.month).where(current).distinct().order_by(SNAPSHOTS.c.month)
+    with engine.connect() as conn:
+        return list(conn.execute(stmt).scalars())
+
+
+# -- month notes -------------------------------------------------------------------------
+
+
+def save_month_notes(engine: Engine, month: str, notes: str, by: str) -> None:
+    """Replace a month's notes."""
+    row = {"month": parse_month(month), "notes": notes or "", "updated_at": _now(), "updated_by": by}
+    with _writing(engine) as conn:
+        conn.execute(_upsert_statement(conn, NOTES, ["month"]), [row])
+
+
+def load_month_notes(engine: Engine, month: str) -> str:
+    """A month's notes ("" when there are none)."""
+    with engine.connect() as conn:
+        notes = conn.execute(sa.select(NOTES.c.notes).where(NOTES.c.month == parse_month(month))).scalar_one_or_none()
+    return notes or ""
+
+
+def month_notes_record(engine: Engine, month: str) -> dict[str, Any]:
+    """A month's notes with who saved them and when (notes "" and None when there are none)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(NOTES).where(NOTES.c.month == parse_month(month))).mappings().first()
+    if row is None:
+        return {"notes": "", "updated_by": None, "updated_at": None}
+    return {"notes": row["notes"] or "", "updated_by": row["updated_by"], "updated_at": row["updated_at"]}
+
+
+# -- sync state and load history ---------------------------------------------------------
+
+
+def get_cursor(engine: Engine, object_type: str) -> str | None:
+    """The stored sync cursor of an object type (written only by save_data)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(SYNC.c.cursor).where(SYNC.c.object_type == object_type)).scalar_one_or_none()
+
+
+def all_cursors(engine: Engine) -> dict[str, str]:
+    """Every stored sync cursor by object type."""
+    with engine.connect() as conn:
+        return {row.object_type: row.cursor for row in conn.execute(sa.select(SYNC.c.object_type, SYNC.c.cursor))}
+
+
+def data_loads(engine: Engine, limit: int = 20) -> pd.DataFrame:
+    """The latest data loads, newest first, with counts as dicts and instants in UTC."""
+    with engine.connect() as conn:
+        stmt = _select(conn, LOADS).order_by(LOADS.c.id.desc()).limit(int(limit))
+        frame = _read_frame(conn, stmt, _instant_columns(LOADS))
+    frame["counts"] = frame["counts"].map(json.loads)
+    return frame
+
+
+__all__ = [
+    "all_cursors",
+    "closed_months",
+    "data_counts",
+    "data_loads",
+    "default_db_url",
+    "delete_all_data",
+    "get_cursor",
+    "load_data",
+    "load_month_notes",
+    "load_snapshot",
+    "load_terms_toml",
+    "load_terms_versions",
+    "make_engine",
+    "mask_url",
+    "month_span",
+    "save_data",
+    "save_month_notes",
+    "save_snapshot",
+    "save_terms_version",
+    "snapshot_history",
+]
