@@ -30,8 +30,13 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def _program_name() -> str:
+    """`smarketing` when run as the console script, else `python -m smarketing`."""
+    return "smarketing" if Path(sys.argv[0]).name == "smarketing" else "python -m smarketing"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m smarketing", description="Sales and marketing SLA scorecards.")
+    parser = argparse.ArgumentParser(prog=_program_name(), description="Sales and marketing SLA scorecards.")
     parser.add_argument("--db", help="database URL (default: $SMARKETING_DB or the SQLite file under data/)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
