@@ -30,10 +30,6 @@ with left:
 with right:
     view.sales_details(card)
 
-# ── SLOT: "Next month's targets" panel ───────────────────────────────────────────────────
-# The recalculation panel (DESIGN section 6): the proposed quota with every input and where
-# it came from, and a reviewed Apply button; full width.
 next_month_targets(ctx, card)
-# ─────────────────────────────────────────────────────────────────────────────────────────
 
 prefetch_trends(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)
