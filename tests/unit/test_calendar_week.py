@@ -176,7 +176,11 @@ def test_24_7_counts_every_instant_across_dst_and_holidays():
 def test_a_week_of_whole_days_equals_24_7():
     # 00:00-24:00 every day: 23 h and 25 h DST days join seamlessly, like 24/7.
     whole = calendar(CHICAGO, {day: ("00:00-24:00",) for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")})
-    starts = pd.Series(pd.to_datetime(["2026-03-07 03:00:00", "2026-10-30 23:59:59", "2026-06-01 00:00:00"], utc=True, format="ISO8601"))
+    starts = pd.Series(
+        pd.to_datetime(
+            ["2026-03-07 03:00:00", "2026-10-30 23:59:59", "2026-06-01 00:00:00"], utc=True, format="ISO8601"
+        )
+    )
     ends = starts + pd.Timedelta(days=5, minutes=7)
     np.testing.assert_array_equal(whole.business_ns(starts, ends), ALWAYS.business_ns(starts, ends))
     assert list(whole.deadline(starts, 100)) == list(ALWAYS.deadline(starts, 100))
@@ -200,7 +204,9 @@ def test_calendar_mix_runs_each_row_on_its_own_calendar():
     start = pd.Series([utc("2026-01-12 14:00")] * 4)
     start_ns = to_ns(start)
     # + 4 h: Berlin 15-17 = 2 h, Tue 09-11 CET -> 10:00Z; New York 09-13 EST -> 18:00Z; 24/7 -> 18:00Z.
-    expected = pd.to_datetime(["2026-01-13 10:00", "2026-01-12 18:00", "2026-01-12 18:00", "2026-01-13 10:00"], utc=True)
+    expected = pd.to_datetime(
+        ["2026-01-13 10:00", "2026-01-12 18:00", "2026-01-12 18:00", "2026-01-13 10:00"], utc=True
+    )
     got = mix.deadline_ns(start_ns, 4)
     assert list(pd.to_datetime(got, utc=True)) == list(expected)
     # 14:00Z -> 20:00Z the same day: Berlin 15-17 CET = 2 h; New York 09-15 EST = 6 h; 24/7 6 h.
@@ -419,7 +425,12 @@ NAIVE_SHAPES = {
     # a lunch break on Monday and a Sunday evening, in Chicago with US holidays.
     "chicago-overnight-and-sunday": Shape(
         CHICAGO,
-        {"Mon": ("07:30-11:45", "12:30-16:00"), "Fri": ("18:00-24:00",), "Sat": ("00:00-02:00",), "Sun": ("17:00-21:00",)},
+        {
+            "Mon": ("07:30-11:45", "12:30-16:00"),
+            "Fri": ("18:00-24:00",),
+            "Sat": ("00:00-02:00",),
+            "Sun": ("17:00-21:00",),
+        },
         "US",
     ),
 }

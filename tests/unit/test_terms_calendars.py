@@ -76,7 +76,9 @@ def test_terms_without_the_new_keys_build_the_version_1_calendar():
     terms, _ = parse_terms_toml('timezone = "America/New_York"\n[calendar]\nhours = ["08:30", "17:00"]\n')
     assert terms.week == {} and terms.calendars == {} and terms.calendar_by_team == {}
     assert terms.calendar.week is None
-    assert terms.calendar == BusinessCalendar("America/New_York", opens=terms.calendar.opens, closes=terms.calendar.closes)
+    assert terms.calendar == BusinessCalendar(
+        "America/New_York", opens=terms.calendar.opens, closes=terms.calendar.closes
+    )
     assert set(tomllib.loads(terms_to_toml(terms))) == {"timezone", "calendar", "marketing", "sales", "targets"}
 
 
@@ -129,7 +131,9 @@ PROBLEMS = [
         ["calendar.week.Mon", "in order"],
         id="unsorted",
     ),
-    pytest.param('[calendar]\nweek = { Mon = ["24:00-24:00"] }\n', ["calendar.week.Mon", "24:00", "close"], id="24-open"),
+    pytest.param(
+        '[calendar]\nweek = { Mon = ["24:00-24:00"] }\n', ["calendar.week.Mon", "24:00", "close"], id="24-open"
+    ),
     pytest.param('[calendar]\nweek = { Mon = ["09:00-24:30"] }\n', ["calendar.week.Mon", "09:00-24:30"], id="past-24"),
     pytest.param('[calendar]\nweek = { Funday = ["09:00-17:00"] }\n', ["calendar.week", "Funday"], id="weekday"),
     pytest.param("[calendar]\nweek = {}\n", ["calendar.week", "no weekday"], id="no-window"),
@@ -157,7 +161,9 @@ PROBLEMS = [
     ),
     pytest.param('[calendars.EMEA]\nholidays = "XX"\n', ["calendars.EMEA.holidays", "XX"], id="named-holidays"),
     pytest.param(
-        '[calendars.EMEA]\nweek = { Fri = ["15:00-14:00"] }\n', ["calendars.EMEA.week.Fri", "15:00-14:00"], id="named-week"
+        '[calendars.EMEA]\nweek = { Fri = ["15:00-14:00"] }\n',
+        ["calendars.EMEA.week.Fri", "15:00-14:00"],
+        id="named-week",
     ),
     pytest.param('[calendars.EMEA]\nlunch = "12:00"\n', ["lunch", "[calendars.EMEA]"], id="named-unknown-key"),
     pytest.param('[calendars."24/7"]\nhours = ["09:00", "17:00"]\n', ["calendars.24/7", "built-in"], id="reserved-247"),
