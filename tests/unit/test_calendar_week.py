@@ -328,7 +328,7 @@ def aware(zone: str, seconds: int) -> dt.datetime:
 
 def test_businesstimedelta_lunch_reference_is_set_up_right():
     # A mis-built reference would make the property tests vacuous: check it by hand.
-    shape, rules = BTD_SHAPES["chicago-lunch-short-friday"]
+    _, rules = BTD_SHAPES["chicago-lunch-short-friday"]
     s = lambda text: int(utc(text).timestamp())  # noqa: E731
     # Mon 2026-01-12 09:00 -> 13:00 CST: 3 h (lunch excluded).
     assert rules.difference(aware(CHICAGO, s("2026-01-12 15:00")), aware(CHICAGO, s("2026-01-12 19:00"))).timedelta == (

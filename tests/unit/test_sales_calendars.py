@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smarketing.core.scorecard import LEDGER_COLUMNS, LEDGER_V2_COLUMNS, ledger_records
 from smarketing.core.sales import lead_calendars, lead_ledger
+from smarketing.core.scorecard import LEDGER_COLUMNS, LEDGER_V2_COLUMNS, ledger_records
 from smarketing.core.terms import parse_terms_toml
 
 pytestmark = pytest.mark.unit
