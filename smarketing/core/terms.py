@@ -255,6 +255,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     ),
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_OPEN_INLINE_TABLE = re.compile(r"^[^#\n]*=\s*\{[^}\n]*$", re.MULTILINE)
 _WINDOW = re.compile(r"^(\d\d:\d\d)-(\d\d:\d\d)$")
 _NAMED_CALENDAR_KEYS = ("timezone", *_SECTIONS["calendar"])
 _WEEK_EXAMPLE = '{ Mon = ["08:00-12:00", "13:00-17:00"], Fri = ["08:00-15:00"] }'
@@ -265,7 +266,11 @@ def parse_terms_toml(text: str, *, base: Terms | None = None) -> tuple[Terms, st
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TermsError([f"The terms file is not valid TOML: {exc}."]) from None
+        hint = ""
+        if _OPEN_INLINE_TABLE.search(text):
+            # TOML 1.0 (Python's tomllib) keeps an inline table on one line, unlike DESIGN's layout
+            hint = " (an inline table such as week = { ... } must fit on one line; or write [calendar.week] with one weekday a line)"
+        raise TermsError([f"The terms file is not valid TOML: {exc}{hint}."]) from None
     return terms_from_dict(data, base=base)
 
 

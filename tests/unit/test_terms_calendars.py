@@ -191,3 +191,11 @@ def test_a_broken_named_calendar_is_not_also_reported_as_unknown():
 def test_calendar_terms_default_to_the_version_1_schedule():
     assert Terms().calendar_terms == CalendarTerms(timezone="UTC")
     assert CalendarTerms().to_calendar("Europe/Berlin") == BusinessCalendar("Europe/Berlin")
+
+
+def test_a_week_written_over_several_lines_gets_a_hint():
+    # DESIGN's layout spreads the inline table over lines, which TOML 1.0 does not allow.
+    text = '[calendar]\nweek = { Mon = ["08:00-12:00", "13:00-17:00"],\n         Fri = ["08:00-15:00"] }\n'
+    (message,) = problems_of(text)
+    assert message.startswith("The terms file is not valid TOML") and "[calendar.week]" in message
+    assert message.endswith(".") and "\n" not in message
