@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.calendar import ALWAYS_OPEN_NAME, DEFAULT_CALENDAR_NAME
 from smarketing.core.sales import touch_verdicts
 from smarketing.ui import charts, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
@@ -131,10 +132,10 @@ def _clock(ctx: PageContext, lead: pd.Series) -> None:
 
 def _calendar_line(ctx: PageContext, lead: pd.Series) -> str:
     """Which calendar the clock ran on, and its deadlines in that calendar's local time and the agreement's."""
-    name = str(lead.get("calendar", "default"))
+    name = str(lead.get("calendar", DEFAULT_CALENDAR_NAME))
     zone = str(lead.get("calendar_timezone", ctx.tz))
-    label = "the agreement's calendar" if name == "default" else f"the {md_escape(name)} calendar"
-    if name == "24/7":
+    label = "the agreement's calendar" if name == DEFAULT_CALENDAR_NAME else f"the {md_escape(name)} calendar"
+    if name == ALWAYS_OPEN_NAME:
         return f"The clock ran on {label}: every instant counted, weekends and holidays included."
     if zone == ctx.tz:
         return f"The clock ran on {label} ({zone})."

@@ -245,10 +245,15 @@ def holidays_text(cal: BusinessCalendar) -> str:
     return cal.holidays or (extra if cal.extra_holidays else "none")
 
 
+def routing_rules(terms: Terms) -> list[str]:
+    """'segment Hot → 24/7', 'team EMEA → EMEA', in the order they apply (segment before team)."""
+    rules = [f"segment {k} → {v}" for k, v in terms.calendar_by_segment.items()]
+    return rules + [f"team {k} → {v}" for k, v in terms.calendar_by_team.items()]
+
+
 def routing_text(terms: Terms) -> str:
     """Which leads run on which calendar, in words (segment first, then the owner's team)."""
-    rules = [f"segment {k} → {v}" for k, v in terms.calendar_by_segment.items()]
-    rules += [f"team {k} → {v}" for k, v in terms.calendar_by_team.items()]
+    rules = routing_rules(terms)
     if not rules:
         return "Every lead's clock runs on the agreement's calendar."
     return (

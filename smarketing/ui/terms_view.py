@@ -79,14 +79,8 @@ def _business_hours(terms: Terms) -> str:
 
 
 def _routing(terms: Terms) -> str:
-    """'segment Hot → 24/7 · team EMEA → EMEA (Europe/Berlin)', or 'all leads on the agreement's calendar'."""
-    zones = {name: cal.timezone for name, cal in terms.calendars_by_name.items()}
-    rules = [f"segment {k} → {v}" for k, v in terms.calendar_by_segment.items()]
-    rules += [
-        f"team {k} → {v} ({zones[v]})" if v in terms.calendars else f"team {k} → {v}"
-        for k, v in terms.calendar_by_team.items()
-    ]
-    return " · ".join(rules) or "all leads on the agreement's calendar"
+    """'segment Hot → 24/7 · team EMEA → EMEA', or 'all leads on the agreement's calendar'."""
+    return " · ".join(tables.routing_rules(terms)) or "all leads on the agreement's calendar"
 
 
 def schedules(terms: Terms) -> None:
