@@ -6,5 +6,6 @@ from smarketing.ui import terms_view as view
 ctx = setup_page("Terms", ":material/handshake:")
 terms = ctx.bundle().terms
 view.versions(ctx)
+view.schedules(terms)
 view.calculator(ctx, terms)
 view.editor(ctx, terms)

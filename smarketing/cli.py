@@ -13,7 +13,7 @@ from typing import Any
 from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.months import parse_month
-from smarketing.core.scorecard import ledger_records, scorecard_rows
+from smarketing.core.scorecard import LEDGER_COLUMNS, LEDGER_V2_COLUMNS, ledger_records, scorecard_rows
 from smarketing.core.terms import parse_terms_toml, terms_to_toml
 from smarketing.outputs.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
 from smarketing.store import storage
@@ -196,7 +196,7 @@ def cmd_leads(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     tz = api.month_terms(engine, args.month).timezone
     frame, terms = api.ledger(engine, args.month, api.parse_as_of(args.as_of, tz))
-    records = ledger_records(frame, terms.timezone)
+    records = ledger_records(frame, terms.timezone, [*LEDGER_COLUMNS, *LEDGER_V2_COLUMNS])
     if args.format == "json":
         print(json.dumps(records, indent=2))
     else:

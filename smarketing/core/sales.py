@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from smarketing.core.calendar import NAT_NS, NS_PER_HOUR, from_ns, to_ns
+from smarketing.core.calendar import DEFAULT_CALENDAR_NAME, NAT_NS, NS_PER_HOUR, CalendarMix, from_ns, to_ns
 from smarketing.core.frames import QUALIFYING_KINDS, CrmData
 from smarketing.core.months import local_month, month_bounds
 from smarketing.core.terms import Terms
@@ -79,12 +79,28 @@ def clock_start(leads: pd.DataFrame, terms: Terms, as_of: pd.Timestamp) -> np.nd
     return np.where(known, np.maximum(mql, assigned), mql)
 
 
+def lead_calendars(leads: pd.DataFrame, owners: pd.DataFrame, terms: Terms) -> np.ndarray:
+    """The calendar name each lead's clock runs on: calendar_by_segment[segment], else
+    calendar_by_team[team of the lead's owner], else `default` ([calendar])."""
+    names = np.full(len(leads), DEFAULT_CALENDAR_NAME, dtype=object)
+    if terms.calendar_by_team and len(owners):
+        teams = owners.drop_duplicates("owner_id").set_index("owner_id")["team"]
+        by_team = lookup(teams, leads["owner_id"]).map(terms.calendar_by_team).to_numpy(dtype=object)
+        names = np.where(pd.notna(by_team), by_team, names)
+    if terms.calendar_by_segment:
+        by_segment = leads["segment"].map(terms.calendar_by_segment).to_numpy(dtype=object)
+        names = np.where(pd.notna(by_segment), by_segment, names)
+    return names
+
+
 def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | None = None) -> pd.DataFrame:
-    """One row per MQL (of `month`, or all) with its clock, deadlines, touches and both statuses."""
+    """One row per MQL (of `month`, or all) with its clock, deadlines, touches and both statuses,
+    each lead's business time on its own calendar (see lead_calendars)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
-    cal = terms.calendar
     leads = mqls_as_of(data.leads, as_of, month, terms.timezone).reset_index(drop=True)
     now = as_of.as_unit("ns").value
+    calendar = lead_calendars(leads, data.owners, terms)
+    cal = CalendarMix(terms.calendars_by_name, calendar)
 
     start = clock_start(leads, terms, as_of)
     ft_hours = (
@@ -92,15 +108,15 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
         .map({s: terms.first_touch_hours_for(s) for s in leads["segment"].unique()})
         .to_numpy(dtype="float64")
     )
-    ft_deadline = cal.deadline_ns(from_ns(start), ft_hours)
-    window_end = cal.deadline_ns(from_ns(start), terms.attempt_window_hours)
+    ft_deadline = cal.deadline_ns(start, ft_hours)
+    window_end = cal.deadline_ns(start, terms.attempt_window_days * cal.daily_hours())
 
     touch_lead, touch_ns = touch_positions(leads, data.touches, as_of)
     first = np.full(len(leads), _NEVER, dtype="int64")
     np.minimum.at(first, touch_lead, touch_ns)
     ft_at = np.where(first == _NEVER, NAT_NS, first)
     has_touch = ft_at != NAT_NS
-    response_ns = cal.business_ns(from_ns(start), from_ns(ft_at))
+    response_ns = cal.business_ns(start, ft_at)
     allowed_ns = np.round(ft_hours * NS_PER_HOUR).astype("int64")
 
     ft_status = np.full(len(leads), PENDING, dtype=object)
@@ -119,7 +135,8 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     assigned = to_ns(leads["assigned_at"])
     assigned = np.where((assigned != NAT_NS) & (assigned <= now), assigned, NAT_NS)
     handover = np.where(assigned != NAT_NS, np.maximum(mql, assigned), mql)
-    overdue_ns = np.where(~has_touch & (now > ft_deadline), cal.business_ns(from_ns(ft_deadline), as_of), 0)
+    overdue_ns = np.where(~has_touch & (now > ft_deadline), cal.business_ns(ft_deadline, np.int64(now)), 0)
+    timezones = {name: c.timezone for name, c in terms.calendars_by_name.items()}
 
     return pd.DataFrame(
         {
@@ -128,6 +145,8 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "segment": leads["segment"],
             "source": leads["source"],
             "month": local_month(leads["mql_at"], terms.timezone),
+            "calendar": pd.Series(calendar, dtype=object).astype(str),
+            "calendar_timezone": pd.Series(calendar, dtype=object).map(timezones).astype(str),
             "mql_at": leads["mql_at"],
             "assigned_at": from_ns(assigned),
             "clock_start": from_ns(start),
@@ -140,8 +159,8 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "attempts_deadline": from_ns(window_end),
             "converted_at": from_ns(converted_at),
             "attempts_status": att_status.astype(str),
-            "routing_delay_hours": _hours(cal.business_ns(leads["mql_at"], from_ns(assigned))),
-            "rep_delay_hours": _hours(cal.business_ns(from_ns(handover), from_ns(ft_at))),
+            "routing_delay_hours": _hours(cal.business_ns(mql, assigned)),
+            "rep_delay_hours": _hours(cal.business_ns(handover, ft_at)),
             "overdue_hours": overdue_ns / NS_PER_HOUR,
         }
     )

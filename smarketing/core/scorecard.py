@@ -29,6 +29,8 @@ LEDGER_COLUMNS = [
     "attempts_deadline",
     "attempts_status",
 ]
+# Version 2 keys of `leads --format json` (DESIGN section 7), after the version 1 ones.
+LEDGER_V2_COLUMNS = ["calendar"]
 
 
 def build_scorecard(

@@ -14,7 +14,15 @@ from typing import Any
 
 import tomli_w
 
-from smarketing.core.calendar import WEEKDAY_NAMES, BusinessCalendar, holiday_dates
+from smarketing.core.calendar import (
+    ALWAYS_OPEN_NAME,
+    DEFAULT_CALENDAR_NAME,
+    SECONDS_PER_DAY,
+    WEEKDAY_NAMES,
+    BusinessCalendar,
+    Week,
+    holiday_dates,
+)
 from smarketing.core.errors import UserError
 from smarketing.core.months import parse_month
 
@@ -28,6 +36,50 @@ class TermsError(UserError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(" ".join(problems))
+
+
+@dataclass(frozen=True)
+class CalendarTerms:
+    """A calendar as written in the terms: [calendar], or a named [calendars.NAME] with its own timezone.
+
+    With a `week` (weekday -> "HH:MM-HH:MM" windows) the workdays and hours are not used."""
+
+    timezone: str | None = None  # None: the agreement's
+    workdays: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
+    hours: tuple[str, str] = ("09:00", "17:00")
+    holidays: str | None = None
+    extra_holidays: tuple[str, ...] = ()
+    week: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_calendar(self, default_timezone: str) -> BusinessCalendar:
+        """The BusinessCalendar these settings describe."""
+        return BusinessCalendar(
+            timezone=self.timezone or default_timezone,
+            workdays=tuple(self.workdays),
+            opens=_parse_clock(self.hours[0]),
+            closes=_parse_clock(self.hours[1]),
+            holidays=self.holidays,
+            extra_holidays=tuple(dt.date.fromisoformat(d) for d in self.extra_holidays),
+            week=week_seconds(self.week) if self.week else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML layout of a calendar table (timezone only when it has its own)."""
+        out: dict[str, Any] = {"timezone": self.timezone} if self.timezone else {}
+        if self.week:
+            out["week"] = {day: list(windows) for day, windows in self.week.items()}
+        else:
+            out |= {"workdays": list(self.workdays), "hours": list(self.hours)}
+        if self.holidays:
+            out["holidays"] = self.holidays
+        if self.extra_holidays:
+            out["extra_holidays"] = list(self.extra_holidays)
+        return out
+
+
+def week_seconds(week: Mapping[str, tuple[str, ...]]) -> Week:
+    """A validated week of "HH:MM-HH:MM" windows as seconds after local midnight, Mon first."""
+    return tuple(tuple(_window_seconds(w) for w in week.get(day, ())) for day in WEEKDAY_NAMES)
 
 
 @dataclass(frozen=True)
@@ -53,17 +105,32 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    week: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    calendars: Mapping[str, CalendarTerms] = field(default_factory=dict)
+    calendar_by_team: Mapping[str, str] = field(default_factory=dict)
+    calendar_by_segment: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def calendar_terms(self) -> CalendarTerms:
+        """The [calendar] table, in the agreement's timezone."""
+        return CalendarTerms(
+            timezone=self.timezone,
+            workdays=tuple(self.workdays),
+            hours=(self.hours[0], self.hours[1]),
+            holidays=self.holidays,
+            extra_holidays=tuple(self.extra_holidays),
+            week=self.week,
+        )
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
-        return BusinessCalendar(
-            timezone=self.timezone,
-            workdays=tuple(self.workdays),
-            opens=_parse_clock(self.hours[0]),
-            closes=_parse_clock(self.hours[1]),
-            holidays=self.holidays,
-            extra_holidays=tuple(dt.date.fromisoformat(d) for d in self.extra_holidays),
-        )
+        return self.calendar_terms.to_calendar(self.timezone)
+
+    @cached_property
+    def calendars_by_name(self) -> dict[str, BusinessCalendar]:
+        """Every calendar a lead's clock can run on: `default` ([calendar]), `24/7` and the named ones."""
+        named = {name: cal.to_calendar(self.timezone) for name, cal in self.calendars.items()}
+        return {DEFAULT_CALENDAR_NAME: self.calendar, ALWAYS_OPEN_NAME: BusinessCalendar.around_the_clock(), **named}
 
     @property
     def quota(self) -> int:
@@ -91,27 +158,31 @@ class Terms:
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML layout of DESIGN section 3 as nested dicts."""
-        calendar: dict[str, Any] = {"workdays": list(self.workdays), "hours": list(self.hours)}
-        if self.holidays:
-            calendar["holidays"] = self.holidays
-        if self.extra_holidays:
-            calendar["extra_holidays"] = list(self.extra_holidays)
+        calendar = self.calendar_terms.to_dict()
+        calendar.pop("timezone")
         marketing: dict[str, Any] = {"mql_quota": self.quota, "at_risk_ratio": self.at_risk_ratio}
         if self.segment_quotas:
             marketing["segment_quotas"] = dict(self.segment_quotas)
         ft = self.first_touch_hours
+        sales: dict[str, Any] = {
+            "clock_starts": self.clock_starts,
+            "first_touch_hours": dict(ft) if isinstance(ft, Mapping) else ft,
+            "first_touch_target": self.first_touch_target,
+            "min_attempts": self.min_attempts,
+            "attempt_window_days": self.attempt_window_days,
+            "attempts_target": self.attempts_target,
+        }
+        if self.calendar_by_team:
+            sales["calendar_by_team"] = dict(self.calendar_by_team)
+        if self.calendar_by_segment:
+            sales["calendar_by_segment"] = dict(self.calendar_by_segment)
+        named = {"calendars": {n: c.to_dict() for n, c in self.calendars.items()}} if self.calendars else {}
         return {
             "timezone": self.timezone,
             "calendar": calendar,
+            **named,
             "marketing": marketing,
-            "sales": {
-                "clock_starts": self.clock_starts,
-                "first_touch_hours": dict(ft) if isinstance(ft, Mapping) else ft,
-                "first_touch_target": self.first_touch_target,
-                "min_attempts": self.min_attempts,
-                "attempt_window_days": self.attempt_window_days,
-                "attempts_target": self.attempts_target,
-            },
+            "sales": sales,
             "targets": {
                 "revenue_goal": self.revenue_goal,
                 "marketing_share": self.marketing_share,
@@ -162,8 +233,8 @@ def version_for_month(versions: list[TermsVersion], month: str) -> TermsVersion 
 # -- parsing and validation ----------------------------------------------------------------
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("timezone", "effective_from", "calendar", "marketing", "sales", "targets"),
-    "calendar": ("workdays", "hours", "holidays", "extra_holidays"),
+    "": ("timezone", "effective_from", "calendar", "calendars", "marketing", "sales", "targets"),
+    "calendar": ("workdays", "hours", "holidays", "extra_holidays", "week"),
     "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
     "sales": (
         "clock_starts",
@@ -172,6 +243,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "min_attempts",
         "attempt_window_days",
         "attempts_target",
+        "calendar_by_team",
+        "calendar_by_segment",
     ),
     "targets": (
         "revenue_goal",
@@ -182,6 +255,10 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     ),
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_OPEN_INLINE_TABLE = re.compile(r"^[^#\n]*=\s*\{[^}\n]*$", re.MULTILINE)
+_WINDOW = re.compile(r"^(\d\d:\d\d)-(\d\d:\d\d)$")
+_NAMED_CALENDAR_KEYS = ("timezone", *_SECTIONS["calendar"])
+_WEEK_EXAMPLE = '{ Mon = ["08:00-12:00", "13:00-17:00"], Fri = ["08:00-15:00"] }'
 
 
 def parse_terms_toml(text: str, *, base: Terms | None = None) -> tuple[Terms, str | None]:
@@ -189,7 +266,11 @@ def parse_terms_toml(text: str, *, base: Terms | None = None) -> tuple[Terms, st
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TermsError([f"The terms file is not valid TOML: {exc}."]) from None
+        hint = ""
+        if _OPEN_INLINE_TABLE.search(text):
+            # TOML 1.0 (Python's tomllib) keeps an inline table on one line, unlike DESIGN's layout
+            hint = " (an inline table such as week = { ... } must fit on one line; or write [calendar.week] with one weekday a line)"
+        raise TermsError([f"The terms file is not valid TOML: {exc}{hint}."]) from None
     return terms_from_dict(data, base=base)
 
 
@@ -213,6 +294,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
 
     values = asdict(base)
     values.pop("calendar", None)
+    values["calendars"] = dict(base.calendars)
     if "timezone" in data:
         values["timezone"] = data["timezone"]
     for source, keys in (
@@ -225,6 +307,18 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
             if key in source:
                 values[key] = source[key]
 
+    if "week" in cal:
+        # a week replaces workdays + hours: keep the unused pair at its defaults so exports round-trip
+        values["workdays"], values["hours"] = Terms.workdays, Terms.hours
+    elif "workdays" in cal or "hours" in cal:
+        values["week"] = {}
+    if "week" in cal and ("workdays" in cal or "hours" in cal):
+        problems.append("calendar.week cannot be given together with calendar.workdays or calendar.hours; use one.")
+    calendar_names = set(values["calendars"])
+    if "calendars" in data:
+        values["calendars"] = _named_calendars(data["calendars"], problems)
+        calendar_names = set(data["calendars"]) if isinstance(data["calendars"], Mapping) else set()
+
     effective_from = data.get("effective_from")
     if effective_from is not None:
         try:
@@ -233,7 +327,8 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
             problems.append(f"effective_from '{effective_from}' is not a month written YYYY-MM.")
             effective_from = None
 
-    problems += _validate(values)
+    problems += _validate(values, week_given="week" in cal)
+    problems += _routing_problems(values, calendar_names)
     if problems:
         raise TermsError(problems)
     terms = Terms(
@@ -260,8 +355,57 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         lookback_months=int(values["lookback_months"]),
         cohort_lag_months=int(values["cohort_lag_months"]),
         carry_forward_shortfall=bool(values["carry_forward_shortfall"]),
+        week=_week_of(values["week"]),
+        calendars=dict(values["calendars"]),
+        calendar_by_team={str(k): str(v) for k, v in dict(values["calendar_by_team"]).items()},
+        calendar_by_segment={str(k): str(v) for k, v in dict(values["calendar_by_segment"]).items()},
     )
     return terms, effective_from
+
+
+def _week_of(week: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """A validated week in weekday order, weekdays without a window left out."""
+    week = week or {}
+    return {day: tuple(week[day]) for day in WEEKDAY_NAMES if week.get(day)}
+
+
+def _named_calendars(raw: Any, problems: list[str]) -> dict[str, CalendarTerms]:
+    """[calendars.NAME] tables as CalendarTerms (defaults of [calendar], nothing inherited); problems appended."""
+    if not isinstance(raw, Mapping):
+        problems.append("[calendars] must hold named calendar tables such as [calendars.EMEA].")
+        return {}
+    out = {}
+    for name, table in raw.items():
+        where = f"calendars.{name}"
+        if name in (DEFAULT_CALENDAR_NAME, ALWAYS_OPEN_NAME):
+            problems.append(f"[{where}] cannot be defined, because '{name}' is the name of a built-in calendar.")
+            continue
+        if not isinstance(table, Mapping):
+            problems.append(f"[{where}] must be a table of settings.")
+            continue
+        problems += [
+            f"'{key}' in [{where}] is not a setting smarketing knows."
+            for key in table
+            if key not in _NAMED_CALENDAR_KEYS
+        ]
+        if "week" in table and ("workdays" in table or "hours" in table):
+            problems.append(f"{where}.week cannot be given together with {where}.workdays or {where}.hours; use one.")
+        defaults = asdict(CalendarTerms())
+        given = {**defaults, **{k: table[k] for k in _NAMED_CALENDAR_KEYS if k in table}}
+        found = _calendar_problems(where, given, week_given="week" in table)
+        if "timezone" in table:
+            found += _timezone_problems(f"{where}.timezone", table["timezone"])
+        problems += found
+        if not found:
+            out[str(name)] = CalendarTerms(
+                timezone=given["timezone"],
+                workdays=tuple(given["workdays"]) if not given["week"] else CalendarTerms.workdays,
+                hours=(given["hours"][0], given["hours"][1]) if not given["week"] else CalendarTerms.hours,
+                holidays=given["holidays"] or None,
+                extra_holidays=tuple(str(d) for d in given["extra_holidays"]),
+                week=_week_of(given["week"]),
+            )
+    return out
 
 
 def terms_to_toml(terms: Terms, effective_from: str | None = None) -> str:
@@ -284,54 +428,10 @@ def _is_whole(value: Any) -> bool:
     return _is_number(value) and float(value).is_integer()
 
 
-def _validate(v: dict[str, Any]) -> list[str]:
+def _validate(v: dict[str, Any], week_given: bool = False) -> list[str]:
     """Every problem with a set of term values, one sentence each."""
-    problems: list[str] = []
-    tz = v["timezone"]
-    try:
-        if not isinstance(tz, str) or not tz:
-            raise zoneinfo.ZoneInfoNotFoundError(tz)
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f"timezone '{tz}' is not an IANA timezone such as 'America/New_York'.")
-
-    workdays = v["workdays"]
-    if not isinstance(workdays, (list, tuple)) or not workdays:
-        problems.append('calendar.workdays must list at least one day, such as ["Mon", "Tue"].')
-    else:
-        bad = [d for d in workdays if d not in WEEKDAY_NAMES]
-        if bad:
-            problems.append(f"calendar.workdays has '{bad[0]}', which is not one of {', '.join(WEEKDAY_NAMES)}.")
-        elif len(set(workdays)) != len(workdays):
-            problems.append("calendar.workdays names a day twice.")
-
-    hours = v["hours"]
-    if (
-        not isinstance(hours, (list, tuple))
-        or len(hours) != 2
-        or not all(isinstance(h, str) and _CLOCK.match(h) for h in hours)
-    ):
-        problems.append('calendar.hours must be two local times such as ["09:00", "17:00"].')
-    elif _parse_clock(hours[1]) <= _parse_clock(hours[0]):
-        problems.append(f"calendar.hours closes at {hours[1]}, which is not after it opens at {hours[0]}.")
-
-    if v["holidays"]:
-        try:
-            holiday_dates(str(v["holidays"]), 2024, 2024)
-        except (NotImplementedError, KeyError, ValueError, AttributeError):
-            problems.append(
-                f"calendar.holidays '{v['holidays']}' is not a country code the holidays package knows "
-                '(for example "US", or "US-CA" with a subdivision).'
-            )
-    extra = v["extra_holidays"]
-    if not isinstance(extra, (list, tuple)):
-        problems.append('calendar.extra_holidays must be a list of dates such as ["2026-12-24"].')
-    else:
-        for day in extra:
-            try:
-                dt.date.fromisoformat(str(day))
-            except ValueError:
-                problems.append(f"calendar.extra_holidays has '{day}', which is not a date written YYYY-MM-DD.")
+    problems = _timezone_problems("timezone", v["timezone"])
+    problems += _calendar_problems("calendar", v, week_given=week_given or bool(v["week"]))
 
     if not _is_whole(v["mql_quota"]) or v["mql_quota"] < 0:
         problems.append(f"marketing.mql_quota must be a whole number of 0 or more, not {v['mql_quota']!r}.")
@@ -376,6 +476,137 @@ def _validate(v: dict[str, Any]) -> list[str]:
         )
     if not isinstance(v["carry_forward_shortfall"], bool):
         problems.append("targets.carry_forward_shortfall must be true or false.")
+    return problems
+
+
+def _timezone_problems(key: str, tz: Any) -> list[str]:
+    try:
+        if not isinstance(tz, str) or not tz:
+            raise zoneinfo.ZoneInfoNotFoundError(tz)
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return [f"{key} '{tz}' is not an IANA timezone such as 'America/New_York'."]
+    return []
+
+
+def _calendar_problems(prefix: str, v: Mapping[str, Any], week_given: bool) -> list[str]:
+    """Every problem with one calendar table's week (or workdays and hours) and holidays."""
+    if week_given:
+        problems = _week_problems(f"{prefix}.week", v["week"])
+    else:
+        problems = _workday_problems(prefix, v["workdays"], v["hours"])
+
+    if v["holidays"]:
+        try:
+            holiday_dates(str(v["holidays"]), 2024, 2024)
+        except (NotImplementedError, KeyError, ValueError, AttributeError):
+            problems.append(
+                f"{prefix}.holidays '{v['holidays']}' is not a country code the holidays package knows "
+                '(for example "US", or "US-CA" with a subdivision).'
+            )
+    extra = v["extra_holidays"]
+    if not isinstance(extra, (list, tuple)):
+        problems.append(f'{prefix}.extra_holidays must be a list of dates such as ["2026-12-24"].')
+    else:
+        for day in extra:
+            try:
+                dt.date.fromisoformat(str(day))
+            except ValueError:
+                problems.append(f"{prefix}.extra_holidays has '{day}', which is not a date written YYYY-MM-DD.")
+    return problems
+
+
+def _workday_problems(prefix: str, workdays: Any, hours: Any) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(workdays, (list, tuple)) or not workdays:
+        problems.append(f'{prefix}.workdays must list at least one day, such as ["Mon", "Tue"].')
+    else:
+        bad = [d for d in workdays if d not in WEEKDAY_NAMES]
+        if bad:
+            problems.append(f"{prefix}.workdays has '{bad[0]}', which is not one of {', '.join(WEEKDAY_NAMES)}.")
+        elif len(set(workdays)) != len(workdays):
+            problems.append(f"{prefix}.workdays names a day twice.")
+    if (
+        not isinstance(hours, (list, tuple))
+        or len(hours) != 2
+        or not all(isinstance(h, str) and _CLOCK.match(h) for h in hours)
+    ):
+        problems.append(f'{prefix}.hours must be two local times such as ["09:00", "17:00"].')
+    elif _parse_clock(hours[1]) <= _parse_clock(hours[0]):
+        problems.append(f"{prefix}.hours closes at {hours[1]}, which is not after it opens at {hours[0]}.")
+    return problems
+
+
+def _week_problems(key: str, week: Any) -> list[str]:
+    """Every problem with a week of windows: weekday names, window format, order and overlaps."""
+    if not isinstance(week, Mapping):
+        return [f"{key} must be a table of weekdays and their windows, such as {_WEEK_EXAMPLE}."]
+    problems: list[str] = []
+    for day, windows in week.items():
+        if day not in WEEKDAY_NAMES:
+            problems.append(f"{key} has '{day}', which is not one of {', '.join(WEEKDAY_NAMES)}.")
+            continue
+        if not isinstance(windows, (list, tuple)):
+            problems.append(f'{key}.{day} must be a list of windows such as ["08:00-12:00", "13:00-17:00"].')
+            continue
+        previous: tuple[str, int] | None = None
+        for window in windows:
+            problem = _window_problem(f"{key}.{day}", window)
+            if problem:
+                problems.append(problem)
+                previous = None
+                continue
+            opens, closes = _window_seconds(window)
+            if previous is not None and opens < previous[1]:
+                earlier = _window_seconds(previous[0])[0] <= opens
+                problems.append(
+                    f"{key}.{day} has '{window}' overlapping '{previous[0]}'; a day's windows must not overlap."
+                    if earlier
+                    else f"{key}.{day} lists '{window}' after '{previous[0]}'; a day's windows must be in order."
+                )
+            previous = (window, closes)
+    if not problems and not any(week.values()):
+        problems.append(f"{key} gives no weekday a window, so no time would ever count.")
+    return problems
+
+
+def _window_problem(key: str, window: Any) -> str | None:
+    """The problem with one "HH:MM-HH:MM" window (None when it is fine)."""
+    match = _WINDOW.match(window) if isinstance(window, str) else None
+    if not match or not all(_CLOCK.match(t) or t == "24:00" for t in match.groups()):
+        return f'{key} has {window!r}, which is not a window written HH:MM-HH:MM such as "08:00-12:00".'
+    if match.group(1) == "24:00":
+        return f"{key} has '{window}', but 24:00 may only close a window (midnight at the end of the day)."
+    if _window_seconds(window)[1] <= _window_seconds(window)[0]:
+        return f"{key} has '{window}', which closes before it opens; an overnight shift is two windows on two days."
+    return None
+
+
+def _window_seconds(window: str) -> tuple[int, int]:
+    """'08:00-12:00' as (28800, 43200) seconds after local midnight; '24:00' is the day's end."""
+    opens, closes = window.split("-")
+    return _clock_seconds(opens), _clock_seconds(closes)
+
+
+def _clock_seconds(text: str) -> int:
+    return SECONDS_PER_DAY if text == "24:00" else int(text[:2]) * 3600 + int(text[3:]) * 60
+
+
+def _routing_problems(v: Mapping[str, Any], calendar_names: set[str]) -> list[str]:
+    """calendar_by_team / calendar_by_segment must be tables naming calendars that exist."""
+    known = {DEFAULT_CALENDAR_NAME, ALWAYS_OPEN_NAME, *calendar_names}
+    problems: list[str] = []
+    for key in ("calendar_by_team", "calendar_by_segment"):
+        table = v[key]
+        if not isinstance(table, Mapping):
+            problems.append(f'sales.{key} must be a table such as {{ EMEA = "EMEA" }}.')
+            continue
+        for group, name in table.items():
+            if not isinstance(name, str) or name not in known:
+                problems.append(
+                    f"sales.{key}.{group} names the calendar {name!r}, which is not defined "
+                    f'(add [calendars.{name}] or use "24/7").'
+                )
     return problems
 
 

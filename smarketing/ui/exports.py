@@ -32,6 +32,8 @@ LEDGER_EXPORT_COLUMNS = [
     "routing_delay_hours",
     "rep_delay_hours",
     "overdue_hours",
+    "calendar",
+    "calendar_timezone",
 ]
 OWNER_COLUMNS = [
     "owner_id",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.calendar import ALWAYS_OPEN_NAME, DEFAULT_CALENDAR_NAME
 from smarketing.core.sales import touch_verdicts
 from smarketing.ui import charts, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
 from smarketing.ui.context import PageContext
 from smarketing.ui.exports import ledger_csv, ledger_xlsx
-from smarketing.ui.fmt import DASH, count, hours, local_time, short_time, status_word
+from smarketing.ui.fmt import DASH, count, hours, local_time, md_escape, short_time, status_word
 from smarketing.ui.loaders import MonthBundle
 
 LEAD_KEY = "lead"
@@ -126,6 +127,27 @@ def _clock(ctx: PageContext, lead: pd.Series) -> None:
     )
     d.metric("First touch", short_time(lead["first_touch_at"], ctx.tz), help="The earliest touch that counts.")
     st.caption(f"Times in {ctx.tz}, {pd.Timestamp(lead['mql_at']).tz_convert(ctx.tz).year}.")
+    st.caption(_calendar_line(ctx, lead))
+
+
+def _calendar_line(ctx: PageContext, lead: pd.Series) -> str:
+    """Which calendar the clock ran on, and its deadlines in that calendar's local time and the agreement's."""
+    name = str(lead.get("calendar", DEFAULT_CALENDAR_NAME))
+    zone = str(lead.get("calendar_timezone", ctx.tz))
+    label = "the agreement's calendar" if name == DEFAULT_CALENDAR_NAME else f"the {md_escape(name)} calendar"
+    if name == ALWAYS_OPEN_NAME:
+        return f"The clock ran on {label}: every instant counted, weekends and holidays included."
+    if zone == ctx.tz:
+        return f"The clock ran on {label} ({zone})."
+    deadlines = [
+        (what, lead[column])
+        for what, column in (
+            ("first-touch deadline", "first_touch_deadline"),
+            ("attempt window ends", "attempts_deadline"),
+        )
+    ]
+    there = " · ".join(f"{what} {local_time(at, zone)} ({local_time(at, ctx.tz)})" for what, at in deadlines)
+    return f"The clock ran on {label}, in {zone}: {there}."
 
 
 def _statuses(lead: pd.Series, bundle: MonthBundle) -> None:

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from smarketing.core.calendar import ALWAYS_OPEN_NAME, DEFAULT_CALENDAR_NAME, WEEKDAY_NAMES, BusinessCalendar
 from smarketing.core.funnel import FEW_LEADS, rate
-from smarketing.ui.fmt import status_text, wilson_text
+from smarketing.core.terms import Terms
+from smarketing.ui.fmt import DASH, status_text, wilson_text
 
 
 def local_naive(values: pd.Series, tz: str) -> pd.Series:
@@ -162,6 +164,7 @@ def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.Data
             "Owner": [name_of(o, names) for o in ledger["owner_id"]],
             "Segment": ledger["segment"],
             "Source": ledger["source"],
+            **({"Calendar": ledger["calendar"]} if _several_calendars(ledger) else {}),
             "MQL at": local_naive(ledger["mql_at"], tz),
             "Deadline": local_naive(ledger["first_touch_deadline"], tz),
             "First touch at": local_naive(ledger["first_touch_at"], tz),
@@ -171,6 +174,97 @@ def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.Data
             "Attempts": [status_text(s) for s in ledger["attempts_status"]],
         }
     )
+
+
+def _several_calendars(ledger: pd.DataFrame) -> bool:
+    """True when some lead's clock ran on a calendar other than [calendar]."""
+    return "calendar" in ledger and bool((ledger["calendar"] != DEFAULT_CALENDAR_NAME).any())
+
+
+def calendars_in_view(terms: Terms) -> dict[str, BusinessCalendar]:
+    """The calendars worth showing: [calendar], every named one, and 24/7 when leads are routed to it."""
+    routed = {*terms.calendar_by_team.values(), *terms.calendar_by_segment.values()}
+    return {
+        name: cal
+        for name, cal in terms.calendars_by_name.items()
+        if name != ALWAYS_OPEN_NAME or ALWAYS_OPEN_NAME in routed
+    }
+
+
+def calendar_label(name: str) -> str:
+    """'Agreement ([calendar])' for the default, the name otherwise."""
+    return "Agreement ([calendar])" if name == DEFAULT_CALENDAR_NAME else name
+
+
+def schedule_table(terms: Terms) -> pd.DataFrame:
+    """Weekdays down, calendars across: each day's windows, then timezone, holidays and the mean day."""
+    columns = {}
+    for name, cal in calendars_in_view(terms).items():
+        columns[calendar_label(name)] = {
+            **dict(zip(WEEKDAY_NAMES, day_windows_text(cal))),
+            "Mean working day": f"{cal.daily_hours:.2f}".rstrip("0").rstrip(".") + " h",
+            "Timezone": cal.timezone if not cal.always_open else "any (every instant counts)",
+            "Holidays": holidays_text(cal),
+        }
+    return pd.DataFrame(columns).rename_axis("Day").reset_index()
+
+
+def day_windows_text(cal: BusinessCalendar) -> list[str]:
+    """Per weekday (Mon first) its windows as '08:00–12:00, 13:00–17:00'; a dash when closed."""
+    if cal.always_open:
+        return ["all day"] * 7
+    return [", ".join(f"{_clock(a)}–{_clock(b)}" for a, b in windows) or DASH for windows in cal.weekly_windows]
+
+
+def week_summary(cal: BusinessCalendar) -> str:
+    """Consecutive weekdays with the same windows grouped: 'Mon–Thu 08:00–12:00, 13:00–17:00 · Fri 08:00–15:00'."""
+    if cal.always_open:
+        return "24/7"
+    runs: list[tuple[int, int, str]] = []
+    for i, text in enumerate(day_windows_text(cal)):
+        if runs and runs[-1][2] == text and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i, text)
+        else:
+            runs.append((i, i, text))
+    parts = []
+    for first, last, text in runs:
+        if text == DASH:
+            continue
+        days = WEEKDAY_NAMES[first] if first == last else f"{WEEKDAY_NAMES[first]}–{WEEKDAY_NAMES[last]}"
+        parts.append(f"{days} {text}")
+    return " · ".join(parts)
+
+
+def holidays_text(cal: BusinessCalendar) -> str:
+    """'US + 2 dates', 'none'."""
+    if cal.always_open:
+        return "none"
+    extra = f"{len(cal.extra_holidays)} date{'s' if len(cal.extra_holidays) != 1 else ''}"
+    if cal.holidays and cal.extra_holidays:
+        return f"{cal.holidays} + {extra}"
+    return cal.holidays or (extra if cal.extra_holidays else "none")
+
+
+def routing_rules(terms: Terms) -> list[str]:
+    """'segment Hot → 24/7', 'team EMEA → EMEA', in the order they apply (segment before team)."""
+    rules = [f"segment {k} → {v}" for k, v in terms.calendar_by_segment.items()]
+    return rules + [f"team {k} → {v}" for k, v in terms.calendar_by_team.items()]
+
+
+def routing_text(terms: Terms) -> str:
+    """Which leads run on which calendar, in words (segment first, then the owner's team)."""
+    rules = routing_rules(terms)
+    if not rules:
+        return "Every lead's clock runs on the agreement's calendar."
+    return (
+        "A lead's clock runs on its segment's calendar, else its owner's team's, else the agreement's: "
+        + "; ".join(rules)
+        + "."
+    )
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def verdict_table(verdicts: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:

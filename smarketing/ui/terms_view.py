@@ -1,4 +1,4 @@
-"""The Terms page's sections: versions in force, a new version from a month on, the calculator."""
+"""The Terms page's sections: versions in force, business hours, a new version from a month on, the calculator."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import streamlit as st
 
 from smarketing.core.months import add_months, month_range
 from smarketing.core.terms import Terms, TermsVersion, terms_to_toml
-from smarketing.ui import actions, loaders
+from smarketing.ui import actions, loaders, tables
 from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.components import empty_state, table
 from smarketing.ui.context import PageContext
@@ -63,12 +63,35 @@ def _settings(terms: Terms) -> dict[str, str]:
         "Clock starts at": "the MQL" if terms.clock_starts == "mql" else "assignment (or the MQL if later)",
         "Attempts": f"{terms.min_attempts} within {terms.attempt_window_days:g} business days · target "
         f"{pct(terms.attempts_target, 0)}",
-        "Business hours": f"{', '.join(terms.workdays)} {terms.hours[0]}–{terms.hours[1]} · holidays "
-        f"{terms.holidays or 'none'}",
+        "Business hours": _business_hours(terms),
+        "Calendars by team / segment": _routing(terms),
         "Timezone": terms.timezone,
         "Revenue goal": f"{money(terms.revenue_goal)} a month · {pct(terms.marketing_share, 0)} from marketing",
         "Targets from": f"{terms.lookback_months} months of history, cohorts lagged {terms.cohort_lag_months} months",
     }
+
+
+def _business_hours(terms: Terms) -> str:
+    """'Mon, Tue … 09:00–17:00 · holidays US', or the week grouped by runs of equal days."""
+    if not terms.week:
+        return f"{', '.join(terms.workdays)} {terms.hours[0]}–{terms.hours[1]} · holidays {terms.holidays or 'none'}"
+    return f"{tables.week_summary(terms.calendar)} · holidays {terms.holidays or 'none'}"
+
+
+def _routing(terms: Terms) -> str:
+    """'segment Hot → 24/7 · team EMEA → EMEA', or 'all leads on the agreement's calendar'."""
+    return " · ".join(tables.routing_rules(terms)) or "all leads on the agreement's calendar"
+
+
+def schedules(terms: Terms) -> None:
+    """Each calendar's week as a table (weekdays down, calendars across) and how leads are routed to them."""
+    with st.container(border=True):
+        st.subheader("Business hours")
+        table(tables.schedule_table(terms), key="schedules")
+        st.caption(
+            f"{md_escape(tables.routing_text(terms))} Months are always counted in {terms.timezone}; a named "
+            'calendar\'s windows are in its own timezone. "K business days" are K mean working days.'
+        )
 
 
 def _quota(terms: Terms) -> str:

@@ -173,3 +173,24 @@ def test_terms_export_and_import(db: str, tmp_path: Path, capsys) -> None:
     assert main(["--db", db, "terms", "import", str(path), "--from", "2026-03"]) == 0
     rows = run_json(capsys, "--db", db, "leads", "--month", "2026-03", "--as-of", AS_OF, "--format", "json")
     assert {r["lead_id"]: r["first_touch_status"] for r in rows}["L2"] == "met"
+
+
+def test_leads_json_runs_each_lead_on_its_routed_calendar(db: str, tmp_path: Path, capsys) -> None:
+    """Enterprise → 24/7: L1 Fri 16:00 EST + 4 h = Fri 20:00 EST. Team West (o2) → Los Angeles
+    09-17: L2 Sat 12:00 EST, clock Mon 03-09 09:00 PDT, + 4 h = 13:00 PDT = 16:00 EDT. L3 (East)
+    stays on [calendar]: 13:00 EDT as before."""
+    capsys.readouterr()
+    assert main(["--db", db, "terms", "export", "--month", "2026-03"]) == 0
+    routed = capsys.readouterr().out + (
+        '\n[calendars.West]\ntimezone = "America/Los_Angeles"\nhours = ["09:00", "17:00"]\n'
+        '\n[sales.calendar_by_team]\nWest = "West"\n\n[sales.calendar_by_segment]\nEnterprise = "24/7"\n'
+    )
+    path = tmp_path / "routed.toml"
+    path.write_text(routed)
+    assert main(["--db", db, "terms", "import", str(path), "--from", "2026-03"]) == 0
+    rows = run_json(capsys, "--db", db, "leads", "--month", "2026-03", "--as-of", AS_OF, "--format", "json")
+    by_id = {r["lead_id"]: r for r in rows}
+    assert {k: r["calendar"] for k, r in by_id.items()} == {"L1": "24/7", "L2": "West", "L3": "default", "L4": "West"}
+    assert by_id["L1"]["first_touch_deadline"] == "2026-03-06T20:00:00-05:00"
+    assert by_id["L2"]["first_touch_deadline"] == "2026-03-09T16:00:00-04:00"
+    assert by_id["L3"]["first_touch_deadline"] == "2026-03-09T13:00:00-04:00"
