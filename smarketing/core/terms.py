@@ -22,6 +22,18 @@ from smarketing.core.months import parse_month
 DEFAULT_SEGMENT_KEY = "default"
 
 
+@dataclass(frozen=True)
+class AlertSettings:
+    """The `[alerts]` table (DESIGN section 9). Without it these defaults apply: alerts are on."""
+
+    warn_at: float = 0.75
+    escalate_after_hours: float = 4.0
+    stale_after_hours: float = 24.0
+
+
+DEFAULT_ALERTS = AlertSettings()
+
+
 class TermsError(UserError):
     """One or more problems in a terms file, one sentence each."""
 
@@ -53,6 +65,7 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    alerts: AlertSettings | None = None
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
@@ -71,6 +84,11 @@ class Terms:
         if self.segment_quotas:
             return int(sum(self.segment_quotas.values()))
         return int(self.mql_quota)
+
+    @property
+    def alert_settings(self) -> AlertSettings:
+        """The `[alerts]` table, or the documented defaults when the terms have none."""
+        return self.alerts or DEFAULT_ALERTS
 
     @property
     def attempt_window_hours(self) -> float:
@@ -100,6 +118,7 @@ class Terms:
         if self.segment_quotas:
             marketing["segment_quotas"] = dict(self.segment_quotas)
         ft = self.first_touch_hours
+        alerts = {} if self.alerts is None else {"alerts": asdict(self.alerts)}
         return {
             "timezone": self.timezone,
             "calendar": calendar,
@@ -119,6 +138,7 @@ class Terms:
                 "cohort_lag_months": self.cohort_lag_months,
                 "carry_forward_shortfall": self.carry_forward_shortfall,
             },
+            **alerts,
         }
 
     def with_quota(self, quota: int, segment_quotas: Mapping[str, int] | None = None) -> Terms:
@@ -162,7 +182,7 @@ def version_for_month(versions: list[TermsVersion], month: str) -> TermsVersion 
 # -- parsing and validation ----------------------------------------------------------------
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("timezone", "effective_from", "calendar", "marketing", "sales", "targets"),
+    "": ("timezone", "effective_from", "calendar", "marketing", "sales", "targets", "alerts"),
     "calendar": ("workdays", "hours", "holidays", "extra_holidays"),
     "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
     "sales": (
@@ -180,6 +200,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "cohort_lag_months",
         "carry_forward_shortfall",
     ),
+    "alerts": ("warn_at", "escalate_after_hours", "stale_after_hours"),
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -213,6 +234,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
 
     values = asdict(base)
     values.pop("calendar", None)
+    alerts = _alerts_values(data, base, problems)
     if "timezone" in data:
         values["timezone"] = data["timezone"]
     for source, keys in (
@@ -260,8 +282,30 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         lookback_months=int(values["lookback_months"]),
         cohort_lag_months=int(values["cohort_lag_months"]),
         carry_forward_shortfall=bool(values["carry_forward_shortfall"]),
+        alerts=alerts,
     )
     return terms, effective_from
+
+
+def _alerts_values(data: Mapping[str, Any], base: Terms, problems: list[str]) -> AlertSettings | None:
+    """The `[alerts]` table over `base`'s (None when neither has one); problems are appended."""
+    if "alerts" not in data:
+        return base.alerts
+    table = _table(data, "alerts")
+    values = {**asdict(base.alert_settings), **{k: table[k] for k in _SECTIONS["alerts"] if k in table}}
+    warn_at, escalate, stale = values["warn_at"], values["escalate_after_hours"], values["stale_after_hours"]
+    before = len(problems)
+    if not _is_number(warn_at) or not 0 < warn_at < 1:
+        problems.append(f"alerts.warn_at must be a share above 0 and below 1, not {warn_at!r}.")
+    if not _is_number(escalate) or escalate < 0:
+        problems.append(
+            f"alerts.escalate_after_hours must be a number of business hours of 0 or more, not {escalate!r}."
+        )
+    if not _is_number(stale) or stale <= 0:
+        problems.append(f"alerts.stale_after_hours must be a number of hours above 0, not {stale!r}.")
+    if len(problems) > before:
+        return None
+    return AlertSettings(float(warn_at), float(escalate), float(stale))
 
 
 def terms_to_toml(terms: Terms, effective_from: str | None = None) -> str:
