@@ -170,3 +170,17 @@ def alert_recipients(alert: Mapping, owner_email: str | None, team: str | None, 
     for role in ROLES[alert["kind"]]:
         routes += [r for r in recipients_for(role, owner_email, team, routing) if r not in routes]
     return routes
+
+
+def scan_start(terms: Terms, as_of: pd.Timestamp) -> pd.Timestamp:
+    """The earliest MQL instant that can still have an alert that is not stale at as_of.
+
+    An alert triggers at most max(first-touch hours + escalation, warn_at × attempt window)
+    business hours after the clock start; that many business days take at most 7 / workdays
+    calendar days each, and a month of margin covers holidays."""
+    settings = terms.alert_settings
+    ft = terms.first_touch_hours
+    ft_max = max(ft.values()) if isinstance(ft, Mapping) else ft
+    business = max(float(ft_max) + settings.escalate_after_hours, settings.warn_at * terms.attempt_window_hours)
+    days = (business / terms.calendar.daily_hours + 1) * 7 / len(terms.workdays) + 31
+    return pd.Timestamp(as_of) - pd.Timedelta(hours=settings.stale_after_hours) - pd.Timedelta(days=days)

@@ -1,0 +1,123 @@
+"""The alert log (DESIGN section 9): each (lead, kind) is delivered at most once.
+
+A row's `state` is `sent` or `stale` (final: never sent again), `failed` (retried by the next
+run) or `pending` (some of its recipients have their message, the others not yet: a run stopped
+between two messages). `recipients` and `delivered` are JSON lists of recipient labels (a
+webhook's host, an e-mail address), never a webhook URL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from smarketing.store.tables import ALERT_LOG
+
+SENT, STALE, FAILED, PENDING = "sent", "stale", "failed", "pending"
+FINAL_STATES = (SENT, STALE)
+LOG_COLUMNS = ["lead_id", "kind", "state", "delivered", "attempts"]
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (BEGIN IMMEDIATE on SQLite), committed at the end."""
+    with engine.connect() as conn:
+        conn.execution_options(smarketing_write=True)
+        with conn.begin():
+            yield conn
+
+
+def _bind(value: Any) -> datetime:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.floor("us").to_pydatetime()
+
+
+def load_alert_log(engine: Engine, since: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The logged alerts whose trigger_at is at or after `since` (None: all), `delivered` as lists."""
+    stmt = sa.select(*(ALERT_LOG.c[c] for c in LOG_COLUMNS))
+    if since is not None:
+        stmt = stmt.where(ALERT_LOG.c.trigger_at >= _bind(since))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=LOG_COLUMNS)
+    frame["delivered"] = frame["delivered"].map(json.loads)
+    return frame
+
+
+def alert_log_rows(engine: Engine) -> list[dict[str, Any]]:
+    """Every row of the log, for inspection and tests, by lead and kind."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(ALERT_LOG).order_by(ALERT_LOG.c.lead_id, ALERT_LOG.c.kind)).mappings().all()
+    return [{**r, "recipients": json.loads(r["recipients"]), "delivered": json.loads(r["delivered"])} for r in rows]
+
+
+def record_stale(engine: Engine, alerts: Iterable[Mapping[str, Any]], now: pd.Timestamp) -> None:
+    """Log alerts as stale: too old to send, never sent later."""
+    _apply(engine, alerts, now, lambda row, alert: {"state": STALE})
+
+
+def record_failed(engine: Engine, alerts: Iterable[Mapping[str, Any]], error: str, now: pd.Timestamp) -> None:
+    """Log a failed delivery of these alerts (one sentence, no secret): the next run retries them."""
+    _apply(
+        engine,
+        alerts,
+        now,
+        lambda row, alert: {"state": FAILED, "error": error, "attempts": (row["attempts"] if row else 0) + 1},
+    )
+
+
+def record_delivered(engine: Engine, alerts: Iterable[Mapping[str, Any]], label: str, now: pd.Timestamp) -> None:
+    """Log that the message to `label` reached it; an alert every recipient has is `sent`."""
+
+    def change(row: Mapping[str, Any] | None, alert: Mapping[str, Any]) -> dict[str, Any]:
+        delivered = json.loads(row["delivered"]) if row else []
+        delivered += [] if label in delivered else [label]
+        done = set(alert["recipients"]) <= set(delivered)
+        values: dict[str, Any] = {"delivered": json.dumps(delivered), "state": SENT if done else PENDING}
+        if row and row["state"] == FAILED and not done:
+            values["state"] = FAILED  # still owed to a recipient whose delivery failed
+        if done:
+            values["sent_at"] = _bind(now)
+        return values
+
+    _apply(engine, alerts, now, change)
+
+
+def _apply(
+    engine: Engine,
+    alerts: Iterable[Mapping[str, Any]],
+    now: pd.Timestamp,
+    change: Callable[[Mapping[str, Any] | None, Mapping[str, Any]], dict[str, Any]],
+) -> None:
+    """Insert or update each alert's row with `change(existing row or None, alert)`, in one transaction."""
+    stamp = _bind(now)
+    with _writing(engine) as conn:
+        for alert in alerts:
+            key = (ALERT_LOG.c.lead_id == str(alert["lead_id"])) & (ALERT_LOG.c.kind == alert["kind"])
+            row = conn.execute(sa.select(ALERT_LOG).where(key)).mappings().first()
+            values = {"recipients": json.dumps(list(alert["recipients"])), "updated_at": stamp, **change(row, alert)}
+            if row is None:
+                conn.execute(
+                    sa.insert(ALERT_LOG).values(
+                        lead_id=str(alert["lead_id"]),
+                        kind=alert["kind"],
+                        owner_id=alert.get("owner_id"),
+                        trigger_at=_bind(alert["trigger_at"]),
+                        first_seen_at=stamp,
+                        **{"delivered": "[]", "attempts": 0, **values},
+                    )
+                )
+            else:
+                conn.execute(sa.update(ALERT_LOG).where(key).values(**values))
+
+
+def utc_now() -> pd.Timestamp:
+    return pd.Timestamp(datetime.now(UTC))
