@@ -427,6 +427,15 @@ def run_alerts(
             f"No alert route is configured; set {alert_delivery.WEBHOOK_ENV} (or SMTP, see the README) "
             "or use --dry-run."
         )
+    if dry_run:
+        return _alert_run(engine, as_of, settings, dry_run=True)
+    with alert_log.run_lock(engine):
+        return _alert_run(engine, as_of, settings, dry_run=False)
+
+
+def _alert_run(
+    engine: Engine, as_of: pd.Timestamp, settings: alert_delivery.DeliverySettings, *, dry_run: bool
+) -> AlertRun:
     candidates, tz = alert_candidates(engine, as_of)
     log = alert_log.load_alert_log(engine, since=candidates["trigger_at"].min() if len(candidates) else as_of)
     done = {(r.lead_id, r.kind) for r in log.itertuples() if r.state in alert_log.FINAL_STATES}
@@ -445,7 +454,7 @@ def run_alerts(
         already = delivered.get((str(row["lead_id"]), row["kind"]), [])
         row.update(
             lead_id=str(row["lead_id"]),
-            owner_name=_text_or_none(row["owner_name"]) or row["owner_id"] or "unassigned",
+            owner_name=_text_or_none(row["owner_name"]) or _text_or_none(row["owner_id"]) or "unassigned",
             recipients=[r.label for r in routes],
             routes=[r for r in routes if r.label not in already],
         )

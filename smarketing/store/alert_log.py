@@ -8,6 +8,8 @@ webhook's host, an e-mail address), never a webhook URL.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,11 +20,45 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from smarketing.core.errors import UserError
 from smarketing.store.tables import ALERT_LOG
 
 SENT, STALE, FAILED, PENDING = "sent", "stale", "failed", "pending"
 FINAL_STATES = (SENT, STALE)
 LOG_COLUMNS = ["lead_id", "kind", "state", "delivered", "attempts"]
+_LOCK_KEY = int.from_bytes(hashlib.sha256(b"smarketing.alerts").digest()[:8], "big", signed=True)
+BUSY = "Another alerts run is still sending on this database; this run sent nothing (the next one will)."
+
+
+@contextmanager
+def run_lock(engine: Engine) -> Iterator[None]:
+    """One sending run at a time per database, so two overlapping runs never send the same alert:
+    a PostgreSQL advisory lock, or an exclusive lock on a file beside the SQLite database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY}).scalar()
+            conn.commit()
+            if not got:
+                raise UserError(BUSY)
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                conn.commit()
+        return
+    database = engine.url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.alerts-lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(BUSY) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -32,9 +32,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from smarketing import api
+from smarketing.core.errors import UserError
 from smarketing.outputs.alert_delivery import load_settings
 from smarketing.store import storage
-from smarketing.store.alert_log import alert_log_rows
+from smarketing.store.alert_log import alert_log_rows, run_lock
 
 pytestmark = pytest.mark.integration
 
@@ -269,6 +270,15 @@ def test_a_webhook_answering_500_leaves_the_alert_failed_and_the_next_run_delive
     }
     assert len(smtp[0].messages) == mails  # the e-mails had gone through: not sent twice
     assert sorted(p["path"].split("/")[1] for p in webhook.posts) == ["default", "escalation"]
+
+
+def test_a_run_while_another_is_sending_sends_nothing(db, webhook) -> None:
+    engine = storage.make_engine(db)
+    with run_lock(engine):
+        with pytest.raises(UserError, match="Another alerts run is still sending"):
+            run(db, routes_env(webhook))
+    assert webhook.posts == []
+    assert {r["state"] for r in run(db, routes_env(webhook)).records} == {"sent", "stale"}
 
 
 def test_without_any_route_a_real_run_is_refused_in_one_sentence(db) -> None:
