@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -357,3 +358,36 @@ def test_the_every_loop_survives_a_failed_round_and_stops_on_sigterm(db) -> None
     assert proc.returncode == 0, err
     assert err.count("error: The alert pace (seconds) must be a number, not 'x'.") >= 2
     assert err.rstrip().endswith("Stopped.")
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+def test_settings_come_from_the_environment_over_the_file_and_label_webhooks_by_host(tmp_path) -> None:
+    path = tmp_path / "alerts.toml"
+    path.write_text(
+        'webhook = "https://file.example.com/x/secret"\ndashboard_url = "https://dash.example.com/"\n'
+        '[teams.East]\nwebhook = "https://east.example.com/hook/secret"\nmanager = "mia@example.com"\n'
+        '[smtp]\nhost = "smtp.example.com"\nport = 465\npassword = "hunter2"\n'
+    )
+    env = {"SMARKETING_ALERTS_SETTINGS": str(path), "SMARKETING_ALERTS_WEBHOOK": "https://env.example.com/y/secret"}
+    settings = load_settings(env)
+    assert settings.routing.default_webhook.label == "env.example.com"
+    assert settings.routing.team_webhooks["East"].label == "east.example.com (team East)"
+    assert settings.routing.managers == {"East": "mia@example.com"}
+    assert settings.smtp.security == "ssl" and settings.dashboard_url == "https://dash.example.com"
+    assert "hunter2" not in repr(settings.smtp)
+
+
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"SMARKETING_ALERTS_WEBHOOK": "hooks.example.com/secret"}, "The default alert webhook must be an http://"),
+        ({"SMARKETING_SMTP_HOST": "m", "SMARKETING_SMTP_SECURITY": "tls"}, 'must be "starttls", "ssl" or "none"'),
+        ({"SMARKETING_ALERTS_SETTINGS": "/nonexistent/alerts.toml"}, "Cannot read the alert settings file"),
+    ],
+)
+def test_a_bad_setting_is_one_sentence(env, words) -> None:
+    with pytest.raises(UserError, match=re.escape(words)):
+        load_settings(env)
+    assert "secret" not in words
