@@ -395,8 +395,10 @@ def alert_candidates(engine: Engine, as_of: pd.Timestamp) -> tuple[pd.DataFrame,
     versions = terms_versions(engine)
     tz = terms_for_month(versions, "9999-12").timezone
     since = min(scan_start(v.terms, as_of) for v in versions) if versions else scan_start(Terms(), as_of)
-    months = month_range(month_of(since, tz), month_of(as_of, tz))
-    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
+    by_assignment = any(v.terms.clock_starts == "assignment" for v in versions)
+    data = storage.load_recent_data(engine, since, as_of, assigned_too=by_assignment)
+    first = data.leads["mql_at"].min() if len(data.leads) else since
+    months = month_range(month_of(min(first, since), tz), month_of(as_of, tz))
     frames = []
     for month in months:
         terms = terms_for_month(versions, month)

@@ -173,14 +173,15 @@ def alert_recipients(alert: Mapping, owner_email: str | None, team: str | None, 
 
 
 def scan_start(terms: Terms, as_of: pd.Timestamp) -> pd.Timestamp:
-    """The earliest MQL instant that can still have an alert that is not stale at as_of.
+    """The earliest clock start that can still have an alert that is not stale at as_of.
 
     An alert triggers at most max(first-touch hours + escalation, warn_at × attempt window)
     business hours after the clock start; that many business days take at most 7 / workdays
-    calendar days each, and a month of margin covers holidays."""
+    calendar days each, plus the listed extra holidays and a week for public ones. Older leads
+    can only have stale alerts, so they are not read at all."""
     settings = terms.alert_settings
     ft = terms.first_touch_hours
     ft_max = max(ft.values()) if isinstance(ft, Mapping) else ft
     business = max(float(ft_max) + settings.escalate_after_hours, settings.warn_at * terms.attempt_window_hours)
-    days = (business / terms.calendar.daily_hours + 1) * 7 / len(terms.workdays) + 31
+    days = (business / terms.calendar.daily_hours + 1) * 7 / len(terms.workdays) + len(terms.extra_holidays) + 7
     return pd.Timestamp(as_of) - pd.Timedelta(hours=settings.stale_after_hours) - pd.Timedelta(days=days)

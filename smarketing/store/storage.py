@@ -535,6 +535,28 @@ def load_data(
         )
 
 
+def load_recent_data(
+    engine: Engine, since: pd.Timestamp, as_of: pd.Timestamp, *, assigned_too: bool = False
+) -> CrmData:
+    """The leads that became MQLs in [since, as_of] (with assigned_too, also earlier MQLs assigned in
+    that span), their touches up to as_of, their deals, and every owner."""
+    leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
+    scope = sa.and_(leads.c.mql_at >= _bind(since), leads.c.mql_at <= _bind(as_of))
+    if assigned_too:
+        assigned = sa.and_(leads.c.assigned_at >= _bind(since), leads.c.assigned_at <= _bind(as_of))
+        scope = sa.or_(scope, sa.and_(assigned, leads.c.mql_at <= _bind(as_of)))
+    in_scope = sa.select(leads.c.lead_id).where(scope)
+    with engine.connect() as conn:
+        return CrmData(
+            owners=_read(conn, "owners"),
+            leads=_read(conn, "leads", scope),
+            touches=_read(
+                conn, "touches", sa.and_(touches.c.lead_id.in_(in_scope), touches.c.occurred_at <= _bind(as_of))
+            ),
+            deals=_read(conn, "deals", deals.c.lead_id.in_(in_scope)),
+        )
+
+
 def _months_range(months: list[str], tz: str) -> tuple[datetime, datetime]:
     """[start of the first month, end of the last month) as UTC datetimes to bind."""
     ordered = sorted(parse_month(m) for m in months)
