@@ -59,6 +59,8 @@ from smarketing.store import alert_log
 
 WEBHOOK_ENV = "SMARKETING_ALERTS_WEBHOOK"
 SETTINGS_ENV = "SMARKETING_ALERTS_SETTINGS"
+# Chat services refuse very long messages (Slack: 40,000 characters); a bigger batch is summarised.
+MAX_LINES = 50
 KIND_WORDS = {
     FIRST_TOUCH_WARNING: "First touch due soon",
     FIRST_TOUCH_BREACH: "First touch overdue",
@@ -199,7 +201,10 @@ def message_text(alerts: list[Mapping[str, Any]], tz: str, dashboard_url: str | 
     """The whole message to one recipient."""
     stamp = pd.Timestamp(as_of).tz_convert(tz).strftime("%Y-%m-%d %H:%M %Z")
     head = f"Follow-up alerts as of {stamp}: {len(alerts)} lead alert{'s' if len(alerts) != 1 else ''}"
-    return "\n".join([head, *message_lines(alerts, tz, dashboard_url)])
+    lines = message_lines(alerts[:MAX_LINES], tz, dashboard_url)
+    if len(alerts) > MAX_LINES:
+        lines.append(f"…and {len(alerts) - MAX_LINES:,} more: see the Sales page's worklist and due-soon list.")
+    return "\n".join([head, *lines])
 
 
 # -- sending ------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ SENT, STALE, FAILED, PENDING = "sent", "stale", "failed", "pending"
 FINAL_STATES = (SENT, STALE)
 LOG_COLUMNS = ["lead_id", "kind", "state", "delivered", "attempts"]
 _LOCK_KEY = int.from_bytes(hashlib.sha256(b"smarketing.alerts").digest()[:8], "big", signed=True)
+_CHUNK = 500  # keys per IN (...) lookup
 BUSY = "Another alerts run is still sending on this database; this run sent nothing (the next one will)."
 
 
@@ -135,24 +136,47 @@ def _apply(
 ) -> None:
     """Insert or update each alert's row with `change(existing row or None, alert)`, in one transaction."""
     stamp = _bind(now)
+    alerts = list(alerts)
     with _writing(engine) as conn:
-        for alert in alerts:
-            key = (ALERT_LOG.c.lead_id == str(alert["lead_id"])) & (ALERT_LOG.c.kind == alert["kind"])
-            row = conn.execute(sa.select(ALERT_LOG).where(key)).mappings().first()
-            values = {"recipients": json.dumps(list(alert["recipients"])), "updated_at": stamp, **change(row, alert)}
-            if row is None:
-                conn.execute(
-                    sa.insert(ALERT_LOG).values(
-                        lead_id=str(alert["lead_id"]),
-                        kind=alert["kind"],
-                        owner_id=alert.get("owner_id"),
-                        trigger_at=_bind(alert["trigger_at"]),
-                        first_seen_at=stamp,
-                        **{"delivered": "[]", "attempts": 0, **values},
+        for chunk in range(0, len(alerts), _CHUNK):
+            part = alerts[chunk : chunk + _CHUNK]
+            keys = [(str(a["lead_id"]), a["kind"]) for a in part]
+            existing = {
+                (r["lead_id"], r["kind"]): r
+                for r in conn.execute(
+                    sa.select(ALERT_LOG).where(sa.tuple_(ALERT_LOG.c.lead_id, ALERT_LOG.c.kind).in_(keys))
+                ).mappings()
+            }
+            inserts = []
+            for key, alert in zip(keys, part):
+                row = existing.get(key)
+                values = {
+                    "recipients": json.dumps(list(alert["recipients"])),
+                    "updated_at": stamp,
+                    **change(row, alert),
+                }
+                if row is None:
+                    base = {"delivered": "[]", "attempts": 0, "error": None, "sent_at": None}
+                    inserts.append(
+                        {
+                            **base,
+                            "lead_id": key[0],
+                            "kind": key[1],
+                            "owner_id": _text(alert.get("owner_id")),
+                            "trigger_at": _bind(alert["trigger_at"]),
+                            "first_seen_at": stamp,
+                            **values,
+                        }
                     )
-                )
-            else:
-                conn.execute(sa.update(ALERT_LOG).where(key).values(**values))
+                else:
+                    where = (ALERT_LOG.c.lead_id == key[0]) & (ALERT_LOG.c.kind == key[1])
+                    conn.execute(sa.update(ALERT_LOG).where(where).values(**values))
+            if inserts:
+                conn.execute(sa.insert(ALERT_LOG), inserts)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
 
 
 def utc_now() -> pd.Timestamp:
