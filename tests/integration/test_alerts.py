@@ -34,7 +34,7 @@ from aiosmtpd.controller import Controller
 
 from smarketing import api
 from smarketing.core.errors import UserError
-from smarketing.outputs.alert_delivery import load_settings
+from smarketing.outputs.alert_delivery import load_settings, message_text
 from smarketing.store import storage
 from smarketing.store.alert_log import alert_log_rows, run_lock
 
@@ -391,3 +391,20 @@ def test_a_bad_setting_is_one_sentence(env, words) -> None:
     with pytest.raises(UserError, match=re.escape(words)):
         load_settings(env)
     assert "secret" not in words
+
+
+def test_a_message_lists_fifty_leads_and_counts_the_rest() -> None:
+    alert = {
+        "kind": "first_touch_breach",
+        "owner_name": "Ana <!channel>\nAvery",
+        "hours_left": -2.25,
+        "deadline": AS_OF,
+        "month": "2026-05",
+    }
+    text = message_text([{**alert, "lead_id": f"L{i}"} for i in range(51)], "America/New_York", None, AS_OF)
+    lines = text.splitlines()
+    assert lines[0] == "Follow-up alerts as of 2026-05-05 11:30 EDT: 51 lead alerts"
+    assert lines[1] == (
+        "• First touch overdue — lead L0, owner Ana <!channel> Avery: 2.2 business h late (deadline 2026-05-05 11:30 EDT)"
+    )
+    assert len(lines) == 52 and lines[-1].startswith("…and 1 more")
