@@ -23,6 +23,7 @@ from smarketing.core.alert_rules import (
     due_alerts,
     due_soon,
     rejected_by,
+    scan_start,
     stale,
 )
 from smarketing.core.sales import lead_ledger
@@ -223,3 +224,10 @@ def test_a_breach_goes_to_the_owner_and_the_team_manager_and_escalation_to_its_c
     warning = alert_recipients({"kind": FIRST_TOUCH_WARNING}, "ana@example.com", "West", routing)
     assert [r.label for r in warning] == ["ana@example.com", "hooks.example.com"]
     assert alert_recipients({"kind": ESCALATION}, "ana@example.com", "East", routing) == [ESC]
+
+
+def test_scan_start_reaches_back_as_far_as_the_latest_trigger_can_be(ny_terms, at):
+    # Latest trigger: max(4 + 4, 0.75 × 80) = 60 business h = 7.5 business days; (7.5 + 1) × 7/5 = 11.9
+    # calendar days, + 7 days for public holidays, + 24 h of staleness: 19.9 days before as_of.
+    as_of = at("2026-05-20 12:00")
+    assert scan_start(ny_terms(), as_of) == as_of - pd.Timedelta(days=19.9)
