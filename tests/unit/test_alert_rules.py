@@ -95,8 +95,17 @@ def test_escalation_across_a_weekend(make_data, ny_terms, at):
     assert monday[ESCALATION]["trigger_at"] == at("2026-05-04 10:00")
 
 
-def test_a_24_7_lead_counts_every_hour():
-    pytest.skip("The calendar of this branch has one window a day; the built-in 24/7 calendar is not here yet.")
+def test_a_24_7_like_calendar_counts_the_weekend(make_data, ny_terms, at):
+    # This branch's calendar has one window a day and no built-in "24/7"; every day 00:00-23:59 is the
+    # closest. Sat 10:00 → warning Sat 13:00, deadline Sat 14:00, escalation Sat 18:00: no weekend pause.
+    terms = ny_terms(workdays=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), hours=("00:00", "23:59"))
+    lead = {"lead_id": "s", "mql_at": "2026-05-02 10:00", "owner_id": "o1"}
+    warning = alerts_at(make_data, terms, at("2026-05-02 13:00"), leads=[lead])
+    assert warning[FIRST_TOUCH_WARNING]["trigger_at"] == at("2026-05-02 13:00")
+    due = alerts_at(make_data, terms, at("2026-05-02 18:00"), leads=[lead])
+    assert set(due) == {FIRST_TOUCH_BREACH, ESCALATION}
+    assert due[FIRST_TOUCH_BREACH]["trigger_at"] == at("2026-05-02 14:00")
+    assert due[ESCALATION]["trigger_at"] == at("2026-05-02 18:00")
 
 
 def test_escalate_after_hours_comes_from_the_alerts_table(make_data, ny_terms, at):
