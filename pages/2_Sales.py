@@ -1,4 +1,4 @@
-"""Sales: the overdue worklist, per rep and per team, response times against the target."""
+"""Sales: the overdue worklist, the leads due soon, per rep and per team, response times against the target."""
 
 from smarketing.ui import sales_view as view
 from smarketing.ui import scorecard_view, setup_page
@@ -9,6 +9,7 @@ bundle = ctx.bundle()
 prev_month = previous_month(ctx.month)
 view.headline(bundle.card, ctx.bundle(prev_month).card, scorecard_view.previous_label(prev_month))
 view.worklist(ctx, bundle)
+view.due_soon(ctx, bundle)
 view.reps(bundle.card)
 view.teams(ctx)
 view.response_distribution(bundle)

@@ -10,12 +10,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from smarketing.core.alert_rules import alert_recipients, due_alerts, scan_start, stale
 from smarketing.core.errors import UserError
 from smarketing.core.frames import CrmData
 from smarketing.core.marketing import daily_mqls
-from smarketing.core.months import add_months, is_over, month_range, parse_month
+from smarketing.core.months import add_months, is_over, month_of, month_range, parse_month
 from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
-from smarketing.core.sales import lead_ledger
+from smarketing.core.sales import lead_ledger, lookup
 from smarketing.core.scorecard import build_scorecard, build_scorecards, iso
 from smarketing.core.terms import (
     Terms,
@@ -25,11 +26,11 @@ from smarketing.core.terms import (
     terms_to_toml,
     version_for_month,
 )
-from smarketing.outputs import reports
+from smarketing.outputs import alert_delivery, reports
 from smarketing.outputs.digest import digest_text
 from smarketing.sources.canonical import read_canonical_dir
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
-from smarketing.store import storage
+from smarketing.store import alert_log, storage
 
 
 def parse_as_of(text: str | None, tz: str = "UTC") -> pd.Timestamp:
@@ -372,3 +373,128 @@ def month_digest(engine: Engine, month: str, as_of: pd.Timestamp | None = None) 
     card = month_card(engine, month, as_of)
     lead_rows, _terms = ledger(engine, card["month"], pd.Timestamp(card["as_of"]).tz_convert("UTC"))
     return digest_text(card, lead_rows)
+
+
+# -- follow-up alerts (DESIGN section 9) ------------------------------------------------------------
+
+
+@dataclass
+class AlertRun:
+    """What one `alerts` run did: one record per alert it handled, and the leads it left alone."""
+
+    as_of: pd.Timestamp
+    timezone: str
+    records: list[dict[str, Any]]
+    inactive: list[dict[str, Any]]
+    dry_run: bool
+
+
+def alert_candidates(engine: Engine, as_of: pd.Timestamp) -> tuple[pd.DataFrame, str]:
+    """Every alert due at as_of over the MQLs that can still have a fresh one, each measured with
+    the terms of its month, with its month and stale_after_hours; and the agreement's timezone."""
+    versions = terms_versions(engine)
+    tz = terms_for_month(versions, "9999-12").timezone
+    since = min(scan_start(v.terms, as_of) for v in versions) if versions else scan_start(Terms(), as_of)
+    by_assignment = any(v.terms.clock_starts == "assignment" for v in versions)
+    data = storage.load_recent_data(engine, since, as_of, assigned_too=by_assignment)
+    first = data.leads["mql_at"].min() if len(data.leads) else since
+    months = month_range(month_of(min(first, since), tz), month_of(as_of, tz))
+    frames = []
+    for month in months:
+        terms = terms_for_month(versions, month)
+        due = due_alerts(lead_ledger(data, terms, as_of, month), terms, as_of)
+        frames.append(due.assign(month=month, stale_after_hours=terms.alert_settings.stale_after_hours))
+    alerts = pd.concat(frames, ignore_index=True)
+    owners = data.owners.drop_duplicates("owner_id").set_index("owner_id")
+    for column in ("name", "email", "team", "active"):
+        alerts[f"owner_{column}"] = lookup(owners[column], alerts["owner_id"]) if len(owners) else None
+    return alerts, tz
+
+
+def run_alerts(
+    engine: Engine,
+    as_of: pd.Timestamp | None = None,
+    *,
+    dry_run: bool = False,
+    settings: alert_delivery.DeliverySettings | None = None,
+) -> AlertRun:
+    """Send the follow-up alerts due at as_of (default now) and record them; with dry_run only list them.
+
+    Already sent or stale (lead, kind) pairs are skipped; too old ones are recorded `stale`; a lead
+    whose owner is inactive gets nothing (listed in `inactive`)."""
+    as_of = parse_as_of(None) if as_of is None else pd.Timestamp(as_of).tz_convert("UTC")
+    settings = settings if settings is not None else alert_delivery.load_settings()
+    if not dry_run and not settings.configured:
+        raise UserError(
+            f"No alert route is configured; set {alert_delivery.WEBHOOK_ENV} (or SMTP, see the README) "
+            "or use --dry-run."
+        )
+    if dry_run:
+        return _alert_run(engine, as_of, settings, dry_run=True)
+    with alert_log.run_lock(engine):
+        return _alert_run(engine, as_of, settings, dry_run=False)
+
+
+def _alert_run(
+    engine: Engine, as_of: pd.Timestamp, settings: alert_delivery.DeliverySettings, *, dry_run: bool
+) -> AlertRun:
+    candidates, tz = alert_candidates(engine, as_of)
+    log = alert_log.load_alert_log(engine, since=candidates["trigger_at"].min() if len(candidates) else as_of)
+    done = {(r.lead_id, r.kind) for r in log.itertuples() if r.state in alert_log.FINAL_STATES}
+    delivered = {(r.lead_id, r.kind): r.delivered for r in log.itertuples()}
+    keys = list(zip(candidates["lead_id"].astype(str), candidates["kind"]))
+    open_ = candidates.loc[[k not in done for k in keys]]
+    inactive_mask = open_["owner_active"].eq(False).to_numpy()
+    inactive = open_.loc[inactive_mask]
+    open_ = open_.loc[~inactive_mask]
+    too_old = stale(open_, as_of, open_["stale_after_hours"].to_numpy())
+
+    stale_alerts, fresh = [], []
+    for row, is_stale in zip(open_.to_dict("records"), too_old):
+        owner_email, team = _text_or_none(row["owner_email"]), _text_or_none(row["owner_team"])
+        routes = alert_recipients(row, owner_email, team, settings.routing)
+        already = delivered.get((str(row["lead_id"]), row["kind"]), [])
+        row.update(
+            lead_id=str(row["lead_id"]),
+            owner_name=_text_or_none(row["owner_name"]) or _text_or_none(row["owner_id"]) or "unassigned",
+            recipients=[r.label for r in routes],
+            routes=[r for r in routes if r.label not in already],
+        )
+        (stale_alerts if is_stale else fresh).append(row)
+
+    outcomes: dict[tuple[str, str], alert_delivery.Outcome] = {}
+    if not dry_run:
+        alert_log.record_stale(engine, stale_alerts, alert_log.utc_now())
+        outcomes = alert_delivery.deliver(engine, fresh, settings, tz=tz, as_of=as_of)
+    records = [_alert_record(a, "stale", tz) for a in stale_alerts]
+    for a in fresh:
+        outcome = outcomes.get((a["lead_id"], a["kind"]))
+        records.append(_alert_record(a, outcome.state if outcome else "due", tz, outcome.error if outcome else None))
+    records.sort(key=lambda r: (r["trigger_at"], r["lead_id"], r["kind"]))
+    skipped = [
+        {"lead_id": str(r["lead_id"]), "owner_id": r["owner_id"], "kind": r["kind"]}
+        for r in inactive.to_dict("records")
+    ]
+    return AlertRun(as_of, tz, records, skipped, dry_run)
+
+
+def _alert_record(alert: dict[str, Any], state: str, tz: str, error: str | None = None) -> dict[str, Any]:
+    """The `alerts --format json` shape (DESIGN section 7), with the hours left and any error."""
+    record = {
+        "lead_id": alert["lead_id"],
+        "owner_id": _text_or_none(alert["owner_id"]),
+        "kind": alert["kind"],
+        "trigger_at": iso(alert["trigger_at"], tz),
+        "recipients": alert["recipients"],
+        "state": state,
+        "deadline": iso(alert["deadline"], tz),
+        "hours_left": round(float(alert["hours_left"]), 4),
+        "month": alert["month"],
+    }
+    if error:
+        record["error"] = error
+    return record
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-post", action="store_true", help="print the digest even when a webhook is configured")
 
+    p = add("alerts", help="send the follow-up alerts that are due (routes from the environment, see the README)")
+    p.add_argument("--as-of", dest="as_of", help="ISO 8601 instant (default: now)")
+    p.add_argument("--dry-run", action="store_true", help="list the alerts; send and record nothing")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--every", type=_interval_arg, help="run again every interval (e.g. 5m, 30s, 1h) until stopped")
+
     p = add("terms", help="export or import the agreement's terms")
     terms_sub = p.add_subparsers(dest="terms_command", required=True, metavar="ACTION")
     e = terms_sub.add_parser("export", help="the terms version in force for a month, as TOML")
@@ -112,6 +119,19 @@ def _month_arg(text: str) -> str:
         return parse_month(text)
     except UserError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _interval_arg(text: str) -> float:
+    """'5m', '30s', '1h' or plain seconds as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an interval such as 5m, 30s or 1h")
+    return seconds
 
 
 def engine_for(args: argparse.Namespace):
@@ -315,6 +335,71 @@ def cmd_digest(args: argparse.Namespace) -> int:
     post_digest(text, webhook)
     print(f"Digest for {args.month} posted to {webhook_host(webhook)}.")
     return 0
+
+
+@command("alerts")
+def cmd_alerts(args: argparse.Namespace) -> int:
+    if args.every is None:
+        return _alerts_once(args)
+    if args.as_of:
+        raise UserError("--every runs at the current time each round; leave out --as-of.")
+    return run_every(args.every, lambda: _alerts_once(args))
+
+
+def _alerts_once(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    as_of = api.parse_as_of(args.as_of, api.month_terms(engine, "9999-12").timezone)
+    run = api.run_alerts(engine, as_of, dry_run=args.dry_run)
+    if args.format == "json":
+        print(json.dumps(run.records, indent=2), flush=True)
+    else:
+        print(format_alerts(run), flush=True)
+    if run.inactive:
+        owners = ", ".join(sorted({str(r["owner_id"]) for r in run.inactive}))
+        print(
+            f"note: {len(run.inactive)} due alert(s) not sent because the lead's owner is inactive ({owners}).",
+            file=sys.stderr if args.format == "json" else sys.stdout,
+            flush=True,
+        )
+    return 1 if any(r["state"] == "failed" for r in run.records) else 0
+
+
+def run_every(seconds: float, once: Callable[[], int]) -> int:
+    """Call `once` every `seconds` until SIGINT or SIGTERM; a failed round is reported, not fatal."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                once()
+            except UserError as exc:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+            except Exception as exc:  # a bug or an outage must not end the loop; the next round retries
+                print(f"error: this round failed ({type(exc).__name__}: {exc}); retrying.", file=sys.stderr, flush=True)
+            stop.wait(max(0.0, seconds - (time.monotonic() - started)))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+def format_alerts(run: api.AlertRun) -> str:
+    """The alerts of a run as plain text, one line each."""
+    verb = "due (dry run: nothing sent)" if run.dry_run else "handled"
+    stamp = run.as_of.tz_convert(run.timezone).strftime("%Y-%m-%d %H:%M %Z")
+    lines = [f"Alerts as of {stamp}: {len(run.records)} {verb}."]
+    for r in run.records:
+        left = r["hours_left"]
+        when = f"{left:.1f} business h left" if left >= 0 else f"{-left:.1f} business h late"
+        to = ", ".join(r["recipients"]) or "no route"
+        line = f"  {r['state']:<6} {r['kind']:<19} lead {r['lead_id']} (owner {r['owner_id'] or '—'}), {when} → {to}"
+        lines.append(line + (f" — {r['error']}" if r.get("error") else ""))
+    return "\n".join(lines)
 
 
 # -- output helpers ---------------------------------------------------------------------------------

@@ -30,6 +30,18 @@ from smarketing.core.months import parse_month
 DEFAULT_SEGMENT_KEY = "default"
 
 
+@dataclass(frozen=True)
+class AlertSettings:
+    """The `[alerts]` table (DESIGN section 9). Without it these defaults apply: alerts are on."""
+
+    warn_at: float = 0.75
+    escalate_after_hours: float = 4.0
+    stale_after_hours: float = 24.0
+
+
+DEFAULT_ALERTS = AlertSettings()
+
+
 class TermsError(UserError):
     """One or more problems in a terms file, one sentence each."""
 
@@ -105,6 +117,7 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    alerts: AlertSettings | None = None
     week: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     calendars: Mapping[str, CalendarTerms] = field(default_factory=dict)
     calendar_by_team: Mapping[str, str] = field(default_factory=dict)
@@ -138,6 +151,11 @@ class Terms:
         if self.segment_quotas:
             return int(sum(self.segment_quotas.values()))
         return int(self.mql_quota)
+
+    @property
+    def alert_settings(self) -> AlertSettings:
+        """The `[alerts]` table, or the documented defaults when the terms have none."""
+        return self.alerts or DEFAULT_ALERTS
 
     @property
     def attempt_window_hours(self) -> float:
@@ -177,6 +195,7 @@ class Terms:
         if self.calendar_by_segment:
             sales["calendar_by_segment"] = dict(self.calendar_by_segment)
         named = {"calendars": {n: c.to_dict() for n, c in self.calendars.items()}} if self.calendars else {}
+        alerts = {} if self.alerts is None else {"alerts": asdict(self.alerts)}
         return {
             "timezone": self.timezone,
             "calendar": calendar,
@@ -190,6 +209,7 @@ class Terms:
                 "cohort_lag_months": self.cohort_lag_months,
                 "carry_forward_shortfall": self.carry_forward_shortfall,
             },
+            **alerts,
         }
 
     def with_quota(self, quota: int, segment_quotas: Mapping[str, int] | None = None) -> Terms:
@@ -233,7 +253,7 @@ def version_for_month(versions: list[TermsVersion], month: str) -> TermsVersion 
 # -- parsing and validation ----------------------------------------------------------------
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("timezone", "effective_from", "calendar", "calendars", "marketing", "sales", "targets"),
+    "": ("timezone", "effective_from", "calendar", "calendars", "marketing", "sales", "targets", "alerts"),
     "calendar": ("workdays", "hours", "holidays", "extra_holidays", "week"),
     "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
     "sales": (
@@ -253,6 +273,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "cohort_lag_months",
         "carry_forward_shortfall",
     ),
+    "alerts": ("warn_at", "escalate_after_hours", "stale_after_hours"),
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _OPEN_INLINE_TABLE = re.compile(r"^[^#\n]*=\s*\{[^}\n]*$", re.MULTILINE)
@@ -295,6 +316,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
     values = asdict(base)
     values.pop("calendar", None)
     values["calendars"] = dict(base.calendars)
+    alerts = _alerts_values(data, base, problems)
     if "timezone" in data:
         values["timezone"] = data["timezone"]
     for source, keys in (
@@ -359,6 +381,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         calendars=dict(values["calendars"]),
         calendar_by_team={str(k): str(v) for k, v in dict(values["calendar_by_team"]).items()},
         calendar_by_segment={str(k): str(v) for k, v in dict(values["calendar_by_segment"]).items()},
+        alerts=alerts,
     )
     return terms, effective_from
 
@@ -406,6 +429,27 @@ def _named_calendars(raw: Any, problems: list[str]) -> dict[str, CalendarTerms]:
                 week=_week_of(given["week"]),
             )
     return out
+
+
+def _alerts_values(data: Mapping[str, Any], base: Terms, problems: list[str]) -> AlertSettings | None:
+    """The `[alerts]` table over `base`'s (None when neither has one); problems are appended."""
+    if "alerts" not in data:
+        return base.alerts
+    table = _table(data, "alerts")
+    values = {**asdict(base.alert_settings), **{k: table[k] for k in _SECTIONS["alerts"] if k in table}}
+    warn_at, escalate, stale = values["warn_at"], values["escalate_after_hours"], values["stale_after_hours"]
+    before = len(problems)
+    if not _is_number(warn_at) or not 0 < warn_at < 1:
+        problems.append(f"alerts.warn_at must be a share above 0 and below 1, not {warn_at!r}.")
+    if not _is_number(escalate) or escalate < 0:
+        problems.append(
+            f"alerts.escalate_after_hours must be a number of business hours of 0 or more, not {escalate!r}."
+        )
+    if not _is_number(stale) or stale <= 0:
+        problems.append(f"alerts.stale_after_hours must be a number of hours above 0, not {stale!r}.")
+    if len(problems) > before:
+        return None
+    return AlertSettings(float(warn_at), float(escalate), float(stale))
 
 
 def terms_to_toml(terms: Terms, effective_from: str | None = None) -> str:

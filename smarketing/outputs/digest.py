@@ -167,35 +167,41 @@ def webhook_host(url: str) -> str:
 
 def post_digest(text: str, webhook_url: str, timeout: float = 10) -> int:
     """POST {"text": text} as JSON to a Slack/Teams-compatible incoming webhook; the HTTP status."""
+    return post_text(text, webhook_url, timeout=timeout, name="digest webhook", agent="smarketing-digest")
+
+
+def post_text(text: str, webhook_url: str, *, timeout: float = 10, name: str, agent: str) -> int:
+    """POST {"text": text} to a webhook; a refusal or network error is a UserError naming `name` and
+    the host only."""
     host = webhook_host(webhook_url)
     try:
         parts = urllib.parse.urlsplit(webhook_url.strip())
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError("The digest webhook must be an http:// or https:// URL with a host.")
+        raise UserError(f"The {name} must be an http:// or https:// URL with a host.")
     body = json.dumps({"text": slack_escape(text)}).encode("utf-8")
     request = urllib.request.Request(
         webhook_url.strip(),
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "smarketing-digest"},
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": agent},
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read(2048)
             return int(response.status)
     except urllib.error.HTTPError as exc:
-        raise UserError(f"The digest webhook at {host} refused the message with HTTP {exc.code}.") from None
+        raise UserError(f"The {name} at {host} refused the message with HTTP {exc.code}.") from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise UserError(f"The digest webhook at {host} did not answer within {timeout:g} seconds.") from None
-        raise UserError(f"Cannot reach the digest webhook at {host}: {_reason(reason)}.") from None
+            raise UserError(f"The {name} at {host} did not answer within {timeout:g} seconds.") from None
+        raise UserError(f"Cannot reach the {name} at {host}: {_reason(reason)}.") from None
     except TimeoutError:
-        raise UserError(f"The digest webhook at {host} did not answer within {timeout:g} seconds.") from None
+        raise UserError(f"The {name} at {host} did not answer within {timeout:g} seconds.") from None
     except OSError as exc:
-        raise UserError(f"Cannot reach the digest webhook at {host}: {_reason(exc)}.") from None
+        raise UserError(f"Cannot reach the {name} at {host}: {_reason(exc)}.") from None
 
 
 def _reason(reason: Any) -> str:
@@ -205,4 +211,13 @@ def _reason(reason: Any) -> str:
     return (str(reason) or type(reason).__name__).rstrip(".")
 
 
-__all__ = ["digest_text", "overdue_counts", "plain", "post_digest", "slack_escape", "webhook_host", "worst_reps"]
+__all__ = [
+    "digest_text",
+    "overdue_counts",
+    "plain",
+    "post_digest",
+    "post_text",
+    "slack_escape",
+    "webhook_host",
+    "worst_reps",
+]

@@ -246,22 +246,26 @@ def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.Da
     return frame
 
 
-def _select(conn: Connection, table: sa.Table) -> sa.Select:
-    """SELECT of every column; SQLite instants come as raw text, parsed vectorised later."""
+def _select(conn: Connection, table: sa.Table, columns: list[str] | None = None) -> sa.Select:
+    """SELECT of every column (or the named ones); SQLite instants come as raw text, parsed vectorised later."""
+    chosen = [c for c in table.columns if columns is None or c.name in columns]
     if conn.dialect.name != "sqlite":
-        return sa.select(*table.columns)
+        return sa.select(*chosen)
     return sa.select(
-        *(sa.type_coerce(c, sa.String).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in table.columns)
+        *(sa.type_coerce(c, sa.String).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in chosen)
     )
 
 
-def _read(conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None) -> pd.DataFrame:
-    """Rows of a data table as a canonical frame."""
+def _read(
+    conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """Rows of a data table as a canonical frame (columns not read are empty)."""
     table = DATA_TABLES[name]
-    stmt = _select(conn, table)
+    stmt = _select(conn, table, columns)
     if where is not None:
         stmt = stmt.where(where)
-    return frames.normalize(name, _read_frame(conn, stmt, _instant_columns(table)))
+    instants = [c for c in _instant_columns(table) if columns is None or c in columns]
+    return frames.normalize(name, _read_frame(conn, stmt, instants))
 
 
 # -- saving data -------------------------------------------------------------------------
@@ -533,6 +537,35 @@ def load_data(
             touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
             deals=_read(conn, "deals", deal_scope),
         )
+
+
+def load_recent_data(
+    engine: Engine, since: pd.Timestamp, as_of: pd.Timestamp, *, assigned_too: bool = False
+) -> CrmData:
+    """The leads that became MQLs in [since, as_of] (with assigned_too, also earlier MQLs assigned in
+    that span), their touches up to as_of, their deals, and every owner."""
+    leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
+    scope = sa.and_(leads.c.mql_at >= _bind(since), leads.c.mql_at <= _bind(as_of))
+    if assigned_too:
+        assigned = sa.and_(leads.c.assigned_at >= _bind(since), leads.c.assigned_at <= _bind(as_of))
+        scope = sa.or_(scope, sa.and_(assigned, leads.c.mql_at <= _bind(as_of)))
+    in_scope = sa.select(leads.c.lead_id).where(scope)
+    touch_scope = sa.and_(touches.c.lead_id.in_(in_scope), touches.c.occurred_at <= _bind(as_of))
+    if not assigned_too:  # a touch before the lead's MQL never counts, and every MQL here is after `since`
+        touch_scope = sa.and_(touch_scope, touches.c.occurred_at >= _bind(since))
+    with engine.connect() as conn:
+        return CrmData(
+            owners=_read(conn, "owners"),
+            leads=_read(conn, "leads", scope, RECENT_LEAD_COLUMNS),
+            touches=_read(conn, "touches", touch_scope, RECENT_TOUCH_COLUMNS),
+            deals=_read(conn, "deals", deals.c.lead_id.in_(in_scope), RECENT_DEAL_COLUMNS),
+        )
+
+
+# What the follow-up ledger reads (sales.lead_ledger): the rest stays on disk.
+RECENT_LEAD_COLUMNS = ["lead_id", "mql_at", "assigned_at", "sql_at", "customer_at", "segment", "source", "owner_id"]
+RECENT_TOUCH_COLUMNS = ["touch_id", "lead_id", "kind", "occurred_at", "automated", "direction"]
+RECENT_DEAL_COLUMNS = ["deal_id", "lead_id", "created_at", "status"]
 
 
 def _months_range(months: list[str], tz: str) -> tuple[datetime, datetime]:

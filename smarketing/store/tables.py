@@ -145,6 +145,24 @@ class DataLoad(SQLModel, table=True):
     error: str | None = _text()
 
 
+class AlertLogEntry(SQLModel, table=True):
+    """One follow-up alert (lead, kind) and how its delivery went; recipients are labels, never URLs."""
+
+    __tablename__ = "alert_log"
+    lead_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    owner_id: str | None = None
+    trigger_at: datetime = _instant(index=True, nullable=False)
+    state: str
+    recipients: str = _text(nullable=False)
+    delivered: str = _text(nullable=False)
+    attempts: int = 0
+    error: str | None = _text()
+    first_seen_at: datetime = _instant(nullable=False)
+    updated_at: datetime = _instant(nullable=False)
+    sent_at: datetime | None = _instant()
+
+
 DATA_MODELS: dict[str, type[SQLModel]] = {"owners": Owner, "leads": Lead, "touches": Touch, "deals": Deal}
 DATA_TABLES: dict[str, sa.Table] = {n: m.__table__ for n, m in DATA_MODELS.items()}  # type: ignore[attr-defined]
 TERMS: sa.Table = StoredTermsVersion.__table__  # type: ignore[attr-defined]
@@ -152,4 +170,5 @@ SNAPSHOTS: sa.Table = MonthSnapshot.__table__  # type: ignore[attr-defined]
 NOTES: sa.Table = MonthNote.__table__  # type: ignore[attr-defined]
 SYNC: sa.Table = SyncState.__table__  # type: ignore[attr-defined]
 LOADS: sa.Table = DataLoad.__table__  # type: ignore[attr-defined]
+ALERT_LOG: sa.Table = AlertLogEntry.__table__  # type: ignore[attr-defined]
 metadata = SQLModel.metadata

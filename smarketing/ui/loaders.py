@@ -17,6 +17,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import api
+from smarketing.core import alert_rules
 from smarketing.core.frames import CrmData
 from smarketing.core.marketing import daily_mqls, marketing_summary
 from smarketing.core.months import add_months, current_month, month_bounds
@@ -206,6 +207,13 @@ def team_summary(url: str, month: str, as_of: str, token: str) -> list[dict]:
 def worklist(url: str, month: str, as_of: str, token: str) -> pd.DataFrame:
     """The month's overdue worklist (sales.overdue_worklist): untouched leads, most overdue first."""
     return overdue_worklist(month_bundle(url, month, as_of, token).ledger)
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def due_soon(url: str, month: str, as_of: str, token: str) -> pd.DataFrame:
+    """The month's leads whose first-touch or attempts deadline is near (alert_rules.due_soon)."""
+    bundle = month_bundle(url, month, as_of, token)
+    return alert_rules.due_soon(bundle.ledger, bundle.terms, bundle.as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -62,6 +62,41 @@ def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
         )
 
 
+ALL_REPS = "All reps"
+
+
+def due_soon(ctx: PageContext, bundle: MonthBundle) -> None:
+    """Leads whose first-touch or attempts deadline is near, soonest first, for one rep or all."""
+    frame = tables.due_soon_table(
+        loaders.due_soon(ctx.url, ctx.month, ctx.as_of_iso, ctx.token), bundle.data.owners, ctx.tz
+    )
+    settings = bundle.terms.alert_settings
+    with st.container(border=True):
+        st.subheader(":material/alarm: Due soon")
+        if frame.empty:
+            empty_state(
+                "No lead of this month is close to its first-touch or attempts deadline.", icon=":material/alarm_off:"
+            )
+            return
+        rep = st.selectbox("Rep", [ALL_REPS, *sorted(set(frame["Owner"]))], key="due_soon_rep")
+        shown = frame if rep == ALL_REPS else frame.loc[frame["Owner"] == rep]
+        per_rep = shown.groupby("Owner").size().sort_values(ascending=False)
+        st.caption(
+            f"{count(len(shown))} leads have used {pct(settings.warn_at, 0)} or more of their allowed business time "
+            f"and are not done yet: {', '.join(f'{name} {n}' for name, n in per_rep.items())}. "
+            f"The same leads get a warning alert. Times in {ctx.tz}."
+        )
+        table(
+            shown,
+            {
+                "Deadline": time_column("Deadline"),
+                "Business hours left": hours_column("Left"),
+            },
+            height=min(420, 38 + 35 * len(shown)),
+            key="due_soon",
+        )
+
+
 def _export(frame: pd.DataFrame) -> pd.DataFrame:
     """The worklist for files: times as local text, lateness as a number."""
     return frame.drop(columns="How late").assign(

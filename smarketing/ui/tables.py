@@ -155,6 +155,24 @@ def worklist_table(worklist: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.
     )
 
 
+DUE_SOON_WORDS = {"first_touch_warning": "First touch", "attempts_warning": "Attempts"}
+
+
+def due_soon_table(due: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Leads whose deadline is near (soonest first) with owner, which promise, deadline and time left."""
+    names, teams = owner_names(owners), owner_teams(owners)
+    return pd.DataFrame(
+        {
+            "Lead": due["lead_id"],
+            "Owner": [name_of(o, names) for o in due["owner_id"]],
+            "Team": [teams.get(str(o), "") for o in due["owner_id"]],
+            "Due": [DUE_SOON_WORDS.get(k, k) for k in due["kind"]],
+            "Deadline": local_naive(due["deadline"], tz),
+            "Business hours left": due["hours_left"].round(2),
+        }
+    )
+
+
 def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
     """The per-lead ledger for browsing."""
     names = owner_names(owners)

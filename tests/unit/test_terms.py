@@ -444,3 +444,43 @@ def test_a_single_version_covers_every_month():
     only = [TermsVersion("2026-06", Terms(mql_quota=42))]
     for month in ["2020-01", "2026-05", "2026-06", "2030-12"]:
         assert terms_for_month(only, month).quota == 42
+
+
+# -- [alerts] (DESIGN section 9) -------------------------------------------------------------------
+
+
+def test_without_an_alerts_table_the_documented_defaults_apply_and_nothing_is_exported():
+    terms, _ = parse_terms_toml("")
+    assert terms.alerts is None
+    assert (terms.alert_settings.warn_at, terms.alert_settings.escalate_after_hours) == (0.75, 4.0)
+    assert terms.alert_settings.stale_after_hours == 24.0
+    assert "alerts" not in tomllib.loads(terms_to_toml(terms))
+
+
+def test_an_alerts_table_round_trips_through_toml():
+    terms, _ = parse_terms_toml("[alerts]\nwarn_at = 0.5\nescalate_after_hours = 8\n")
+    assert (terms.alerts.warn_at, terms.alerts.escalate_after_hours, terms.alerts.stale_after_hours) == (0.5, 8, 24)
+    again, _ = parse_terms_toml(terms_to_toml(terms))
+    assert again == terms
+    assert tomllib.loads(terms_to_toml(terms))["alerts"] == {
+        "warn_at": 0.5,
+        "escalate_after_hours": 8.0,
+        "stale_after_hours": 24.0,
+    }
+
+
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ("warn_at = 1", "alerts.warn_at must be a share above 0 and below 1, not 1."),
+        ("warn_at = 0", "alerts.warn_at must be a share above 0 and below 1, not 0."),
+        ("escalate_after_hours = -1", "alerts.escalate_after_hours must be a number of business hours of 0 or more"),
+        ("stale_after_hours = 0", "alerts.stale_after_hours must be a number of hours above 0, not 0."),
+        ('stale_after_hours = "a day"', "alerts.stale_after_hours must be a number of hours above 0"),
+        ("every = 5", "'every' in [alerts] is not a setting smarketing knows."),
+    ],
+)
+def test_each_alerts_problem_is_one_sentence_naming_the_key(table, words):
+    with pytest.raises(TermsError) as caught:
+        parse_terms_toml(f"[alerts]\n{table}\n")
+    assert words in str(caught.value)
