@@ -21,6 +21,22 @@ from smarketing.core.months import parse_month
 # Segments that a per-segment first_touch_hours table does not name fall back to this key.
 DEFAULT_SEGMENT_KEY = "default"
 
+# Every commitment consequences can weigh (DESIGN section 10), with its side, in display order.
+COMMITMENT_SIDES: dict[str, str] = {
+    "mql_quota": "marketing",
+    "lead_quality": "marketing",
+    "first_touch": "sales",
+    "attempts": "sales",
+    "acceptance": "sales",
+}
+# Without a [consequences] table: the Executive review's rule of version 1, three misses in six months.
+CONSEQUENCE_DEFAULTS: dict[str, int] = {
+    "critical_misses": 3,
+    "critical_window_months": 6,
+    "credit_per_miss": 1,
+    "earn_back_months": 3,
+}
+
 
 class TermsError(UserError):
     """One or more problems in a terms file, one sentence each."""
@@ -53,6 +69,11 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    weights: Mapping[str, float] | None = None  # [consequences].weights; None: every commitment weighs 1
+    critical_misses: int = CONSEQUENCE_DEFAULTS["critical_misses"]
+    critical_window_months: int = CONSEQUENCE_DEFAULTS["critical_window_months"]
+    credit_per_miss: int = CONSEQUENCE_DEFAULTS["credit_per_miss"]
+    earn_back_months: int = CONSEQUENCE_DEFAULTS["earn_back_months"]
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
@@ -100,7 +121,7 @@ class Terms:
         if self.segment_quotas:
             marketing["segment_quotas"] = dict(self.segment_quotas)
         ft = self.first_touch_hours
-        return {
+        out = {
             "timezone": self.timezone,
             "calendar": calendar,
             "marketing": marketing,
@@ -120,6 +141,20 @@ class Terms:
                 "carry_forward_shortfall": self.carry_forward_shortfall,
             },
         }
+        consequences = self.consequences_table()
+        if consequences:
+            out["consequences"] = consequences
+        return out
+
+    def consequences_table(self) -> dict[str, Any]:
+        """The [consequences] table: only the settings that differ from the defaults (empty: omitted)."""
+        table: dict[str, Any] = {}
+        if self.weights is not None:
+            table["weights"] = dict(self.weights)
+        for key, default in CONSEQUENCE_DEFAULTS.items():
+            if getattr(self, key) != default:
+                table[key] = getattr(self, key)
+        return table
 
     def with_quota(self, quota: int, segment_quotas: Mapping[str, int] | None = None) -> Terms:
         """A copy with a new monthly quota (and segment quotas when given)."""
@@ -162,7 +197,7 @@ def version_for_month(versions: list[TermsVersion], month: str) -> TermsVersion 
 # -- parsing and validation ----------------------------------------------------------------
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("timezone", "effective_from", "calendar", "marketing", "sales", "targets"),
+    "": ("timezone", "effective_from", "calendar", "marketing", "sales", "targets", "consequences"),
     "calendar": ("workdays", "hours", "holidays", "extra_holidays"),
     "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
     "sales": (
@@ -180,6 +215,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "cohort_lag_months",
         "carry_forward_shortfall",
     ),
+    "consequences": ("weights", *CONSEQUENCE_DEFAULTS),
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -210,6 +246,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
     mkt = _table(data, "marketing")
     sales = _table(data, "sales")
     tgt = _table(data, "targets")
+    csq = _table(data, "consequences")
 
     values = asdict(base)
     values.pop("calendar", None)
@@ -220,6 +257,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         (mkt, _SECTIONS["marketing"]),
         (sales, _SECTIONS["sales"]),
         (tgt, _SECTIONS["targets"]),
+        (csq, _SECTIONS["consequences"]),
     ):
         for key in keys:
             if key in source:
@@ -260,6 +298,8 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         lookback_months=int(values["lookback_months"]),
         cohort_lag_months=int(values["cohort_lag_months"]),
         carry_forward_shortfall=bool(values["carry_forward_shortfall"]),
+        weights=None if values["weights"] is None else {str(k): float(w) for k, w in values["weights"].items()},
+        **{key: int(values[key]) for key in CONSEQUENCE_DEFAULTS},
     )
     return terms, effective_from
 
@@ -376,6 +416,38 @@ def _validate(v: dict[str, Any]) -> list[str]:
         )
     if not isinstance(v["carry_forward_shortfall"], bool):
         problems.append("targets.carry_forward_shortfall must be true or false.")
+    problems += _consequence_problems(v)
+    return problems
+
+
+def commitments_in_force(v: Mapping[str, Any]) -> list[str]:
+    """The commitments a set of term values holds: the three of version 1, lead quality and acceptance when set."""
+    optional = {"lead_quality": "max_rejection_rate", "acceptance": "acceptance_hours"}
+    return [c for c in COMMITMENT_SIDES if c not in optional or v.get(optional[c]) is not None]
+
+
+def _consequence_problems(v: Mapping[str, Any]) -> list[str]:
+    """Problems with the [consequences] table, one sentence each."""
+    problems: list[str] = []
+    for key in CONSEQUENCE_DEFAULTS:
+        if not _is_whole(v[key]) or v[key] < 1:
+            problems.append(f"consequences.{key} must be a whole number of 1 or more, not {v[key]!r}.")
+    weights = v["weights"]
+    if weights is None:
+        return problems
+    if not isinstance(weights, Mapping):
+        problems.append("consequences.weights must be a table such as { mql_quota = 0.5, first_touch = 0.5 }.")
+        return problems
+    for name, weight in weights.items():
+        if name not in COMMITMENT_SIDES:
+            problems.append(f"consequences.weights.{name} is not a commitment; use {', '.join(COMMITMENT_SIDES)}.")
+        elif not _is_number(weight) or weight < 0:
+            problems.append(f"consequences.weights.{name} must be a number of 0 or more, not {weight!r}.")
+    if not problems and sum(float(weights.get(c, 0)) for c in commitments_in_force(v)) <= 0:
+        problems.append(
+            "consequences.weights must give at least one commitment in force "
+            f"({', '.join(commitments_in_force(v))}) a weight above 0."
+        )
     return problems
 
 
