@@ -146,15 +146,40 @@ def credit_history(walk: pd.DataFrame, commitment: str, earn_back_months: int) -
 
 
 def history_text(history: list[dict[str, Any]], month: str) -> str:
-    """'missed in February: +2; met March and April: −1' (years named when not M's year)."""
+    """'missed in February: +2; met March and April: −1' (misses in a row are one entry; years
+    named when not M's year)."""
     if not history:
         return "no credits owed"
-    parts = []
+    merged: list[dict[str, Any]] = []
     for event in history:
+        if merged and event["event"] == "missed" == merged[-1]["event"]:
+            merged[-1] = {**merged[-1], "months": merged[-1]["months"] + event["months"]}
+            merged[-1]["change"] += event["change"]
+        else:
+            merged.append(dict(event))
+    parts = []
+    for event in merged:
         names = _and([_month_name(m, month) for m in event["months"]])
         change = f"+{event['change']}" if event["change"] > 0 else f"−{-event['change']}"
         parts.append(f"missed in {names}: {change}" if event["event"] == "missed" else f"met {names}: {change}")
     return "; ".join(parts)
+
+
+def consequence_rows(result: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    """The consequences as (side, measure, value) rows, for tables and CSV."""
+    rows = [("consequences", f"score {side}", result["score"][side]) for side in ("marketing", "sales", "overall")]
+    for c in result["by_commitment"]:
+        name = c["commitment"]
+        rows += [
+            ("consequences", f"{name} status", c["status"]),
+            ("consequences", f"{name} score", c["score"]),
+            ("consequences", f"{name} weight", c["weight"]),
+            ("consequences", f"{name} strikes", c["strikes"]),
+            ("consequences", f"{name} critical", c["critical"]),
+            ("consequences", f"{name} credits", c["credits"]),
+            ("consequences", f"{name} credit history", c["credit_history_text"]),
+        ]
+    return rows
 
 
 def _month_name(month: str, reference: str) -> str:

@@ -14,7 +14,11 @@ MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
 
 def sales_part(status: str, compliance: float | None = None, target: float = 0.9) -> dict:
     """A sales commitment's part of a card (only the keys consequences read)."""
-    return {"status": status, "compliance": 1.0 if compliance is None and status == "met" else compliance, "target": target}
+    return {
+        "status": status,
+        "compliance": 1.0 if compliance is None and status == "met" else compliance,
+        "target": target,
+    }
 
 
 def card(
@@ -211,3 +215,11 @@ def test_bad_consequences_settings_are_refused_in_one_sentence_naming_the_key(ta
         parse_terms_toml(f"[consequences]\n{table}\n")
     assert sentence in str(refused.value)
     assert len(refused.value.problems) == 1
+
+
+def test_misses_in_a_row_read_as_one_entry_of_the_history():
+    # Jan, Feb missed: +1 +1 → "missed in January and February: +2"; Mar, Apr, May met → −1; balance 1.
+    cards = {m: card(m, attempts=sales_part("missed", 0.4)) if m in MONTHS[:2] else card(m) for m in MONTHS[:5]}
+    attempts = row(consequences(cards, "2026-05", Terms()), "attempts")
+    assert attempts["credit_history_text"] == "missed in January and February: +2; met March, April and May: −1"
+    assert attempts["credits"] == 1
