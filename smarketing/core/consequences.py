@@ -101,10 +101,14 @@ def _weighted(rows: pd.DataFrame, months: pd.Index) -> pd.Series:
     return (sums["num"] / sums["den"]).where(sums["den"] > 0)
 
 
+def window_months(scored: pd.DataFrame, window: int) -> list[str]:
+    """The last `window` finished months (fewer early in the history)."""
+    return sorted(scored.loc[scored["over"], "month"].unique())[-window:]
+
+
 def strikes(scored: pd.DataFrame, window: int) -> pd.Series:
     """Per commitment: misses in the last `window` finished months."""
-    finished = sorted(scored.loc[scored["over"], "month"].unique())[-window:]
-    recent = scored[scored["month"].isin(finished)]
+    recent = scored[scored["month"].isin(window_months(scored, window))]
     missed = recent["counts"] & (recent["status"] == "missed")
     return missed.groupby(recent["commitment"]).sum().astype(int)
 
@@ -229,6 +233,7 @@ def consequences(cards: Mapping[str, Mapping], month: str, terms: Terms) -> dict
             "critical_window_months": terms.critical_window_months,
             "credit_per_miss": terms.credit_per_miss,
             "earn_back_months": terms.earn_back_months,
+            "window_months": window_months(scored, terms.critical_window_months),
         },
         "trend": [{"month": m, **_score_row(sides, m)} for m in list(upto)[-TREND_MONTHS:]],
     }

@@ -12,6 +12,14 @@ COMMITMENTS: dict[str, tuple[str, ...]] = {
     "Sales · attempts": ("sales", "attempts", "status"),
 }
 MISSES = {"missed"}
+# Consequences' commitment ids (DESIGN section 10) as people read them.
+COMMITMENT_LABELS: dict[str, str] = {
+    "mql_quota": "Marketing · MQL quota",
+    "lead_quality": "Marketing · lead quality",
+    "first_touch": "Sales · first touch",
+    "attempts": "Sales · attempts",
+    "acceptance": "Sales · acceptance",
+}
 
 
 def dig(card: Mapping, path: tuple[str, ...]) -> object:
