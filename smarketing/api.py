@@ -324,7 +324,9 @@ def report_bundle(
         owners=reports.owners_frame(card),
         ledger=ledger,
         terms_toml=terms_text,
-        trend=_trend(engine, month, card, snapshot is not None, requested, trend_months),
+        trend=reports.with_scores(
+            _trend(engine, month, card, snapshot is not None, requested, trend_months), card.get("consequences")
+        ),
         daily=daily,
         terms_version_id=version_id,
         effective_from=effective_from,

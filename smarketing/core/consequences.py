@@ -20,6 +20,13 @@ import pandas as pd
 from smarketing.core.terms import COMMITMENT_SIDES, Terms
 
 FINAL = ("met", "missed")
+COMMITMENT_LABELS: dict[str, str] = {
+    "mql_quota": "Marketing · MQL quota",
+    "lead_quality": "Marketing · lead quality",
+    "first_touch": "Sales · first touch",
+    "attempts": "Sales · attempts",
+    "acceptance": "Sales · acceptance",
+}
 TREND_MONTHS = 12
 _FRAME_COLUMNS = ["month", "commitment", "side", "status", "over", "achieved", "target"]
 

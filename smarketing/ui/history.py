@@ -6,20 +6,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from smarketing.core.consequences import COMMITMENT_LABELS
+
 COMMITMENTS: dict[str, tuple[str, ...]] = {
     "Marketing · MQL quota": ("marketing", "status"),
     "Sales · first touch": ("sales", "first_touch", "status"),
     "Sales · attempts": ("sales", "attempts", "status"),
 }
 MISSES = {"missed"}
-# Consequences' commitment ids (DESIGN section 10) as people read them.
-COMMITMENT_LABELS: dict[str, str] = {
-    "mql_quota": "Marketing · MQL quota",
-    "lead_quality": "Marketing · lead quality",
-    "first_touch": "Sales · first touch",
-    "attempts": "Sales · attempts",
-    "acceptance": "Sales · acceptance",
-}
 
 
 def dig(card: Mapping, path: tuple[str, ...]) -> object:
