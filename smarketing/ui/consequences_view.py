@@ -8,10 +8,10 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.consequences import COMMITMENT_LABELS
 from smarketing.ui import charts
 from smarketing.ui.components import plot, table
 from smarketing.ui.fmt import md_escape, pct, pp, status_text
-from smarketing.ui.history import COMMITMENT_LABELS
 
 SIDES = (("marketing", "Marketing score"), ("sales", "Sales score"), ("overall", "Overall score"))
 CRITICAL = "⚑ Critical"

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from smarketing.core.consequences import COMMITMENT_LABELS
-
 COMMITMENTS: dict[str, tuple[str, ...]] = {
     "Marketing · MQL quota": ("marketing", "status"),
     "Sales · first touch": ("sales", "first_touch", "status"),
