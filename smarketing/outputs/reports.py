@@ -888,7 +888,8 @@ def write_pdf_report(bundle: ReportBundle, path: str | Path, *, font_dir: Path |
         d.set_line_width(0.3)
         d.rect(x, top, col_w, box_h, round_corners=True, corner_radius=2)
 
-    chart_y = top + box_h + 4
+    csq = bundle.card.get("consequences") or {}
+    chart_y = (_consequences_block(pdf, csq, left, top + box_h + 4, width) if csq else top + box_h + 4) + 1
     chart_h = _PAGE_BOTTOM - chart_y
     d.image(io.BytesIO(pace_chart_png(bundle, col_w, chart_h)), x=left, y=chart_y, w=col_w, h=chart_h)
     d.image(io.BytesIO(trend_chart_png(bundle, col_w, chart_h)), x=left + col_w + gap, y=chart_y, w=col_w, h=chart_h)
@@ -1116,11 +1117,7 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
     )
     caveats = [f"Note: {c}" for c in b.caveats]
     trend_h = 6 + 2 * _LINE_H + 2 * _PAD + 5 * _ROW_H + 1 + 3.8 + 3
-    csq = b.card.get("consequences") or {}
-    csq_line = consequences_line(csq)
-    csq_h = 6 + _height(pdf, width, csq_line, 8.5, 4.2) + 1 + 2 * _LINE_H + 2 * _PAD
-    csq_h += len(csq.get("by_commitment", [])) * _ROW_H + 3
-    fixed = trend_h + csq_h + _height(pdf, width, terms_line, 8, 4) + 3
+    fixed = trend_h + _height(pdf, width, terms_line, 8, 4) + 3
     fixed += (5.5 + _height(pdf, width, funnel_text, 8.5, 4.4) + 2) if funnel_text else 0
     fixed += sum(_height(pdf, width, c, 8, 4) + 1 for c in caveats)
     header_h = 2 * _LINE_H + 2 * _PAD
@@ -1239,7 +1236,6 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
         + 3
     )
 
-    y = _consequences_block(pdf, csq, csq_line, left, y, width)
     if funnel_text:
         y = pdf.text_at(left, y, width, "Funnel and revenue", size=10, bold=True, h=5) + 0.5
         y = pdf.text_at(left, y, width, funnel_text, size=8.5, h=4.4) + 2
@@ -1268,10 +1264,10 @@ def consequences_line(csq: dict) -> str:
     return f"Weighted score this month: {shown}.{rule}"
 
 
-def _consequences_block(pdf: _Pdf, csq: dict, line: str, left: float, y: float, width: float) -> float:
+def _consequences_block(pdf: _Pdf, csq: dict, left: float, y: float, width: float) -> float:
     """The consequences heading, the month's scores and one row per commitment; returns the y below."""
     y = pdf.text_at(left, y, width, "Consequences: strikes, critical failures and credits", size=10, bold=True, h=5)
-    y = pdf.text_at(left, y + 0.5, width, line, size=8.5, h=4.2) + 1
+    y = pdf.text_at(left, y + 0.5, width, consequences_line(csq), size=8.5, h=4.2) + 1
     rows = [
         [
             (COMMITMENT_LABELS.get(c["commitment"], c["commitment"]), None),
@@ -1293,7 +1289,7 @@ def _consequences_block(pdf: _Pdf, csq: dict, line: str, left: float, y: float, 
         ("Commitment", "Status", "Score", "Weight", "Strikes", "Critical", "Credits", "Credit history"),
         rows,
     )
-    return pdf.doc.get_y() + 3
+    return pdf.doc.get_y()
 
 
 def _shorten(text: str, limit: int) -> str:
