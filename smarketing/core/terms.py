@@ -156,6 +156,10 @@ class Terms:
                 table[key] = getattr(self, key)
         return table
 
+    def commitments(self) -> list[str]:
+        """The commitments this version holds (consequences weigh these)."""
+        return commitments_in_force(asdict(self))
+
     def with_quota(self, quota: int, segment_quotas: Mapping[str, int] | None = None) -> Terms:
         """A copy with a new monthly quota (and segment quotas when given)."""
         return replace(self, mql_quota=int(quota), segment_quotas=dict(segment_quotas or {}))
@@ -308,6 +312,18 @@ def terms_to_toml(terms: Terms, effective_from: str | None = None) -> str:
     data = terms.to_dict()
     if effective_from:
         data = {"effective_from": effective_from, **data}
+    return tomli_w.dumps(data)
+
+
+def with_consequences_table(text: str, table: Mapping[str, Any]) -> str:
+    """A terms TOML text with its [consequences] table replaced (dropped when empty); other keys kept."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TermsError([f"The terms file is not valid TOML: {exc}."]) from None
+    data.pop("consequences", None)
+    if table:
+        data["consequences"] = dict(table)
     return tomli_w.dumps(data)
 
 
