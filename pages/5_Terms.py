@@ -1,4 +1,4 @@
-"""Terms: the versions in force, the reverse-funnel calculator, the consequences settings, a new version from a month on."""
+"""Terms: the versions in force, the reverse-funnel calculator, a new version from a month on, the consequences settings."""
 
 from smarketing.ui import setup_page
 from smarketing.ui import terms_view as view
@@ -7,5 +7,5 @@ ctx = setup_page("Terms", ":material/handshake:")
 terms = ctx.bundle().terms
 view.versions(ctx)
 view.calculator(ctx, terms)
-view.consequences_editor(ctx, terms)
 view.editor(ctx, terms)
+view.consequences_editor(ctx, terms)
