@@ -29,20 +29,8 @@ AS_OF = pd.Timestamp("2026-12-01T12:00:00Z")
 # Keys whose meaning version 2 keeps when no v2 setting is used: they must not move by a digit.
 MARKETING_KEYS = ("quota", "mqls", "attainment", "elapsed_fraction", "expected_to_date", "pace", "required_daily_rate")
 SALES_KEYS = ("met", "breached", "pending", "compliance", "budget_left")
-LEAD_KEYS = (
-    "lead_id",
-    "owner_id",
-    "segment",
-    "mql_at",
-    "clock_start",
-    "first_touch_deadline",
-    "first_touch_at",
-    "response_hours",
-    "first_touch_status",
-    "attempts",
-    "attempts_deadline",
-    "attempts_status",
-)
+LEAD_KEYS = ("lead_id", "owner_id", "segment", "mql_at", "clock_start", "first_touch_deadline", "first_touch_at",
+             "response_hours", "first_touch_status", "attempts", "attempts_deadline", "attempts_status")
 
 
 def v1_rows() -> dict[str, dict]:
@@ -88,9 +76,7 @@ def write_version_1_database(url: str) -> None:
                 conn.execute(target.insert(), rows)
         if engine.dialect.name == "postgresql":  # serial columns continue after the copied ids
             for name in ("terms_versions", "month_snapshots", "data_loads"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
-                )
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
     engine.dispose()
 
 
