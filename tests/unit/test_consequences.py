@@ -223,3 +223,15 @@ def test_misses_in_a_row_read_as_one_entry_of_the_history():
     attempts = row(consequences(cards, "2026-05", Terms()), "attempts")
     assert attempts["credit_history_text"] == "missed in January and February: +2; met March, April and May: −1"
     assert attempts["credits"] == 1
+
+
+def test_each_run_of_met_months_cancels_one_credit_and_starts_a_new_run():
+    # earn_back 2: Jan, Feb missed → 2; Mar+Apr → 1; May+Jun → 0.
+    terms = Terms(earn_back_months=2)
+    cards = {m: card(m, quota_status="missed", mqls=90) if m in MONTHS[:2] else card(m) for m in MONTHS}
+    quota = row(consequences(cards, "2026-06", terms), "mql_quota")
+    assert [e["balance"] for e in quota["credit_history"]] == [1, 2, 1, 0]
+    assert quota["credit_history_text"] == (
+        "missed in January and February: +2; met March and April: −1; met May and June: −1"
+    )
+    assert quota["credits"] == 0
