@@ -1,4 +1,4 @@
-"""Terms: the versions in force, a new version from a month on, the reverse-funnel calculator."""
+"""Terms: the versions in force, the reverse-funnel calculator, a new version from a month on, the consequences settings."""
 
 from smarketing.ui import setup_page
 from smarketing.ui import terms_view as view
@@ -9,3 +9,4 @@ view.versions(ctx)
 view.schedules(terms)
 view.calculator(ctx, terms)
 view.editor(ctx, terms)
+view.consequences_editor(ctx, terms)

@@ -1,9 +1,10 @@
 """Executive review: the monthly alignment meeting — the month's two columns (frozen once closed),
-twelve months of every commitment with strikes, next month's targets, the notes and the report."""
+the consequences (weighted scores, strikes, critical flags, credits), twelve months of every
+commitment, next month's targets, the notes and the report."""
 
+from smarketing.ui import consequences_view, setup_page
 from smarketing.ui import review_view as view
-from smarketing.ui import setup_page
-from smarketing.ui.loaders import trend_cards
+from smarketing.ui.loaders import consequences, trend_cards
 from smarketing.ui.targets_panel import next_month_targets
 
 chosen = view.month_was_chosen()
@@ -13,6 +14,9 @@ card, prev, prev_month = view.review_cards(ctx)
 
 view.month_status(ctx, card)
 view.two_columns(card, prev, prev_month)
+csq = consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token)
+consequences_view.scores(csq, key="review")
+consequences_view.standing(csq)
 view.commitments(trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month))
 next_month_targets(ctx, card)
 view.notes_and_report(ctx, card)

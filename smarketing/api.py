@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from smarketing.core.alert_rules import alert_recipients, due_alerts, scan_start, stale
+from smarketing.core.consequences import consequences
 from smarketing.core.errors import UserError
 from smarketing.core.frames import CrmData
 from smarketing.core.marketing import daily_mqls
@@ -80,9 +81,31 @@ def load_month(engine: Engine, month: str, as_of: pd.Timestamp) -> MonthView:
 
 
 def scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
-    """The live two-sided scorecard of a month as of an instant."""
+    """The live two-sided scorecard of a month as of an instant, with its consequences."""
     view = load_month(engine, month, as_of)
-    return build_scorecard(view.data, view.terms, view.month, as_of)
+    card = build_scorecard(view.data, view.terms, view.month, as_of)
+    return {**card, "consequences": month_consequences(engine, card, as_of)}
+
+
+def month_consequences(engine: Engine, card: dict, as_of: pd.Timestamp) -> dict:
+    """The consequences of the card's month over the history before it (closed months from their
+    snapshots, the others live in one pass) and the card itself (DESIGN section 10)."""
+    month = card["month"]
+    cards = {**history_cards(engine, month, as_of), month: card}
+    return consequences(cards, month, month_terms(engine, month))
+
+
+def history_cards(engine: Engine, month: str, as_of: pd.Timestamp) -> dict[str, dict]:
+    """The scorecards of the months from the first with an MQL up to (not including) `month`:
+    closed months from their snapshots, the others live from one load."""
+    known = data_months(engine)
+    months = [m for m in (month_range(known[0], add_months(month, -1)) if known else []) if m < month]
+    closed = set(storage.closed_months(engine))
+    cards = {m: snap for m in months if m in closed and (snap := storage.load_snapshot(engine, m)) is not None}
+    live = [m for m in months if m not in cards]
+    if live:
+        cards |= {m: c for m, c in scorecards(engine, month_range(live[0], live[-1]), as_of).items() if m in live}
+    return {m: cards[m] for m in months}
 
 
 def ledger(engine: Engine, month: str, as_of: pd.Timestamp) -> tuple[pd.DataFrame, Terms]:
@@ -220,8 +243,15 @@ def month_scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
     The result has `closed` (bool) and, when closed, the snapshot's metadata."""
     snapshot = storage.load_snapshot(engine, parse_month(month))
     if snapshot is not None:
-        return {**snapshot, "closed": True}
+        return {**with_consequences(engine, snapshot, as_of), "closed": True}
     return {**scorecard(engine, month, as_of), "closed": False}
+
+
+def with_consequences(engine: Engine, card: dict, as_of: pd.Timestamp) -> dict:
+    """The card with its `consequences` (a snapshot frozen before they existed gets them computed now)."""
+    if "consequences" in card:
+        return card
+    return {**card, "consequences": month_consequences(engine, card, as_of)}
 
 
 # -- reports and digest: the engine side; drawing lives in outputs ----------------------------------
@@ -258,6 +288,7 @@ def report_bundle(
     computed = lead_ledger(data, terms, numbers_as_of, month)
     if card is None:
         card = build_scorecard(data, terms, month, numbers_as_of, ledger=computed)
+    card = with_consequences(engine, card, numbers_as_of)
     ledger = reports.snapshot_ledger(snapshot) if snapshot is not None else None
     if ledger is None:
         ledger = computed
@@ -294,7 +325,9 @@ def report_bundle(
         owners=reports.owners_frame(card),
         ledger=ledger,
         terms_toml=terms_text,
-        trend=_trend(engine, month, card, snapshot is not None, requested, trend_months),
+        trend=reports.with_scores(
+            _trend(engine, month, card, snapshot is not None, requested, trend_months), card.get("consequences")
+        ),
         daily=daily,
         terms_version_id=version_id,
         effective_from=effective_from,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from smarketing.core.consequences import consequence_rows
 from smarketing.core.frames import CrmData
 from smarketing.core.funnel import funnel_summary
 from smarketing.core.marketing import marketing_summary
@@ -147,4 +148,6 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("sales attempts", k, att.get(k)) for k in ("met", "breached", "pending", "compliance", "status", "budget_left")
     ]
     rows += [("funnel", k, fun.get(k)) for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue")]
+    if card.get("consequences"):
+        rows += consequence_rows(card["consequences"])
     return rows

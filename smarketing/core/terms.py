@@ -29,6 +29,22 @@ from smarketing.core.months import parse_month
 # Segments that a per-segment first_touch_hours table does not name fall back to this key.
 DEFAULT_SEGMENT_KEY = "default"
 
+# Every commitment consequences can weigh (DESIGN section 10), with its side, in display order.
+COMMITMENT_SIDES: dict[str, str] = {
+    "mql_quota": "marketing",
+    "lead_quality": "marketing",
+    "first_touch": "sales",
+    "attempts": "sales",
+    "acceptance": "sales",
+}
+# Without a [consequences] table: the Executive review's rule of version 1, three misses in six months.
+CONSEQUENCE_DEFAULTS: dict[str, int] = {
+    "critical_misses": 3,
+    "critical_window_months": 6,
+    "credit_per_miss": 1,
+    "earn_back_months": 3,
+}
+
 
 @dataclass(frozen=True)
 class AlertSettings:
@@ -117,6 +133,11 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    weights: Mapping[str, float] | None = None  # [consequences].weights; None: every commitment weighs 1
+    critical_misses: int = CONSEQUENCE_DEFAULTS["critical_misses"]
+    critical_window_months: int = CONSEQUENCE_DEFAULTS["critical_window_months"]
+    credit_per_miss: int = CONSEQUENCE_DEFAULTS["credit_per_miss"]
+    earn_back_months: int = CONSEQUENCE_DEFAULTS["earn_back_months"]
     alerts: AlertSettings | None = None
     week: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     calendars: Mapping[str, CalendarTerms] = field(default_factory=dict)
@@ -196,7 +217,7 @@ class Terms:
             sales["calendar_by_segment"] = dict(self.calendar_by_segment)
         named = {"calendars": {n: c.to_dict() for n, c in self.calendars.items()}} if self.calendars else {}
         alerts = {} if self.alerts is None else {"alerts": asdict(self.alerts)}
-        return {
+        out = {
             "timezone": self.timezone,
             "calendar": calendar,
             **named,
@@ -211,6 +232,24 @@ class Terms:
             },
             **alerts,
         }
+        consequences = self.consequences_table()
+        if consequences:
+            out["consequences"] = consequences
+        return out
+
+    def consequences_table(self) -> dict[str, Any]:
+        """The [consequences] table: only the settings that differ from the defaults (empty: omitted)."""
+        table: dict[str, Any] = {}
+        if self.weights is not None:
+            table["weights"] = dict(self.weights)
+        for key, default in CONSEQUENCE_DEFAULTS.items():
+            if getattr(self, key) != default:
+                table[key] = getattr(self, key)
+        return table
+
+    def commitments(self) -> list[str]:
+        """The commitments this version holds (consequences weigh these)."""
+        return commitments_in_force(asdict(self))
 
     def with_quota(self, quota: int, segment_quotas: Mapping[str, int] | None = None) -> Terms:
         """A copy with a new monthly quota (and segment quotas when given)."""
@@ -253,7 +292,17 @@ def version_for_month(versions: list[TermsVersion], month: str) -> TermsVersion 
 # -- parsing and validation ----------------------------------------------------------------
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("timezone", "effective_from", "calendar", "calendars", "marketing", "sales", "targets", "alerts"),
+    "": (
+        "timezone",
+        "effective_from",
+        "calendar",
+        "calendars",
+        "marketing",
+        "sales",
+        "targets",
+        "alerts",
+        "consequences",
+    ),
     "calendar": ("workdays", "hours", "holidays", "extra_holidays", "week"),
     "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
     "sales": (
@@ -274,6 +323,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "carry_forward_shortfall",
     ),
     "alerts": ("warn_at", "escalate_after_hours", "stale_after_hours"),
+    "consequences": ("weights", *CONSEQUENCE_DEFAULTS),
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _OPEN_INLINE_TABLE = re.compile(r"^[^#\n]*=\s*\{[^}\n]*$", re.MULTILINE)
@@ -312,6 +362,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
     mkt = _table(data, "marketing")
     sales = _table(data, "sales")
     tgt = _table(data, "targets")
+    csq = _table(data, "consequences")
 
     values = asdict(base)
     values.pop("calendar", None)
@@ -324,6 +375,7 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         (mkt, _SECTIONS["marketing"]),
         (sales, _SECTIONS["sales"]),
         (tgt, _SECTIONS["targets"]),
+        (csq, _SECTIONS["consequences"]),
     ):
         for key in keys:
             if key in source:
@@ -382,6 +434,8 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         calendar_by_team={str(k): str(v) for k, v in dict(values["calendar_by_team"]).items()},
         calendar_by_segment={str(k): str(v) for k, v in dict(values["calendar_by_segment"]).items()},
         alerts=alerts,
+        weights=None if values["weights"] is None else {str(k): float(w) for k, w in values["weights"].items()},
+        **{key: int(values[key]) for key in CONSEQUENCE_DEFAULTS},
     )
     return terms, effective_from
 
@@ -459,6 +513,18 @@ def terms_to_toml(terms: Terms, effective_from: str | None = None) -> str:
     return tomli_w.dumps(data)
 
 
+def with_consequences_table(text: str, table: Mapping[str, Any]) -> str:
+    """A terms TOML text with its [consequences] table replaced (dropped when empty); other keys kept."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TermsError([f"The terms file is not valid TOML: {exc}."]) from None
+    data.pop("consequences", None)
+    if table:
+        data["consequences"] = dict(table)
+    return tomli_w.dumps(data)
+
+
 def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     table = data.get(name, {})
     return table if isinstance(table, Mapping) else {}
@@ -520,6 +586,38 @@ def _validate(v: dict[str, Any], week_given: bool = False) -> list[str]:
         )
     if not isinstance(v["carry_forward_shortfall"], bool):
         problems.append("targets.carry_forward_shortfall must be true or false.")
+    problems += _consequence_problems(v)
+    return problems
+
+
+def commitments_in_force(v: Mapping[str, Any]) -> list[str]:
+    """The commitments a set of term values holds: the three of version 1, lead quality and acceptance when set."""
+    optional = {"lead_quality": "max_rejection_rate", "acceptance": "acceptance_hours"}
+    return [c for c in COMMITMENT_SIDES if c not in optional or v.get(optional[c]) is not None]
+
+
+def _consequence_problems(v: Mapping[str, Any]) -> list[str]:
+    """Problems with the [consequences] table, one sentence each."""
+    problems: list[str] = []
+    for key in CONSEQUENCE_DEFAULTS:
+        if not _is_whole(v[key]) or v[key] < 1:
+            problems.append(f"consequences.{key} must be a whole number of 1 or more, not {v[key]!r}.")
+    weights = v["weights"]
+    if weights is None:
+        return problems
+    if not isinstance(weights, Mapping):
+        problems.append("consequences.weights must be a table such as { mql_quota = 0.5, first_touch = 0.5 }.")
+        return problems
+    for name, weight in weights.items():
+        if name not in COMMITMENT_SIDES:
+            problems.append(f"consequences.weights.{name} is not a commitment; use {', '.join(COMMITMENT_SIDES)}.")
+        elif not _is_number(weight) or weight < 0:
+            problems.append(f"consequences.weights.{name} must be a number of 0 or more, not {weight!r}.")
+    if not problems and sum(float(weights.get(c, 0)) for c in commitments_in_force(v)) <= 0:
+        problems.append(
+            "consequences.weights must give at least one commitment in force "
+            f"({', '.join(commitments_in_force(v))}) a weight above 0."
+        )
     return problems
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from smarketing.core.consequences import COMMITMENT_LABELS
 from smarketing.core.errors import UserError
 from smarketing.outputs.exports import status_words
 
@@ -65,6 +66,8 @@ def digest_text(
     lines.append(_commitment_line("Sales first touch", ft, "touched in time"))
     lines.append(_commitment_line("Sales attempts", att, f"reached {att.get('min_attempts', '?')} attempts"))
 
+    lines += consequence_lines(card.get("consequences"))
+
     reps = worst_reps(sales.get("by_owner") or [], min_leads=min_leads, count=worst)
     if reps:
         lines.append(f"Lowest first-touch compliance ({min_leads}+ leads):")
@@ -86,6 +89,37 @@ def digest_text(
             line += f"; {running} more untouched with the deadline still running"
         lines.append(line + ".")
     return "\n".join(lines)
+
+
+def consequence_lines(csq: dict | None) -> list[str]:
+    """The weighted scores (with the month before), the critical commitments and the credits owed."""
+    if not csq:
+        return []
+    trend = csq.get("trend") or []
+    before = trend[-2] if len(trend) > 1 else {}
+    scores = []
+    for side in ("marketing", "sales", "overall"):
+        value = csq["score"].get(side)
+        text = f"{side} {pct(value)}" if value is not None else f"{side} not final"
+        if value is not None and before.get(side) is not None:
+            text += f" (was {pct(before[side])})"
+        scores.append(text)
+    lines = ["Weighted score: " + ", ".join(scores) + "."]
+    settings = csq.get("settings") or {}
+    critical = [COMMITMENT_LABELS.get(c["commitment"], c["commitment"]) for c in csq["by_commitment"] if c["critical"]]
+    if critical:
+        lines.append(
+            f"Critical ({settings.get('critical_misses')}+ misses in the last "
+            f"{settings.get('critical_window_months')} finished months), renegotiate: {', '.join(critical)}."
+        )
+    owed = [
+        f"{COMMITMENT_LABELS.get(c['commitment'], c['commitment'])} {c['credits']} ({c['credit_history_text']})"
+        for c in csq["by_commitment"]
+        if c["credits"]
+    ]
+    if owed:
+        lines.append("Credits owed: " + "; ".join(owed) + ".")
+    return lines
 
 
 def _commitment_line(name: str, part: dict, meaning: str) -> str:

@@ -41,6 +41,7 @@ from typing import Any
 
 import pandas as pd
 
+from smarketing.core.consequences import COMMITMENT_LABELS
 from smarketing.core.errors import UserError
 from smarketing.core.sales import status_counts
 from smarketing.core.scorecard import LEDGER_COLUMNS, jsonable
@@ -207,6 +208,26 @@ def trend_row(month: str, card: dict, closed: bool) -> dict[str, Any]:
     }
 
 
+SCORE_COLUMNS = {"marketing": "marketing_score", "sales": "sales_score", "overall": "overall_score"}
+CONSEQUENCE_COLUMNS = ["commitment", "side", "status", "score", "weight", "strikes", "critical", "credits"]
+
+
+def with_scores(trend: pd.DataFrame, csq: dict | None) -> pd.DataFrame:
+    """The trend with each month's weighted consequences scores (from the reported month's consequences)."""
+    scores = {row["month"]: row for row in (csq or {}).get("trend", [])}
+    out = trend.copy()
+    for side, column in SCORE_COLUMNS.items():
+        out[column] = [scores.get(m, {}).get(side) for m in out["month"]] if len(out) else []
+    return out
+
+
+def consequences_frame(card: dict) -> pd.DataFrame:
+    """One row per commitment in force: its score, weight, strikes, critical flag, credits and their history."""
+    rows = (card.get("consequences") or {}).get("by_commitment", [])
+    frame = pd.DataFrame(rows, columns=[*CONSEQUENCE_COLUMNS, "credit_history_text"])
+    return frame.rename(columns={"credit_history_text": "credit_history"})
+
+
 # -- shared formatting -----------------------------------------------------------------------------
 
 
@@ -321,6 +342,10 @@ def csv_rows(bundle: ReportBundle) -> list[tuple[str, str, str, Any]]:
         item = owner.get("name") or owner.get("owner_id") or "Unassigned"
         rows += [("by owner", item, k, owner.get(k)) for k in OWNER_COLUMNS if k != "name"]
     rows += [("funnel", "", k, v) for k, v in funnel.items() if not isinstance(v, (dict, list))]
+    csq = card.get("consequences") or {}
+    rows += [("consequences", "", f"score {k}", v) for k, v in (csq.get("score") or {}).items()]
+    for record in consequences_frame(card).to_dict("records"):
+        rows += [("consequences", record["commitment"], k, jsonable(v)) for k, v in record.items() if k != "commitment"]
     for record in bundle.trend.to_dict("records"):
         rows += [("trend", record["month"], k, jsonable(v)) for k, v in record.items() if k != "month"]
     return rows
@@ -361,6 +386,9 @@ def write_excel_report(bundle: ReportBundle, path: str | Path) -> Path:
     ledger = bundle.ledger[[c for c in LEDGER_EXPORT_COLUMNS if c in bundle.ledger.columns]]
     _frame_sheet(wb.create_sheet("Lead ledger"), ledger, {"response_hours": "0.00"}, bundle.timezone)
     _terms_sheet(wb.create_sheet("Terms"), bundle)
+    consequences = consequences_frame(bundle.card)
+    consequences["status"] = consequences["status"].map(status_words)
+    _frame_sheet(wb.create_sheet("Consequences"), consequences, {"score": _PERCENT}, bundle.timezone)
     trend = bundle.trend.copy()
     for column in ("marketing_status", "first_touch_status", "attempts_status"):
         if column in trend:
@@ -374,6 +402,7 @@ def write_excel_report(bundle: ReportBundle, path: str | Path) -> Path:
             "first_touch_target": _PERCENT,
             "attempts_compliance": _PERCENT,
             "attempts_target": _PERCENT,
+            **{column: _PERCENT for column in SCORE_COLUMNS.values()},
         },
         bundle.timezone,
     )
@@ -485,6 +514,8 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
     for key, value in (card.get("funnel") or {}).items():
         if not isinstance(value, (dict, list)):
             lines.append(("Funnel", key.replace("_", " "), value, None, None, None))
+    for side, value in ((card.get("consequences") or {}).get("score") or {}).items():
+        lines.append(("Consequences", f"Weighted score, {side}", value, None, None, _PERCENT))
     for side, measure, value, target, status, fmt in lines:
         row += 1
         _put(ws, row, 1, side)
@@ -857,7 +888,8 @@ def write_pdf_report(bundle: ReportBundle, path: str | Path, *, font_dir: Path |
         d.set_line_width(0.3)
         d.rect(x, top, col_w, box_h, round_corners=True, corner_radius=2)
 
-    chart_y = top + box_h + 4
+    csq = bundle.card.get("consequences") or {}
+    chart_y = (_consequences_block(pdf, csq, left, top + box_h + 4, width) if csq else top + box_h + 4) + 1
     chart_h = _PAGE_BOTTOM - chart_y
     d.image(io.BytesIO(pace_chart_png(bundle, col_w, chart_h)), x=left, y=chart_y, w=col_w, h=chart_h)
     d.image(io.BytesIO(trend_chart_png(bundle, col_w, chart_h)), x=left + col_w + gap, y=chart_y, w=col_w, h=chart_h)
@@ -1084,7 +1116,7 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
         + "; the full text is in the Excel export's Terms sheet."
     )
     caveats = [f"Note: {c}" for c in b.caveats]
-    trend_h = 6 + 2 * _LINE_H + 2 * _PAD + 3 * _ROW_H + 1 + 3.8 + 3
+    trend_h = 6 + 2 * _LINE_H + 2 * _PAD + 5 * _ROW_H + 1 + 3.8 + 3
     fixed = trend_h + _height(pdf, width, terms_line, 8, 4) + 3
     fixed += (5.5 + _height(pdf, width, funnel_text, 8.5, 4.4) + 2) if funnel_text else 0
     fixed += sum(_height(pdf, width, c, 8, 4) + 1 for c in caveats)
@@ -1187,6 +1219,8 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
         + [status_cell(pct(r["first_touch_compliance"], 0), r["first_touch_status"]) for r in records],
         [("Attempts made", None)]
         + [status_cell(pct(r["attempts_compliance"], 0), r["attempts_status"]) for r in records],
+        [("Score · marketing", None)] + [(pct(r.get("marketing_score"), 0), None) for r in records],
+        [("Score · sales", None)] + [(pct(r.get("sales_score"), 0), None) for r in records],
     ]
     _table(pdf, (label_w, *[cell_w] * len(months)), ("LEFT", *["CENTER"] * len(months)), ("", *months), trend_rows)
     y = (
@@ -1211,6 +1245,51 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
         y = pdf.text_at(left, y, width, notes, size=8.5, h=4.2) + 3
     for caveat in caveats:
         y = pdf.text_at(left, y, width, caveat, size=8, grey=True, h=4) + 1
+
+
+def consequences_line(csq: dict) -> str:
+    """'Weighted score this month: marketing 95.0%, sales 88.1%, overall 92.0%. Critical at 3 misses …'."""
+    score = csq.get("score") or {}
+    settings = csq.get("settings") or {}
+    shown = ", ".join(
+        f"{side} {pct(score.get(side)) if score.get(side) is not None else 'not final'}" for side in score
+    )
+    rule = (
+        f" Critical at {settings['critical_misses']} misses in the last {settings['critical_window_months']} "
+        f"finished months; each miss adds {settings['credit_per_miss']} credit(s), "
+        f"{settings['earn_back_months']} met months in a row earn one back."
+        if settings
+        else ""
+    )
+    return f"Weighted score this month: {shown}.{rule}"
+
+
+def _consequences_block(pdf: _Pdf, csq: dict, left: float, y: float, width: float) -> float:
+    """The consequences heading, the month's scores and one row per commitment; returns the y below."""
+    y = pdf.text_at(left, y, width, "Consequences: strikes, critical failures and credits", size=10, bold=True, h=5)
+    y = pdf.text_at(left, y + 0.5, width, consequences_line(csq), size=8.5, h=4.2) + 1
+    rows = [
+        [
+            (COMMITMENT_LABELS.get(c["commitment"], c["commitment"]), None),
+            (status_words(c["status"]), None),
+            (pct(c["score"]) if c["score"] is not None else "not final", None),
+            (f"{c['weight']:g}", None),
+            (str(c["strikes"]), None),
+            ("CRITICAL" if c["critical"] else "", None),
+            (str(c["credits"]), None),
+            (c["credit_history_text"], None),
+        ]
+        for c in csq.get("by_commitment", [])
+    ]
+    pdf.doc.set_xy(left, y)
+    _table(
+        pdf,
+        (42, 20, 18, 14, 15, 20, 15, width - 144),
+        ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "CENTER", "RIGHT", "LEFT"),
+        ("Commitment", "Status", "Score", "Weight", "Strikes", "Critical", "Credits", "Credit history"),
+        rows,
+    )
+    return pdf.doc.get_y()
 
 
 def _shorten(text: str, limit: int) -> str:

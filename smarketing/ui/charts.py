@@ -540,3 +540,25 @@ def lead_timeline(marks: Mapping[str, pd.Timestamp | None], touches: pd.DataFram
 def _pct(value: float | None) -> float | None:
     """A share as percent (None stays None)."""
     return None if value is None else value * 100
+
+
+def score_trend(trend: Sequence[Mapping], height: int = 280) -> go.Figure:
+    """Marketing's, Sales' and the overall weighted consequences score per month (0-100 %)."""
+    fig = _figure(height)
+    months = [pd.Timestamp(f"{row['month']}-01") for row in trend]
+    for key, name, color, dash in (
+        ("marketing", "Marketing", COLORS["marketing"], "solid"),
+        ("sales", "Sales", COLORS["sales"], "solid"),
+        ("overall", "Overall", COLORS["target"], "dot"),
+    ):
+        fig.add_scatter(
+            x=months,
+            y=[_pct(row.get(key)) for row in trend],
+            mode="lines+markers",
+            name=name,
+            connectgaps=False,
+            line=dict(color=color, width=3 if dash == "solid" else 2, dash=dash),
+            hovertemplate=f"{name} %{{y:.1f}}%<extra>%{{x}}</extra>",
+        )
+    fig.update_yaxes(title_text="weighted score", range=[0, 104], ticksuffix="%")
+    return _month_axis(fig)

@@ -146,6 +146,12 @@ def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: 
     return cards
 
 
+@st.cache_data(show_spinner="Scoring the months…", max_entries=16)
+def consequences(url: str, month: str, as_of: str, token: str) -> dict:
+    """The month's consequences: a closed month's frozen ones, else computed over its history as of as_of."""
+    return api.month_scorecard(engine(url), month, pd.Timestamp(as_of))["consequences"]
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def snapshot(url: str, month: str, token: str) -> dict | None:
     """The closed month's frozen scorecard (None when the month is not closed)."""

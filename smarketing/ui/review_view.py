@@ -1,9 +1,9 @@
 """The Executive review page's sections (the monthly alignment meeting).
 
 The reviewed month is shown from its snapshot once it is closed (never recomputed), else live
-with a "Close month" button; then twelve months of every commitment with the runs of misses
-("strikes") and a renegotiation flag, next month's proposed targets, the meeting's notes and
-the report downloads. Opened without a month in the URL, the page reviews the last full month.
+with a "Close month" button; then the consequences (both sides' weighted score and its trend,
+strikes, the critical flag of the terms, credits with their history), twelve months of every
+commitment, next month's proposed targets, the meeting's notes and the report downloads. Opened without a month in the URL, the page reviews the last full month.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from smarketing.ui import scorecard_view as scorecard
 from smarketing.ui.components import empty_state, plot, table
 from smarketing.ui.context import MONTH_KEY, PageContext
 from smarketing.ui.fmt import STATUS_TEXT, count, local_time, md_escape, month_label, pct, status_text
-from smarketing.ui.history import COMMITMENTS, consecutive_misses, dig, status_history
+from smarketing.ui.history import consecutive_misses, status_history
 
 FLASH_KEY = "smk_review_flash"
 NOTES_FLASH_KEY = "smk_notes_flash"
-RENEGOTIATE_WINDOW = 6  # finished months looked at
-RENEGOTIATE_MISSES = 3  # misses in that window that call for renegotiating the agreement
 REPORT_FORMATS = (
     ("pdf", "PDF report", ":material/picture_as_pdf:", "application/pdf"),
     (
@@ -243,28 +241,13 @@ def two_columns(card: dict, prev: dict | None, prev_month: str) -> None:
 # -- commitments over the months ---------------------------------------------------------------------
 
 
-def window_misses(cards: Mapping[str, Mapping], window: int = RENEGOTIATE_WINDOW) -> dict[str, tuple[int, int]]:
-    """Per commitment: (months missed, months looked at) over the last `window` months that are over (pure)."""
-    over = [m for m in sorted(cards) if cards[m].get("month_over")][-window:]
-    return {name: (sum(dig(cards[m], path) == "missed" for m in over), len(over)) for name, path in COMMITMENTS.items()}
-
-
-def renegotiate(cards: Mapping[str, Mapping]) -> list[tuple[str, int, int]]:
-    """Commitments missed in at least RENEGOTIATE_MISSES of the last RENEGOTIATE_WINDOW finished months (pure)."""
-    return [
-        (name, missed, seen) for name, (missed, seen) in window_misses(cards).items() if missed >= RENEGOTIATE_MISSES
-    ]
-
-
 def commitment_frame(cards: Mapping[str, Mapping]) -> pd.DataFrame:
-    """Commitments down, months across (oldest first) in words, then the strikes and the last-6 count (pure)."""
+    """Commitments down, months across (oldest first) in words, then the misses in a row (pure)."""
     ordered = {m: cards[m] for m in sorted(cards)}
     raw = status_history(ordered)
     shown = raw.map(status_text)
     shown.columns = [_month_column(m, ordered[m]) for m in raw.columns]
-    window = window_misses(ordered)
     shown["Misses in a row"] = [consecutive_misses(list(raw.loc[name])) for name in raw.index]
-    shown[f"Missed, last {RENEGOTIATE_WINDOW}"] = [f"{window[name][0]} of {window[name][1]}" for name in raw.index]
     return shown.rename_axis("Commitment").reset_index()
 
 
@@ -275,18 +258,16 @@ def _month_column(month: str, card: Mapping) -> str:
 
 
 def commitments(cards: Mapping[str, Mapping]) -> None:
-    """Each commitment's met/missed per month, its strikes, the renegotiation flag and the trend charts."""
+    """Each commitment's met/missed per month and the trend charts."""
     with st.container(border=True):
         st.subheader(f":material/timeline: Commitments over the last {len(cards)} months")
         if not cards:
             empty_state("There is no data for the months up to this one yet.")
             return
         frame = commitment_frame(cards)
-        months = [
-            c for c in frame.columns if c not in ("Commitment", "Misses in a row", f"Missed, last {RENEGOTIATE_WINDOW}")
-        ]
+        months = [c for c in frame.columns if c not in ("Commitment", "Misses in a row")]
         table(
-            frame[["Commitment", *months]].style.map(_tint, subset=months),
+            frame[["Commitment", *months, "Misses in a row"]].style.map(_tint, subset=months),
             {"Commitment": st.column_config.TextColumn("Commitment", pinned=True)},
             key="commitments",
         )
@@ -294,8 +275,6 @@ def commitments(cards: Mapping[str, Mapping]) -> None:
             "Oldest month first; ❄ marks a closed month shown from its snapshot. A month that is still running, "
             "or has follow-ups pending, shows its current status (on track, at risk, behind)."
         )
-        _strikes(frame)
-        _flags(cards)
         left, mid, right = st.columns(3)
         with left:
             st.markdown("**Marketing · MQLs against quota**")
@@ -314,40 +293,6 @@ def _tint(value: object) -> str:
         if value == f"{symbol} {word}":
             return f"background-color: {CELL_TINTS.get(status, '#ffffff')}"
     return ""
-
-
-def _strikes(frame: pd.DataFrame) -> None:
-    """One tile per commitment: misses in a row, and misses in the last six finished months."""
-    last = f"Missed, last {RENEGOTIATE_WINDOW}"
-    for column, row in zip(st.columns(len(frame)), frame.to_dict("records")):
-        streak = int(row["Misses in a row"])
-        column.metric(
-            f"{row['Commitment']} · strikes",
-            f"{streak} in a row",
-            delta=f"missed {row[last]} finished months",
-            delta_arrow="off",
-            delta_color="off" if streak == 0 else "inverse",
-            border=True,
-            help="Consecutive missed months up to the latest finished one, and the misses among the "
-            f"last {RENEGOTIATE_WINDOW} finished months.",
-        )
-
-
-def _flags(cards: Mapping[str, Mapping]) -> None:
-    """A clear flag per commitment missed 3 of the last 6 finished months."""
-    flagged = renegotiate(cards)
-    for name, missed, seen in flagged:
-        st.error(
-            f"**{name}** missed {missed} of the last {seen} finished months: **time to renegotiate the "
-            "agreement** (change the target, or what it takes to keep it).",
-            icon=":material/gavel:",
-        )
-    if not flagged:
-        st.success(
-            f"No commitment missed {RENEGOTIATE_MISSES} of the last {RENEGOTIATE_WINDOW} finished months: "
-            "the agreement holds.",
-            icon=":material/handshake:",
-        )
 
 
 # -- notes and report --------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.consequences import COMMITMENT_LABELS, weight_of
 from smarketing.core.months import add_months, month_range
-from smarketing.core.terms import Terms, TermsVersion, terms_to_toml
+from smarketing.core.terms import CONSEQUENCE_DEFAULTS, Terms, TermsVersion, terms_to_toml, with_consequences_table
 from smarketing.ui import actions, loaders, tables
 from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.components import empty_state, table
@@ -68,6 +69,9 @@ def _settings(terms: Terms) -> dict[str, str]:
         "Timezone": terms.timezone,
         "Revenue goal": f"{money(terms.revenue_goal)} a month · {pct(terms.marketing_share, 0)} from marketing",
         "Targets from": f"{terms.lookback_months} months of history, cohorts lagged {terms.cohort_lag_months} months",
+        "Consequence weights": _weights(terms),
+        "Critical failure": f"{terms.critical_misses} misses in {terms.critical_window_months} finished months",
+        "Credits": f"{terms.credit_per_miss} per miss · {terms.earn_back_months} met months in a row earn one back",
     }
 
 
@@ -92,6 +96,13 @@ def schedules(terms: Terms) -> None:
             f"{md_escape(tables.routing_text(terms))} Months are always counted in {terms.timezone}; a named "
             'calendar\'s windows are in its own timezone. "K business days" are K mean working days.'
         )
+
+
+def _weights(terms: Terms) -> str:
+    """'MQL quota 0.4, first touch 0.3, …' or 'each commitment 1'."""
+    if terms.weights is None:
+        return "each commitment 1"
+    return ", ".join(f"{c.replace('_', ' ')} {weight_of(terms, c):g}" for c in terms.commitments())
 
 
 def _quota(terms: Terms) -> str:
@@ -134,6 +145,69 @@ def editor(ctx: PageContext, terms: Terms) -> None:
                     "The terms were not saved:\n\n" + "\n".join(f"- {md_escape(p)}" for p in outcome.problems),
                     icon=":material/error:",
                 )
+
+
+COUNT_INPUTS = {
+    "critical_misses": ("Critical at … misses", "Misses of one commitment within the window that flag it critical."),
+    "critical_window_months": ("… within the last months", "Finished months the misses are counted over."),
+    "credit_per_miss": ("Credits per miss", "Credits a side owes for each missed commitment."),
+    "earn_back_months": ("Met months to earn one back", "Consecutive met months that cancel one credit."),
+}
+
+
+def consequences_editor(ctx: PageContext, terms: Terms) -> None:
+    """The [consequences] settings as inputs, saved as a new version through the same validation as the TOML."""
+    version = _in_force(ctx.summary.versions, ctx.month) if ctx.summary.versions else None
+    base = loaders.terms_toml(ctx.url, version.version_id, ctx.token) if version else terms_to_toml(terms)
+    starts = _start_months(ctx)
+    with st.container(border=True):
+        st.subheader("Consequences")
+        st.caption(
+            "How misses weigh and when a commitment calls for renegotiating. Without weights every commitment "
+            "in force weighs 1; with weights, an unnamed commitment weighs 0."
+        )
+        with st.form("consequences_settings"):
+            equal = st.checkbox("Every commitment weighs the same", value=terms.weights is None, key="csq_equal")
+            weights = {}
+            for column, name in zip(st.columns(len(terms.commitments())), terms.commitments()):
+                weights[name] = column.number_input(
+                    COMMITMENT_LABELS.get(name, name),
+                    min_value=0.0,
+                    value=weight_of(terms, name),
+                    step=0.05,
+                    format="%.2f",
+                    key=f"csq_weight_{name}",
+                )
+            counts = {}
+            for column, (key, (label, help_text)) in zip(st.columns(len(COUNT_INPUTS)), COUNT_INPUTS.items()):
+                counts[key] = column.number_input(
+                    label, min_value=1, value=int(getattr(terms, key)), step=1, help=help_text, key=f"csq_{key}"
+                )
+            left, right = st.columns(2)
+            start = left.selectbox(
+                "In force from", starts, index=min(1, len(starts) - 1), format_func=month_label, key="csq_from"
+            )
+            note = right.text_input("Note", placeholder="what changed and why", max_chars=200, key="csq_note")
+            submitted = st.form_submit_button("Save as a new version", type="primary", icon=":material/save:")
+        if submitted:
+            table = consequences_table(None if equal else weights, counts)
+            outcome = actions.save_terms(
+                ctx.engine, with_consequences_table(base, table), start, note, ctx.summary.closed
+            )
+            if outcome.ok:
+                st.success(outcome.message, icon=":material/check_circle:")
+            else:
+                st.error(
+                    "The consequences were not saved:\n\n" + "\n".join(f"- {md_escape(p)}" for p in outcome.problems),
+                    icon=":material/error:",
+                )
+
+
+def consequences_table(weights: Mapping[str, float] | None, counts: Mapping[str, int]) -> dict:
+    """The [consequences] table of the inputs: weights when given, counts that differ from the defaults (pure)."""
+    table: dict = {} if weights is None else {"weights": {k: float(v) for k, v in weights.items()}}
+    table |= {k: int(v) for k, v in counts.items() if int(v) != CONSEQUENCE_DEFAULTS[k]}
+    return table
 
 
 def _start_months(ctx: PageContext) -> list[str]:

@@ -59,6 +59,18 @@ def charts_grid(cards: dict[str, dict]) -> None:
         plot(charts.response_trend(cards), key="t_resp")
 
 
+def scores(csq: dict) -> None:
+    """Marketing's, Sales' and the overall weighted consequences score over the twelve months."""
+    with st.container(border=True):
+        st.markdown("**Consequences · weighted score per month**")
+        plot(charts.score_trend(csq.get("trend") or []), key="t_scores")
+        st.caption(
+            "Each commitment with a final verdict scores 100 % when met, else what it achieved of its target; "
+            "a side's score is their weighted mean (weights of the terms in force for the last month shown). "
+            "A gap: nothing in that month is final yet."
+        )
+
+
 def no_history() -> None:
     """Empty state."""
     empty_state("There is no data for the twelve months up to this month yet.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -187,6 +188,47 @@ def test_terms_page_saves_a_new_version(write_env: str) -> None:
     assert any("Saved as version" in s.value for s in at.success)
     versions = storage.load_terms_versions(storage.make_engine(write_env))
     assert len(versions) == 2 and versions[-1].effective_from == "2026-04"
+
+
+def test_terms_page_refuses_consequence_weights_that_sum_to_zero(write_env: str) -> None:
+    at = open_page("terms")
+    at.checkbox(key="csq_equal").uncheck()
+    for name in ("mql_quota", "first_touch", "attempts"):
+        at.number_input(key=f"csq_weight_{name}").set_value(0.0)
+    at.form_submit_button[1].click().run()
+    no_exception(at)
+    errors = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "consequences.weights must give at least one commitment in force" in errors
+    assert len(storage.load_terms_versions(storage.make_engine(write_env))) == 1
+
+
+def test_terms_page_saves_the_consequences_settings_as_a_new_version(write_env: str) -> None:
+    at = open_page("terms")
+    at.checkbox(key="csq_equal").uncheck()
+    at.number_input(key="csq_weight_mql_quota").set_value(0.5)
+    at.number_input(key="csq_weight_first_touch").set_value(0.3)
+    at.number_input(key="csq_weight_attempts").set_value(0.2)
+    at.number_input(key="csq_critical_misses").set_value(2)
+    at.form_submit_button[1].click().run()
+    no_exception(at)
+    assert any("Saved as version" in s.value for s in at.success)
+    versions = storage.load_terms_versions(storage.make_engine(write_env))
+    saved = versions[-1].terms
+    assert len(versions) == 2 and versions[-1].effective_from == "2026-04"
+    assert dict(saved.weights) == {"mql_quota": 0.5, "first_touch": 0.3, "attempts": 0.2}
+    assert (saved.critical_misses, saved.critical_window_months) == (2, 6)
+    assert saved.segment_quotas == versions[0].terms.segment_quotas, "the rest of the agreement is kept"
+
+
+def test_trends_page_draws_the_weighted_scores_of_the_core(app_env: str) -> None:
+    at = open_page("trends")
+    no_exception(at)
+    trend = api.month_scorecard(storage.make_engine(app_env), MONTH, NOW)["consequences"]["trend"]
+    figure = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"weighted score"' in c.proto.spec)
+    drawn = {t["name"]: [None if y is None else round(y, 6) for y in t["y"]] for t in figure["data"]}
+    for side, name in (("marketing", "Marketing"), ("sales", "Sales"), ("overall", "Overall")):
+        assert drawn[name] == [None if row[side] is None else round(row[side] * 100, 6) for row in trend], side
+    assert len(trend) == 12 and trend[-1]["month"] == MONTH and trend[-1]["overall"] is None
 
 
 def test_data_page_counts_loads_and_access(app_env: str) -> None:

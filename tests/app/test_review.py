@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from app_helpers import AS_OF, NOW, PAGES, ROOT, TIMEOUT, metrics, no_exception, open_page
+from app_helpers import AS_OF, NOW, PAGES, ROOT, TIMEOUT, metrics, no_exception, open_page, table_with
 from streamlit.testing.v1 import AppTest
 
 from smarketing import api
+from smarketing.core.consequences import consequences
 from smarketing.core.frames import CrmData
+from smarketing.core.terms import Terms
+from smarketing.sources.demo import DEMO_TERMS_TOML
 from smarketing.store import storage
-from smarketing.ui import review_view
+from smarketing.ui import consequences_view, review_view
 from smarketing.ui.targets_panel import segment_frame
 
 pytestmark = pytest.mark.app
@@ -153,29 +156,66 @@ def test_three_misses_in_six_months_flag_renegotiation(write_env: str) -> None:
     assert "[cfo](" not in " ".join(m.value for m in at.markdown), "closed_by is shown as plain text"
 
 
-def test_renegotiation_counts_only_finished_months() -> None:
-    def card(status: str, over: bool = True) -> dict:
+def test_standing_frame_reads_strikes_critical_and_credits_from_the_consequences() -> None:
+    def card(month: str, status: str, over: bool = True) -> dict:
+        sales = {"first_touch": {"status": "met", "compliance": 1.0, "target": 0.9}}
         return {
+            "month": month,
             "month_over": over,
-            "marketing": {"status": status},
-            "sales": {"first_touch": {"status": "met"}, "attempts": {"status": "met"}},
+            "marketing": {"status": status, "mqls": 50, "quota": 100},
+            "sales": sales,
         }
 
-    cards = {
-        "2025-08": card("missed"),
-        "2025-09": card("met"),
-        "2025-10": card("missed"),
-        "2025-11": card("met"),
-        "2025-12": card("met"),
-        "2026-01": card("met"),
-        "2026-02": card("missed"),
-        "2026-03": card("behind", False),
-    }
-    assert review_view.window_misses(cards)["Marketing · MQL quota"] == (2, 6)  # 2025-08 is out of the window
-    cards["2025-12"] = card("missed")
-    assert review_view.renegotiate(cards) == [("Marketing · MQL quota", 3, 6)]
-    frame = review_view.commitment_frame(cards)
-    assert frame.loc[0, "Misses in a row"] == 1 and frame.loc[0, "Missed, last 6"] == "3 of 6"
+    months = ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02"]
+    cards = {m: card(m, "missed" if m in ("2025-10", "2026-01") else "met") for m in months}
+    cards["2026-03"] = card("2026-03", "behind", over=False)
+    # window 3 finished months (Dec, Jan, Feb): 1 strike of 3; critical at 1. Credits: Oct +1, Nov..Jan? Jan is
+    # missed, so Nov, Dec met (a run of 2 of 3) earn nothing: Oct +1, Jan +1 → 2.
+    terms = Terms(critical_misses=1, critical_window_months=3)
+    csq = consequences(cards, "2026-03", terms)
+    frame = consequences_view.standing_frame(csq)
+    quota = frame.iloc[0]
+    assert (quota["Commitment"], quota["Strikes"], quota["Critical"], quota["Credits"]) == (
+        "Marketing · MQL quota",
+        "1 of 3",
+        "⚑ Critical",
+        2,
+    )
+    assert quota["Credit history"] == "missed in October 2025 and January: +2"
+    assert pd.isna(quota["Score"])  # March is still running
+    assert consequences_view.critical_lines(csq) == [
+        "**Marketing · MQL quota** missed 1 of the last 3 finished months: **time to renegotiate the agreement** "
+        "(change the target, or what it takes to keep it)."
+    ]
+
+
+def test_review_shows_the_weighted_scores_and_each_credit_history(app_env: str) -> None:
+    at = open_page("review", month=DONE)
+    no_exception(at)
+    csq = api.month_scorecard(storage.make_engine(app_env), DONE, NOW)["consequences"]
+    shown = metrics(at)
+    assert shown["Marketing score"] == pct(csq["score"]["marketing"])
+    assert shown["Sales score"] == pct(csq["score"]["sales"])
+    assert shown["Overall score"] == pct(csq["score"]["overall"])
+    listed = table_with(at, "Commitment", "Strikes", "Critical", "Credits", "Credit history")
+    assert list(listed["Credit history"]) == [c["credit_history_text"] for c in csq["by_commitment"]]
+    assert list(listed["Credits"]) == [c["credits"] for c in csq["by_commitment"]]
+    assert len(csq["trend"]) == 12 and csq["trend"][-1]["month"] == DONE
+
+
+def test_the_critical_flag_follows_the_consequences_terms(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    strict = DEMO_TERMS_TOML + "\n[consequences]\ncritical_misses = 1\ncritical_window_months = 2\n"
+    storage.save_terms_version(engine, strict, api.data_months(engine)[0], note="strict")
+    csq = api.month_scorecard(engine, DONE, NOW)["consequences"]
+    critical = [c["commitment"] for c in csq["by_commitment"] if c["critical"]]
+    assert critical, "the demo misses something in December or January"
+    at = open_page("review", month=DONE)
+    no_exception(at)
+    flags = " ".join(e.value for e in at.error)
+    for c in csq["by_commitment"]:
+        assert (f"**{consequences_view.label(c['commitment'])}** missed" in flags) == c["critical"]
+    assert "of the last 2 finished months" in flags
 
 
 def test_targets_panel_shows_the_proposal(app_env: str) -> None:

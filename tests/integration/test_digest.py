@@ -38,11 +38,17 @@ SAMPLE = ROOT / "data" / "sample"
 AS_OF = "2026-04-30T12:00:00-04:00"
 SECRET_PATH = "/services/T000/B000/XXXXSECRETXXXX?token=abc123"
 
+# Consequences, hand-checked: March is the sample's first month with an MQL. Scores: quota 4/6 = 0.667,
+# first touch 0.5/0.9 = 0.556, attempts 0.5/0.8 = 0.625; sales (0.556 + 0.625)/2 = 0.590; overall
+# (0.667 + 0.556 + 0.625)/3 = 0.616. Each miss adds 1 credit.
 EXPECTED = """\
 SLA digest — March 2026 (live, as of 2026-04-30 12:00 EDT)
 Marketing: Missed — 4 of 6 MQLs (67% of quota).
 Sales first touch: Missed — 50.0% touched in time vs 90% target (2 breached, 0 pending).
 Sales attempts: Missed — 50.0% reached 3 attempts vs 80% target (2 breached, 0 pending).
+Weighted score: marketing 66.7%, sales 59.0%, overall 61.6%.
+Credits owed: Marketing · MQL quota 1 (missed in March: +1); Sales · first touch 1 (missed in March: +1); \
+Sales · attempts 1 (missed in March: +1).
 No rep has 5 or more leads with a decided first touch yet.
 Overdue leads (no touch, deadline passed): 0."""
 

@@ -239,6 +239,27 @@ def test_csv_is_tidy_and_formulas_are_inert(march: reports.ReportBundle, out_dir
     assert values[("sales attempts", "", "budget_left")] == str(budget)
 
 
+def test_every_format_carries_the_consequences(march: reports.ReportBundle, engine, out_dir: Path) -> None:
+    csq = march.card["consequences"]
+    assert csq == api.month_scorecard(engine, "2026-03", NOW)["consequences"]
+    with open(reports.write_csv_report(march, out_dir / "csq.csv"), newline="", encoding="utf-8") as fh:
+        values = {(r[0], r[1], r[2]): r[3] for r in list(csv.reader(fh))[1:]}
+    for c in csq["by_commitment"]:
+        assert values[("consequences", c["commitment"], "strikes")] == str(c["strikes"])
+        assert values[("consequences", c["commitment"], "credit_history")] == c["credit_history_text"]
+    assert values[("consequences", "", "score overall")] == str(csq["score"]["overall"])
+    wb = load_workbook(reports.write_excel_report(march, out_dir / "csq.xlsx"))
+    sheet = list(wb["Consequences"].iter_rows(values_only=True))
+    assert [row[0] for row in sheet[1:]] == [c["commitment"] for c in csq["by_commitment"]]
+    assert [row[sheet[0].index("credits")] for row in sheet[1:]] == [c["credits"] for c in csq["by_commitment"]]
+    trend = list(wb["Trend"].iter_rows(values_only=True))
+    scores = [row[trend[0].index("sales_score")] for row in trend[1:]]
+    assert scores == [t["sales"] for t in csq["trend"]][-len(scores) :]
+    text = pdf_text(reports.write_pdf_report(march, out_dir / "csq.pdf"))
+    assert "Consequences: strikes, critical failures and credits" in text
+    assert "Weighted score this month" in text and "Score · sales" in text
+
+
 # -- one call and the CLI -----------------------------------------------------------------------------
 
 
