@@ -149,7 +149,9 @@ def import_directory(engine: Engine, directory: str | Path) -> dict:
     if parsed.terms_toml is not None:
         terms, effective = parse_terms_toml(parsed.terms_toml)
         terms_from = effective or data_first_month(parsed.data, terms.timezone)
-    counts = storage.save_data(engine, parsed.data, source="import", detail=str(Path(directory).name))
+    counts = storage.save_data(
+        engine, parsed.data, source="import", detail=str(Path(directory).name), columns=parsed.columns
+    )
     if parsed.terms_toml is not None and not _same_version_exists(engine, parsed.terms_toml, terms_from):
         storage.save_terms_version(engine, parsed.terms_toml, terms_from, note=f"imported from {Path(directory).name}")
     return {"counts": counts, "warnings": parsed.warnings, "terms_effective_from": terms_from}

@@ -66,6 +66,7 @@ class ParsedFiles:
     terms_toml: str | None = None
     warnings: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # -- pure parsing ------------------------------------------------------------------------------
@@ -305,6 +306,7 @@ def read_canonical_dir(directory: Path, tz: str) -> ParsedFiles:
     problems: list[str] = []
     warnings: list[str] = []
     files: dict[str, str] = {}
+    columns: dict[str, tuple[str, ...]] = {}
     for table in TABLES:
         path = find_table_file(directory, table)
         if path is None:
@@ -316,6 +318,7 @@ def read_canonical_dir(directory: Path, tz: str) -> ParsedFiles:
         frames[table], found = parse_table(table, raw, tz=tz, label=path.name)
         problems += found
         files[table] = path.name
+        columns[table] = tuple(c for c in SCHEMAS[table] if c in raw.columns)
     if problems:
         raise ImportFailed(problems)
-    return ParsedFiles(CrmData.of(**frames), terms_toml, warnings, files)
+    return ParsedFiles(CrmData.of(**frames), terms_toml, warnings, files, columns)

@@ -1136,6 +1136,7 @@ class RunResult:
     warnings: list[str]
     skipped: dict[str, int]
     files: list[dict]
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class _Runner:
@@ -1150,6 +1151,7 @@ class _Runner:
         self.skipped: Counter = Counter()
         self.file_stats: list[dict] = []
         self.stop_early = stop_early
+        self.carried: dict[str, set[str]] = {t: set() for t in TABLES}
 
     # reading ---------------------------------------------------------------------------
 
@@ -1179,9 +1181,12 @@ class _Runner:
         data = CrmData(**{t: canonical.pop(t) if t in canonical else empty_frame(t) for t in TABLES})
         if self.mapping.customer_at_from_won_deals:
             data = _derive_customer_at(data)
+            self.carried["leads"].add("customer_at")
         for entry in self.unknown.values():
             self.warnings.append(entry.warning())
-        return RunResult(data, self.warnings, {t: n for t, n in self.skipped.items() if n}, self.file_stats)
+        columns = {t: tuple(c for c in SCHEMAS[t] if c in self.carried[t]) for t in TABLES if self.carried[t]}
+        skipped = {t: n for t, n in self.skipped.items() if n}
+        return RunResult(data, self.warnings, skipped, self.file_stats, columns)
 
     def _read_source(self, source: Source, matched: list[InputFile]) -> _Part | None:
         pieces: list[pd.DataFrame] = []
@@ -1205,6 +1210,7 @@ class _Runner:
             resolve, missing_ok = self._resolve_columns(source, reader)
             if resolve is None:
                 continue
+            self.carried[source.table] |= _carried_columns(source, missing_ok)
             for spec in source.columns.values():
                 for lookup, optional in spec.lookups():
                     self._load_lookup(lookup, optional)
@@ -1287,7 +1293,7 @@ class _Runner:
         if absent:
             self.warnings.append(
                 f"{reader.file.name} has no column {', '.join(sorted(absent))}; "
-                f"the values made from {'it' if len(absent) == 1 else 'them'} are empty."
+                f"the values made from {'it' if len(absent) == 1 else 'them'} keep what is stored (empty for new rows)."
             )
         return resolve, absent
 
@@ -1471,6 +1477,11 @@ class _Runner:
             if how == "join" and column in stacked.columns:
                 combined[column] = grouped[column].agg(_join_distinct)
         return combined.reset_index()
+
+
+def _carried_columns(source: Source, absent: set[str]) -> set[str]:
+    """The canonical columns a file carries: those made from at least one of its columns (or a constant)."""
+    return {c for c, spec in source.columns.items() if not spec.columns() or not spec.columns() <= absent}
 
 
 def _empty_mapped(table: str, columns: list[str]) -> pd.DataFrame:
@@ -1704,7 +1715,7 @@ def _import(
     if new_terms is not None:
         terms, effective = parse_terms_toml(new_terms)
         terms_from = effective or _first_month(result.data, terms.timezone)
-    counts = storage.save_data(engine, result.data, source="import", detail=detail)
+    counts = storage.save_data(engine, result.data, source="import", detail=detail, columns=result.columns)
     if new_terms is not None and not _same_version_stored(engine, new_terms, terms_from):
         storage.save_terms_version(engine, new_terms, terms_from, note=f"imported with {mapping.name}")
     for table in counts:

@@ -27,7 +27,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -274,13 +274,18 @@ def save_data(
     source: str,
     detail: str = "",
     sync_cursors: dict[str, str] | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction."""
+    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction.
+
+    `columns` names, per table, the columns its source carries (default: all): a stored row
+    keeps every other column, so a file with only lead_id and segment erases no dates."""
     started = _now()
     try:
         prepared = {name: _prepare(name, data.frame(name)) for name in TABLES}
+        carried = {name: _carried(name, (columns or {}).get(name)) for name in TABLES}
         with _writing(engine) as conn:
-            counts = {name: _upsert_frame(conn, name, prepared[name]) for name in TABLES}
+            counts = {name: _upsert_frame(conn, name, prepared[name], carried[name]) for name in TABLES}
             _write_cursors(conn, sync_cursors or {})
             _record_load(conn, source, detail, started, counts, None)
     except DATABASE_ERRORS as exc:
@@ -291,6 +296,14 @@ def save_data(
         _record_failed_load(engine, source, detail, started, str(exc) or type(exc).__name__)
         raise
     return counts
+
+
+def _carried(name: str, columns: Sequence[str] | None) -> tuple[str, ...]:
+    """The table's columns a source carries, in schema order, its id always among them."""
+    if columns is None:
+        return tuple(SCHEMAS[name])
+    wanted = set(columns) | {ID_COLUMN[name]}
+    return tuple(c for c in SCHEMAS[name] if c in wanted)
 
 
 def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -333,15 +346,16 @@ def _row(frame: pd.DataFrame, name: str, mask: Any) -> str:
     return f"row {position + 1}{who}"
 
 
-def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame) -> dict[str, int]:
-    """Upsert a frame by id; count inserted, updated and unchanged rows."""
+def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame, carried: Sequence[str]) -> dict[str, int]:
+    """Upsert a frame by id (stored rows change only in the carried columns); count inserted,
+    updated and unchanged rows."""
     if frame.empty:
         return {"inserted": 0, "updated": 0, "unchanged": 0}
     table = DATA_TABLES[name]
     if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
         _insert_into_empty(conn, table, name, frame)
         return {"inserted": len(frame), "updated": 0, "unchanged": 0}
-    return _merge(conn, table, name, frame)
+    return _merge(conn, table, name, frame, carried)
 
 
 def _insert_into_empty(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> None:
@@ -356,9 +370,10 @@ def _insert_into_empty(conn: Connection, table: sa.Table, name: str, frame: pd.D
         conn.execute(sa.schema.CreateIndex(index))
 
 
-def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> dict[str, int]:
+def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame, carried: Sequence[str]) -> dict[str, int]:
     """Stage the frame in a temporary table, compare it with the stored rows in SQL (null-safe,
-    column by column) and upsert only new or changed rows with INSERT ... ON CONFLICT DO UPDATE."""
+    carried column by carried column) and upsert only new or changed rows with INSERT ... ON
+    CONFLICT DO UPDATE of the carried columns."""
     key = ID_COLUMN[name]
     stage = _create_stage(conn, table)
     _load_rows(conn, stage.name, name, frame)
@@ -366,7 +381,8 @@ def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) ->
         conn.exec_driver_sql(f"ANALYZE {stage.name}")  # temp tables get no statistics otherwise
     joined = stage.outerjoin(table, stage.c[key] == table.c[key])
     is_new = table.c[key].is_(None)
-    differs = sa.or_(*(stage.c[c.name].is_distinct_from(c) for c in table.columns if c.name != key))
+    compared = [c for c in table.columns if c.name != key and c.name in carried]
+    differs = sa.or_(sa.false(), *(stage.c[c.name].is_distinct_from(c) for c in compared))
     count = sa.select(
         sa.func.count(),
         sa.func.coalesce(sa.func.sum(sa.case((is_new, 1), else_=0)), 0),
@@ -377,7 +393,7 @@ def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) ->
         changed_rows = sa.select(*stage.columns).select_from(joined).where(sa.or_(is_new, differs))
         if name in TIME_ORDER:
             changed_rows = changed_rows.order_by(stage.c[TIME_ORDER[name]])
-        conn.execute(_upsert_statement(conn, table, [key], changed_rows))
+        conn.execute(_upsert_statement(conn, table, [key], changed_rows, carried))
     conn.execute(sa.schema.DropTable(stage))
     return {"inserted": inserted, "updated": updated, "unchanged": total - inserted - updated}
 
@@ -426,8 +442,15 @@ def _db_values(values: pd.Series, kind: str, dialect: str) -> list[Any]:
     return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str], rows: sa.Select | None = None) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, in the connection's dialect.
+def _upsert_statement(
+    conn: Connection,
+    table: sa.Table,
+    keys: list[str],
+    rows: sa.Select | None = None,
+    updated: Sequence[str] | None = None,
+) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of the other columns (or only of `updated`), in the
+    connection's dialect.
 
     With `rows`, the statement inserts that SELECT's result; else it takes executemany parameters.
     """
@@ -435,7 +458,10 @@ def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str], rows: 
     stmt = insert(table)
     if rows is not None:
         stmt = stmt.from_select([c.name for c in table.columns], rows)
-    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    kept = set(updated) if updated is not None else {c.name for c in table.columns}
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name in kept}
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=keys)
     return stmt.on_conflict_do_update(index_elements=keys, set_=update)
 
 
