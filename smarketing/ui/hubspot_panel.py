@@ -17,15 +17,12 @@ from sqlalchemy.engine import Engine
 
 from smarketing.core.errors import UserError
 from smarketing.sources.hubspot import last_sync, run_sync, settings_from_env
+from smarketing.ui.secrets import read_secrets
 
 
 def _secrets() -> Mapping[str, Any]:
     """The `[hubspot]` secrets table ({} when there are no secrets)."""
-    try:
-        section = st.secrets.get("hubspot", {})
-    except Exception:  # no secrets.toml at all
-        return {}
-    return dict(section) if isinstance(section, Mapping) else {}
+    return read_secrets().table("hubspot")
 
 
 def _token_source() -> str | None:
