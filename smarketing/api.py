@@ -27,7 +27,7 @@ from smarketing.core.terms import (
 )
 from smarketing.outputs import reports
 from smarketing.outputs.digest import digest_text
-from smarketing.sources.canonical import read_canonical_dir
+from smarketing.sources import mapping
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
 from smarketing.store import storage
 
@@ -141,26 +141,11 @@ def data_first_month(data: CrmData, tz: str) -> str:
 
 
 def import_directory(engine: Engine, directory: str | Path) -> dict:
-    """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing."""
-    versions = storage.load_terms_versions(engine)
-    tz = versions[0].terms.timezone if versions else Terms().timezone
-    parsed = read_canonical_dir(Path(directory), tz)
-    terms_from = None
-    if parsed.terms_toml is not None:
-        terms, effective = parse_terms_toml(parsed.terms_toml)
-        terms_from = effective or data_first_month(parsed.data, terms.timezone)
-    counts = storage.save_data(
-        engine, parsed.data, source="import", detail=str(Path(directory).name), columns=parsed.columns
-    )
-    if parsed.terms_toml is not None and not _same_version_exists(engine, parsed.terms_toml, terms_from):
-        storage.save_terms_version(engine, parsed.terms_toml, terms_from, note=f"imported from {Path(directory).name}")
-    return {"counts": counts, "warnings": parsed.warnings, "terms_effective_from": terms_from}
+    """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing.
 
-
-def _same_version_exists(engine: Engine, toml_text: str, effective_from: str) -> bool:
-    """Re-importing the same terms.toml must not create another version."""
-    new_terms = parse_terms_toml(toml_text)[0]
-    return any(v.effective_from == effective_from and v.terms == new_terms for v in terms_versions(engine))
+    The canonical layout runs through the same reader as every mapping and preset, so a file
+    is checked the same way whichever way it comes in."""
+    return mapping.import_mapped(engine, directory)
 
 
 # -- recalculation and month close ----------------------------------------------------------------

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.months import parse_month
+from smarketing.core.redact import scrub
 from smarketing.core.scorecard import ledger_records, scorecard_rows
 from smarketing.core.terms import parse_terms_toml, terms_to_toml
 from smarketing.outputs.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
@@ -343,10 +345,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {scrub(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; nothing after the last commit was written.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:
+        # A bug: its traceback is shown for the report, but never a secret it may carry.
+        print(scrub(traceback.format_exc()), file=sys.stderr)
+        return 1

@@ -40,9 +40,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from smarketing.core import frames
+from smarketing.core import bounds, frames
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
+    AMOUNT,
     DEAL_STATUSES,
     DIRECTIONS,
     FLAG,
@@ -55,6 +56,7 @@ from smarketing.core.frames import (
     CrmData,
 )
 from smarketing.core.months import month_bounds, month_of, parse_month
+from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
 from smarketing.store import migrate
 from smarketing.store.tables import DATA_TABLES, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
@@ -89,11 +91,22 @@ def default_db_url() -> str:
 
 
 def mask_url(url: str | sa.URL) -> str:
-    """The URL with any password replaced by ***, safe to show or log."""
+    """The URL with any password (user info or ?password=) replaced by ***, safe to show or log."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.make_url(url)
     except Exception:
-        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", str(url))
+        return scrub(re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", str(url)))
+    register_url_secrets(parsed)
+    return scrub(parsed.render_as_string(hide_password=True))
+
+
+def register_url_secrets(url: sa.URL) -> None:
+    """Remember the URL's password (user info or query) so no message or log shows it."""
+    register_secret(url.password if isinstance(url.password, str) else None)
+    for name, value in url.query.items():
+        if name.lower() in ("password", "passfile", "sslpassword"):
+            for item in (value,) if isinstance(value, str) else value:
+                register_secret(item)
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -137,6 +150,7 @@ def _parse_url(url: str) -> sa.URL:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
         raise UserError(f"'{mask_url(url)}' is not a database URL; {URL_HINT}.") from None
+    register_url_secrets(parsed)
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
@@ -178,10 +192,8 @@ def _reason(exc: BaseException, secret: str | None = None) -> str:
     """The driver's first line of explanation, without any password."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    text = re.sub(r"password=\S+", "password=***", text)
-    if secret:
-        text = text.replace(secret, "***")
-    return text.rstrip(".")
+    register_secret(secret)
+    return scrub(text).rstrip(".")
 
 
 @contextmanager
@@ -275,11 +287,13 @@ def save_data(
     detail: str = "",
     sync_cursors: dict[str, str] | None = None,
     columns: Mapping[str, Sequence[str]] | None = None,
+    error: str | None = None,
 ) -> dict[str, dict[str, int]]:
     """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction.
 
     `columns` names, per table, the columns its source carries (default: all): a stored row
-    keeps every other column, so a file with only lead_id and segment erases no dates."""
+    keeps every other column, so a file with only lead_id and segment erases no dates. With
+    `error` the load is recorded as failed (a sync that stopped still saves what it read)."""
     started = _now()
     try:
         prepared = {name: _prepare(name, data.frame(name)) for name in TABLES}
@@ -287,7 +301,7 @@ def save_data(
         with _writing(engine) as conn:
             counts = {name: _upsert_frame(conn, name, prepared[name], carried[name]) for name in TABLES}
             _write_cursors(conn, sync_cursors or {})
-            _record_load(conn, source, detail, started, counts, None)
+            _record_load(conn, source, detail, started, counts, error)
     except DATABASE_ERRORS as exc:
         message = f"Saving to the database failed and nothing was saved: {_reason(exc)}."
         _record_failed_load(engine, source, detail, started, message)
@@ -328,6 +342,15 @@ def _validate(name: str, frame: pd.DataFrame) -> None:
     if repeated.any():
         value = frame[id_column][repeated].iloc[0]
         raise UserError(f"{name}: the {id_column} '{value}' appears more than once; nothing was saved.")
+    for column, kind in SCHEMAS[name].items():
+        outside = bounds.instants_outside(frame[column]) if kind == INSTANT else None
+        outside = bounds.amounts_outside(frame[column]) if kind == AMOUNT else outside
+        if outside is not None and outside.any():
+            value = frame[column][outside].iloc[0]
+            limit = f"outside {bounds.YEARS}" if kind == INSTANT else f"not {bounds.AMOUNTS}"
+            raise UserError(
+                f"{name}: {_row(frame, name, outside.to_numpy())} has {column} {value}, {limit}; nothing was saved."
+            )
     for column, allowed in ALLOWED_VALUES.get(name, {}).items():
         bad = (frame[column].notna() & ~frame[column].isin(allowed)).to_numpy()
         if bad.any():

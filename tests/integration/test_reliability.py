@@ -35,7 +35,7 @@ def lead(engine, lead_id: str = "L1") -> pd.Series:
 def test_a_file_with_only_lead_id_and_segment_keeps_the_mqls_dates_owner_and_source(db_engine, tmp_path: Path) -> None:
     api.import_directory(db_engine, write(tmp_path / "full", **{"leads.csv": FULL_LEADS}))
     report = api.import_directory(db_engine, write(tmp_path / "part", **{"leads.csv": "lead_id,segment\nL1,B\n"}))
-    assert report["counts"]["leads"] == {"inserted": 0, "updated": 1, "unchanged": 0}
+    assert report["counts"]["leads"] == {"inserted": 0, "updated": 1, "unchanged": 0, "skipped": 0}
     row = lead(db_engine)
     assert row["segment"] == "B"
     assert row["mql_at"] == pd.Timestamp("2026-03-02T10:00:00Z")
