@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from smarketing.core import bounds
 from smarketing.core.errors import UserError
 from smarketing.core.frames import CrmData
 from smarketing.core.marketing import daily_mqls
@@ -38,13 +39,15 @@ def parse_as_of(text: str | None, tz: str = "UTC") -> pd.Timestamp:
         return pd.Timestamp.now(tz="UTC").floor("s")
     try:
         stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise UserError(f"--as-of '{text}' is not an ISO 8601 instant such as 2026-03-31T17:00:00-04:00.") from None
     if stamp is pd.NaT:
         raise UserError(f"--as-of '{text}' is not an ISO 8601 instant.")
+    if bounds.instants_outside(pd.Series([stamp.tz_localize(None) if stamp.tzinfo is None else stamp])).iloc[0]:
+        raise UserError(f"--as-of '{text}' is outside {bounds.YEARS}.")
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
-    return stamp.tz_convert("UTC")
+    return stamp.tz_convert("UTC").as_unit("ns")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from smarketing.core.redact import scrub
 from smarketing.core.scorecard import ledger_records, scorecard_rows
 from smarketing.core.terms import parse_terms_toml, terms_to_toml
 from smarketing.outputs.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
+from smarketing.sources.canonical import read_text_file
 from smarketing.store import storage
 
 Handler = Callable[[argparse.Namespace], int]
@@ -276,10 +277,7 @@ def cmd_terms(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UserError(f"Cannot read {args.file}: {exc.strerror}.") from None
+    text = read_text_file(Path(args.file), "terms file")
     parse_terms_toml(text)
     version_id = storage.save_terms_version(engine, text, args.from_month, note=f"imported from {args.file}")
     print(f"Terms version {version_id} is in force from {args.from_month}.")

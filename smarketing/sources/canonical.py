@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -244,3 +245,20 @@ def parse_table(
         dup = ids.notna() & ids.duplicated(keep="first")
         report(id_column, dup, f"appears more than once in {label}; each {id_column} must be unique")
     return normalize(table, pd.DataFrame(parsed)) if not problems else raw.iloc[0:0], problems
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A UTF-8 text file (with or without BOM); one sentence naming it when it is missing, a
+    folder, unreadable or not UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"The {what} {path.name} does not exist.") from None
+    except IsADirectoryError:
+        raise UserError(f"The {what} {path.name} is a folder, not a file.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"The {what} {path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again."
+        ) from None
+    except OSError as exc:
+        raise UserError(f"The {what} {path.name} cannot be read ({exc.strerror or type(exc).__name__}).") from None

@@ -127,7 +127,7 @@ from smarketing.core.frames import (
     normalize,
 )
 from smarketing.core.terms import Terms, TermsError, parse_terms_toml, terms_from_dict
-from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, parse_table
+from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, parse_table, read_text_file
 from smarketing.store import storage
 
 CHUNK_ROWS = 100_000
@@ -502,12 +502,7 @@ def load_mapping(
         return parse_mapping(preset_text(preset), origin=f"preset {preset}", default_name=preset)
     if mapping_file is not None:
         path = Path(mapping_file)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise UserError(f"The mapping file {path} does not exist.") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"The mapping file {path} cannot be read: {exc}.") from None
+        text = read_text_file(path, "mapping file")
         return parse_mapping(text, origin=f"mapping file {path.name}", default_name=path.stem)
     return parse_mapping(text or "", origin="the mapping", default_name="mapping")
 
@@ -1657,7 +1652,7 @@ def import_mapped(
         raise UserError(f"{directory} is not a folder; give the folder that holds the export files.")
     files = [f for f in list_folder(directory) if f.name.lower() != "terms.toml"]
     terms_path = directory / "terms.toml"
-    terms_text = terms_path.read_text(encoding="utf-8-sig") if terms_path.exists() else None
+    terms_text = read_text_file(terms_path, "agreement file") if terms_path.exists() else None
     return _import(engine, mapping, files, terms_text, detail=f"{mapping.name}: {directory.name}")
 
 

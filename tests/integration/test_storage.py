@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from smarketing.core.errors import UserError
 from smarketing.core.frames import ID_COLUMN, SCHEMAS, TABLES, CrmData, normalize
@@ -117,7 +118,7 @@ def test_tables_have_the_frame_columns_and_indexes(db_engine):
 def test_make_engine_is_cached_and_idempotent(db_url):
     engine = storage.make_engine(db_url)
     assert storage.make_engine(db_url) is engine
-    storage.SQLModel.metadata.create_all(engine)  # creating the tables again changes nothing
+    SQLModel.metadata.create_all(engine)  # creating the tables again changes nothing
     assert storage.data_counts(engine) == {t: 0 for t in TABLES}
 
 
@@ -274,10 +275,10 @@ def test_a_failure_midway_rolls_back_every_table(db_engine, monkeypatch):
     storage.save_data(db_engine, sample(), source="test")
     original = storage._upsert_frame
 
-    def failing(conn, name, frame):
+    def failing(conn, name, frame, carried):
         if name == "deals":  # owners, leads and touches were already written in this transaction
             raise RuntimeError("disk on fire")
-        return original(conn, name, frame)
+        return original(conn, name, frame, carried)
 
     monkeypatch.setattr(storage, "_upsert_frame", failing)
     extra = sample()
