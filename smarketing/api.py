@@ -151,6 +151,11 @@ def import_directory(engine: Engine, directory: str | Path) -> dict:
     return mapping.import_mapped(engine, directory)
 
 
+def import_uploaded(engine: Engine, files: dict[str, bytes]) -> dict:
+    """Import uploaded canonical files (name -> bytes, terms.toml among them), all or nothing."""
+    return mapping.import_files(engine, files)
+
+
 # -- recalculation and month close ----------------------------------------------------------------
 
 
@@ -204,13 +209,19 @@ def close_month(
 
 
 def month_scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
-    """What a screen shows for a month: its frozen snapshot when closed, else the live scorecard.
+    """What every view shows for a month: its frozen snapshot when closed, else the live scorecard.
 
-    The result has `closed` (bool) and, when closed, the snapshot's metadata."""
+    The result has `closed` (bool) and `closed_at` (None while open) and, when closed, the
+    snapshot's metadata."""
     snapshot = storage.load_snapshot(engine, parse_month(month))
     if snapshot is not None:
         return {**snapshot, "closed": True}
-    return {**scorecard(engine, month, as_of), "closed": False}
+    return {**scorecard(engine, month, as_of), "closed": False, "closed_at": None}
+
+
+def reopen_month(engine: Engine, month: str, *, by: str, reason: str) -> int:
+    """Reopen a closed month so its terms and targets can change; recorded with its snapshot."""
+    return storage.reopen_month(engine, month, by=by, reason=reason)
 
 
 # -- reports and digest: the engine side; drawing lives in outputs ----------------------------------

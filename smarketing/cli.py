@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="save the proposal as a new terms version")
     p.add_argument("--format", choices=("table", "json"), default="table")
 
+    p = add("reopen", help="reopen a closed month so its terms and targets can change (recorded)")
+    p.add_argument("--month", required=True, type=_month_arg)
+    p.add_argument("--reason", required=True, help="why it is reopened (kept with its snapshot)")
+    p.add_argument("--by", default=os.environ.get("USER", "cli"), help="who reopens it")
+
     p = add("close", help="freeze the month's scorecard")
     p.add_argument("--month", required=True, type=_month_arg)
     p.add_argument("--force", action="store_true", help="close although deadlines are open; re-close keeps history")
@@ -175,11 +180,23 @@ def _counts_line(counts: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+@command("reopen")
+def cmd_reopen(args: argparse.Namespace) -> int:
+    api.reopen_month(engine_for(args), args.month, by=args.by, reason=args.reason)
+    print(f"{args.month} is open again; its snapshot stays in the history with the reason.")
+    return 0
+
+
 @command("scorecard")
 def cmd_scorecard(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     tz = api.month_terms(engine, args.month).timezone
-    card = api.scorecard(engine, args.month, api.parse_as_of(args.as_of, tz))
+    card = api.month_scorecard(engine, args.month, api.parse_as_of(args.as_of, tz))
+    if card["closed"]:
+        print(
+            f"{args.month} is closed: this is its snapshot of {card['closed_at']} (as of {card['as_of']}).",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print(json.dumps(card, indent=2))
     elif args.format == "csv":

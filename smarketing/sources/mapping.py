@@ -134,6 +134,9 @@ CHUNK_ROWS = 100_000
 DELIMITERS = (",", ";", "\t", "|")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+# A sheet wider than this is a stray cell far to the right (column XFD is 16,384), which pandas
+# would expand to millions of empty cells: refuse it before reading.
+MAX_EXCEL_COLUMNS = 1_024
 MODES = ("rows", "distinct", "enrich")
 PRESET_PACKAGE = "smarketing.sources.presets"
 _MAX_TEXT_PROBLEMS = 200  # problems kept as text (the message shows MAX_PROBLEMS; the rest are counted)
@@ -965,6 +968,9 @@ class TableReader:
 
 
 def _read_excel(f: InputFile, sheet: Any) -> pd.DataFrame:
+    """The sheet as text (a header row, then records); a _FileProblem when it is not a workbook,
+    has no such sheet, or is wider than MAX_EXCEL_COLUMNS."""
+    _check_excel_width(f, sheet)
     try:
         with f.open() as handle:
             frame = pd.read_excel(
@@ -977,10 +983,36 @@ def _read_excel(f: InputFile, sheet: Any) -> pd.DataFrame:
             )
     except ValueError as exc:
         raise _FileProblem(f"{f.name} cannot be read as an Excel workbook: {str(exc).strip()}.") from None
-    except Exception as exc:
-        raise _FileProblem(f"{f.name} cannot be read as an Excel workbook: {type(exc).__name__}: {exc}.") from None
+    except Exception:  # a zip that is not a workbook, a CSV named .xlsx, a truncated file
+        raise _FileProblem(
+            f"{f.name} is not an Excel workbook (.xlsx) that can be read; save it again from Excel, or as CSV."
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.astype(str).reset_index(drop=True)
+
+
+def _check_excel_width(f: InputFile, sheet: Any) -> None:
+    """Refuse a sheet whose used range (as the workbook states it) is wider than MAX_EXCEL_COLUMNS."""
+    import openpyxl
+
+    try:
+        with f.open() as handle:
+            book = openpyxl.load_workbook(handle, read_only=True)
+            try:
+                sheets = book.worksheets
+                chosen = book[sheet] if isinstance(sheet, str) and sheet in book.sheetnames else None
+                if chosen is None and isinstance(sheet, int | None) and (sheet or 0) < len(sheets):
+                    chosen = sheets[sheet or 0]
+                width = chosen.max_column if chosen is not None else None
+            finally:
+                book.close()
+    except Exception:  # not a workbook, or no stated size: pandas reads it and explains
+        return
+    if width is not None and width > MAX_EXCEL_COLUMNS:
+        raise _FileProblem(
+            f"{f.name} has a cell in column {openpyxl.utils.get_column_letter(width)}, {width:,} columns wide; "
+            f"a sheet can have at most {MAX_EXCEL_COLUMNS:,} columns: delete the cells far to the right and save it again."
+        )
 
 
 class _FileProblem(Exception):
@@ -1710,6 +1742,8 @@ def _import(
     if new_terms is not None:
         terms, effective = parse_terms_toml(new_terms)
         terms_from = effective or _first_month(result.data, terms.timezone)
+        if not _same_version_stored(engine, new_terms, terms_from):
+            storage.refuse_closed_terms(engine, terms_from)  # before any data is written: all or nothing
     counts = storage.save_data(engine, result.data, source="import", detail=detail, columns=result.columns)
     if new_terms is not None and not _same_version_stored(engine, new_terms, terms_from):
         storage.save_terms_version(engine, new_terms, terms_from, note=f"imported with {mapping.name}")

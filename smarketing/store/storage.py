@@ -616,11 +616,39 @@ def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
 
 
 def save_terms_version(engine: Engine, toml_text: str, effective_from: str, note: str | None = None) -> int:
-    """Validate and store a new terms version effective from a month; returns its id."""
+    """Validate and store a new terms version effective from a month; returns its id.
+
+    Refused when the version would change the terms of a closed month (reopen it first)."""
     parse_terms_toml(toml_text)
+    refuse_closed_terms(engine, effective_from)
     row = {"effective_from": parse_month(effective_from), "toml": toml_text, "created_at": _now(), "note": note}
     with _writing(engine) as conn:
         return int(conn.execute(sa.insert(TERMS).values(**row)).inserted_primary_key[0])
+
+
+def closed_months_governed(engine: Engine, effective_from: str) -> list[str]:
+    """Closed months whose terms a new version effective from that month would change.
+
+    A version governs its month up to the next later version; before the first version,
+    months use the first one, so a version earlier than all governs the months before it too."""
+    effective_from = parse_month(effective_from)
+    starts = sorted(v.effective_from for v in load_terms_versions(engine))
+    later = [s for s in starts if s > effective_from]
+    end = later[0] if later else None
+    low = effective_from if starts and starts[0] <= effective_from else None
+    return [m for m in closed_months(engine) if (low is None or m >= low) and (end is None or m < end)]
+
+
+def refuse_closed_terms(engine: Engine, effective_from: str) -> None:
+    """UserError when a terms version from that month would change a closed month."""
+    governed = closed_months_governed(engine, effective_from)
+    if governed:
+        month = governed[-1]
+        raise UserError(
+            f"{month} is closed and keeps the terms it was measured with, so a terms version from "
+            f"{parse_month(effective_from)} is refused; start it after {month}, or reopen "
+            f"{'the closed months' if len(governed) > 1 else month} first (reopen --month {month})."
+        )
 
 
 def load_terms_versions(engine: Engine) -> list[TermsVersion]:
@@ -694,6 +722,22 @@ def save_snapshot(
             "notes": notes,
         }
         return int(conn.execute(sa.insert(SNAPSHOTS).values(**row)).inserted_primary_key[0])
+
+
+def reopen_month(engine: Engine, month: str, *, by: str, reason: str) -> int:
+    """Reopen a closed month: its snapshot is kept in the history, marked reopened by whom and why."""
+    month = parse_month(month)
+    if not str(reason or "").strip():
+        raise UserError(f"Say why {month} is reopened (--reason); the reason is kept with its snapshot.")
+    current = sa.and_(SNAPSHOTS.c.month == month, SNAPSHOTS.c.superseded.is_(False))
+    with _writing(engine) as conn:
+        existing = conn.execute(sa.select(SNAPSHOTS.c.id, SNAPSHOTS.c.notes).where(current)).first()
+        if existing is None:
+            raise UserError(f"{month} is not closed, so there is nothing to reopen.")
+        record = f"Reopened on {_now():%Y-%m-%d %H:%M} UTC by {by}: {reason.strip()}"
+        notes = "\n".join(n for n in (existing.notes, record) if n)
+        conn.execute(sa.update(SNAPSHOTS).where(SNAPSHOTS.c.id == existing.id).values(superseded=True, notes=notes))
+    return int(existing.id)
 
 
 def load_snapshot(engine: Engine, month: str) -> dict | None:
@@ -791,6 +835,7 @@ def data_loads(engine: Engine, limit: int = 20) -> pd.DataFrame:
 __all__ = [
     "all_cursors",
     "closed_months",
+    "closed_months_governed",
     "data_counts",
     "data_loads",
     "default_db_url",
@@ -804,6 +849,8 @@ __all__ = [
     "make_engine",
     "mask_url",
     "month_span",
+    "refuse_closed_terms",
+    "reopen_month",
     "save_data",
     "save_month_notes",
     "save_snapshot",

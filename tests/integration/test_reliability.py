@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from smarketing import api
+from smarketing.core.errors import UserError
 from smarketing.sources import mapping
 from smarketing.store import storage
 
@@ -61,6 +62,6 @@ def test_the_same_partial_file_twice_changes_nothing(db_engine, tmp_path: Path) 
 
 def test_a_touches_file_without_a_column_new_rows_need_says_so(db_engine, tmp_path: Path) -> None:
     folder = write(tmp_path / "t", **{"leads.csv": FULL_LEADS, "touches.csv": "touch_id,lead_id,kind\nT1,L1,call\n"})
-    with pytest.raises(Exception, match="touches.csv has no column 'occurred_at'"):
+    with pytest.raises(UserError, match=r"touches\.csv has no column 'occurred_at'"):
         api.import_directory(db_engine, folder)
     assert storage.data_counts(db_engine)["leads"] == 0
