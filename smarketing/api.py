@@ -143,12 +143,13 @@ def data_first_month(data: CrmData, tz: str) -> str:
     return stamp.tz_convert(tz).strftime("%Y-%m")
 
 
-def import_directory(engine: Engine, directory: str | Path) -> dict:
+def import_directory(engine: Engine, directory: str | Path, *, refuse_unknown: bool = False) -> dict:
     """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing.
 
     The canonical layout runs through the same reader as every mapping and preset, so a file
-    is checked the same way whichever way it comes in."""
-    return mapping.import_mapped(engine, directory)
+    is checked the same way whichever way it comes in; `refuse_unknown` refuses touches and
+    deals for leads or owners nobody has (else they are reported)."""
+    return mapping.import_mapped(engine, directory, refuse_unknown=refuse_unknown)
 
 
 def import_uploaded(engine: Engine, files: dict[str, bytes]) -> dict:

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.add_argument("--mapping", help="a mapping TOML for other layouts")
     p.add_argument("--preset", help="a named mapping preset")
+    p.add_argument(
+        "--refuse-unknown",
+        action="store_true",
+        help="import nothing when touches, deals or leads name a lead or owner nobody has (default: report them)",
+    )
 
     p = add("sync", help="incremental pull from a CRM (HubSpot; token from HUBSPOT_ACCESS_TOKEN)")
     p.add_argument("source", choices=["hubspot"])
@@ -140,9 +145,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.mapping or args.preset:
         from smarketing.sources import mapping
 
-        report = mapping.import_mapped(engine, args.dir, mapping_file=args.mapping, preset=args.preset)
+        report = mapping.import_mapped(
+            engine, args.dir, mapping_file=args.mapping, preset=args.preset, refuse_unknown=args.refuse_unknown
+        )
     else:
-        report = api.import_directory(engine, args.dir)
+        report = api.import_directory(engine, args.dir, refuse_unknown=args.refuse_unknown)
     for warning in report.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Imported {args.dir}: {_counts_line(report['counts'])}.")

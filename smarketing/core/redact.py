@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 _SECRETS: set[str] = set()
+MIN_PIECE = 8
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"\bpat-[a-z0-9]+-[A-Za-z0-9-]+"),
@@ -25,8 +26,9 @@ def register_secret(value: str | None) -> None:
     if not value or len(value) < 4:
         return
     forms = {value, repr(value)[1:-1], repr(value.encode("utf-8", "backslashreplace"))[2:-1], _percent_encoded(value)}
-    forms |= set(value.split())
     _SECRETS.update(form for form in forms if len(form) >= 4)
+    # Pieces only when long enough not to hide ordinary words ("pat-na1") in every message.
+    _SECRETS.update(piece for piece in value.split() if len(piece) >= MIN_PIECE)
 
 
 def _percent_encoded(value: str) -> str:

@@ -114,6 +114,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from smarketing.core.consistency import dates_out_of_order, unknown_references
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
     AMOUNT,
@@ -1671,13 +1672,19 @@ def _resolve_mapping(mapping_file: str | Path | None, preset: str | None, text: 
 
 
 def import_mapped(
-    engine: Engine, directory: str | Path, *, mapping_file: str | Path | None = None, preset: str | None = None
+    engine: Engine,
+    directory: str | Path,
+    *,
+    mapping_file: str | Path | None = None,
+    preset: str | None = None,
+    refuse_unknown: bool = False,
 ) -> dict:
     """Import a folder of CRM exports through a mapping file or preset, all or nothing.
 
     Returns {"counts": {table: {inserted, updated, unchanged, skipped}}, "warnings": [...],
     "terms_effective_from": "YYYY-MM" or None, "files": [{file, table, mode, rows, skipped}],
-    "mapping": name}."""
+    "mapping": name}. Rows naming a lead or owner nobody has, and dates in an impossible
+    order, are warnings; with `refuse_unknown` unknown references refuse the import."""
     mapping = _resolve_mapping(mapping_file, preset)
     directory = Path(directory)
     if not directory.is_dir():
@@ -1685,17 +1692,23 @@ def import_mapped(
     files = [f for f in list_folder(directory) if f.name.lower() != "terms.toml"]
     terms_path = directory / "terms.toml"
     terms_text = read_text_file(terms_path, "agreement file") if terms_path.exists() else None
-    return _import(engine, mapping, files, terms_text, detail=f"{mapping.name}: {directory.name}")
+    detail = f"{mapping.name}: {directory.name}"
+    return _import(engine, mapping, files, terms_text, detail=detail, refuse_unknown=refuse_unknown)
 
 
 def import_files(
-    engine: Engine, files: Mapping[str, bytes], *, mapping: str | None = None, preset: str | None = None
+    engine: Engine,
+    files: Mapping[str, bytes],
+    *,
+    mapping: str | None = None,
+    preset: str | None = None,
+    refuse_unknown: bool = False,
 ) -> dict:
     """Import uploaded files (name -> bytes; a "terms.toml" among them is the agreement) through a
     mapping's TOML text or a preset (neither: the canonical layout); same report as import_mapped."""
     parsed = _resolve_mapping(None, preset, mapping)
     inputs, terms_text = _uploaded(files)
-    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: upload")
+    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: upload", refuse_unknown=refuse_unknown)
 
 
 def _uploaded(files: Mapping[str, bytes]) -> tuple[list[InputFile], str | None]:
@@ -1726,7 +1739,13 @@ def _same_version_stored(engine: Engine, toml_text: str, effective_from: str) ->
 
 
 def _import(
-    engine: Engine, mapping: ImportMapping, files: list[InputFile], terms_text: str | None, *, detail: str
+    engine: Engine,
+    mapping: ImportMapping,
+    files: list[InputFile],
+    terms_text: str | None,
+    *,
+    detail: str,
+    refuse_unknown: bool = False,
 ) -> dict:
     versions = storage.load_terms_versions(engine)
     stored_tz = versions[0].terms.timezone if versions else Terms().timezone
@@ -1735,6 +1754,10 @@ def _import(
     except TermsError as exc:
         raise UserError(f"terms.toml: {exc}") from None
     result = run_mapping(mapping, files, tz)
+    unknown = unknown_references(result.data, lambda table, ids: storage.existing_ids(engine, table, ids))
+    if unknown and refuse_unknown:
+        raise ImportFailed([f"{f.text}; nothing was imported." for f in unknown])
+    result.warnings.extend(f"{f.text}." for f in [*unknown, *dates_out_of_order(result.data)])
     new_terms = terms_text
     if new_terms is None and not versions:
         new_terms = _mapping_terms_toml(mapping)

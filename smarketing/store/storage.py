@@ -528,6 +528,17 @@ def delete_all_data(engine: Engine) -> None:
             conn.execute(sa.delete(table))
 
 
+def existing_ids(engine: Engine, table: str, ids: Sequence[str]) -> set[str]:
+    """Which of these ids the table holds (asked in chunks, so a long list stays one cheap query each)."""
+    column = DATA_TABLES[table].c[ID_COLUMN[table]]
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(ids), CHUNK_ROWS):
+            chunk = list(ids[start : start + CHUNK_ROWS])
+            found |= set(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
+    return found
+
+
 def data_counts(engine: Engine) -> dict[str, int]:
     """Rows per data table."""
     with engine.connect() as conn:
@@ -840,6 +851,7 @@ __all__ = [
     "data_loads",
     "default_db_url",
     "delete_all_data",
+    "existing_ids",
     "get_cursor",
     "load_data",
     "load_month_notes",

@@ -65,3 +65,48 @@ def test_a_touches_file_without_a_column_new_rows_need_says_so(db_engine, tmp_pa
     with pytest.raises(UserError, match=r"touches\.csv has no column 'occurred_at'"):
         api.import_directory(db_engine, folder)
     assert storage.data_counts(db_engine)["leads"] == 0
+
+
+OWNERS = "owner_id,name\no1,Ann\n"
+TOUCHES = (
+    "touch_id,lead_id,owner_id,kind,occurred_at\n"
+    "T1,L1,o1,call,2026-03-02T12:00:00Z\n"
+    "T2,GHOST,o1,call,2026-03-02T12:00:00Z\n"
+    "T3,GHOST2,o9,email,2026-03-02T12:00:00Z\n"
+)
+
+
+def test_touches_for_unknown_leads_and_owners_are_reported_with_counts_and_examples(db_engine, tmp_path: Path) -> None:
+    folder = write(tmp_path / "r", **{"leads.csv": FULL_LEADS, "owners.csv": OWNERS, "touches.csv": TOUCHES})
+    report = api.import_directory(db_engine, folder)
+    assert "2 touches name a lead_id that no lead has (for example 'GHOST', 'GHOST2')." in report["warnings"]
+    assert "1 touch names an owner_id that no owner has (for example 'o9')." in report["warnings"]
+    assert storage.data_counts(db_engine)["touches"] == 3
+
+
+def test_leads_already_stored_are_known_to_a_later_touches_file(db_engine, tmp_path: Path) -> None:
+    api.import_directory(db_engine, write(tmp_path / "a", **{"leads.csv": FULL_LEADS, "owners.csv": OWNERS}))
+    touches = "touch_id,lead_id,owner_id,kind,occurred_at\nT1,L1,o1,call,2026-03-02T12:00:00Z\n"
+    report = api.import_directory(
+        db_engine, write(tmp_path / "b", **{"leads.csv": "lead_id\nL1\n", "touches.csv": touches})
+    )
+    assert not [w for w in report["warnings"] if "no lead has" in w or "no owner has" in w]
+
+
+def test_the_refuse_setting_imports_nothing_when_a_reference_is_unknown(db_engine, tmp_path: Path, capsys) -> None:
+    from smarketing.cli import main
+
+    folder = write(tmp_path / "r", **{"leads.csv": FULL_LEADS, "owners.csv": OWNERS, "touches.csv": TOUCHES})
+    url = db_engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "import", str(folder), "--refuse-unknown"]) == 2
+    err = capsys.readouterr().err
+    assert "Nothing was imported" in err and "'GHOST'" in err and "Traceback" not in err
+    assert storage.data_counts(db_engine) == {"owners": 0, "leads": 0, "touches": 0, "deals": 0}
+
+
+def test_dates_in_an_impossible_order_are_reported(db_engine, tmp_path: Path) -> None:
+    leads = "lead_id,created_at,mql_at,sql_at\nL1,2026-03-05T00:00:00Z,2026-03-02T00:00:00Z,2026-03-01T00:00:00Z\n"
+    deals = "deal_id,lead_id,status,created_at,closed_at\nD1,L1,won,2026-03-10T00:00:00Z,2026-03-09T00:00:00Z\n"
+    report = api.import_directory(db_engine, write(tmp_path / "d", **{"leads.csv": leads, "deals.csv": deals}))
+    assert "1 lead has mql_at before created_at (for example 'L1')." in report["warnings"]
+    assert "1 deal has closed_at before created_at (for example 'D1')." in report["warnings"]
