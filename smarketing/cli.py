@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from smarketing import api
 from smarketing.core.errors import UserError
@@ -33,8 +33,15 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line on stderr (exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {scrub(message).rstrip('.')} (see {self.prog} --help).\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m smarketing", description="Sales and marketing SLA scorecards.")
+    parser = OneLineParser(prog="python -m smarketing", description="Sales and marketing SLA scorecards.")
     parser.add_argument("--db", help="database URL (default: $SMARKETING_DB or the SQLite file under data/)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)

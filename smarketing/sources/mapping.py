@@ -1036,7 +1036,10 @@ def open_table(f: InputFile, *, delimiter: str | None, encoding: str | None, she
         raise _FileProblem(f"{f.name} is empty; it needs a header row with the column names.")
     first_line = text.splitlines()[0]
     chosen = delimiter or detect_delimiter(first_line)
-    sample = list(csv.reader(io.StringIO(text), delimiter=chosen))
+    try:
+        sample = list(csv.reader(io.StringIO(text), delimiter=chosen))
+    except csv.Error as exc:  # a NUL or a bare carriage return inside a field
+        raise _FileProblem(f"{f.name} could not be read as CSV: {exc}.") from None
     if len(text) >= (1 << 16) - 4 and len(sample) > 1:
         sample = sample[:-1]  # the last record may be cut
     header = [h.strip() for h in sample[0]] if sample else []
