@@ -33,11 +33,16 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def one_line(text: str) -> str:
+    """An error message on one line, whatever a value quoted in it holds."""
+    return " ".join(text.split())
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line on stderr (exit 2), like every other error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {scrub(message).rstrip('.')} (see {self.prog} --help).\n")
+        self.exit(2, f"error: {one_line(scrub(message)).rstrip('.')} (see {self.prog} --help).\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -374,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except UserError as exc:
-        print(f"error: {scrub(exc)}", file=sys.stderr)
+        print(f"error: {one_line(scrub(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; nothing after the last commit was written.", file=sys.stderr)

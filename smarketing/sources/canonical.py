@@ -57,6 +57,12 @@ class ImportFailed(UserError):
 # -- pure parsing ------------------------------------------------------------------------------
 
 
+def cell_text(value: object, limit: int = 80) -> str:
+    """A cell as a problem quotes it: on one line (control characters escaped), cut to `limit`."""
+    text = str(value).encode("unicode_escape").decode("ascii") if not str(value).isprintable() else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_instants(values: pd.Series, tz: str, formats: Sequence[str] | None = None) -> tuple[pd.Series, pd.Series]:
     """ISO 8601 text to UTC instants; text without an offset is local time in `tz`.
     Returns (instants, unreadable mask); empty cells are missing, not errors, and instants
@@ -209,7 +215,7 @@ def parse_table(
             tally["problems"] += int(bad.sum())
         shown = column_labels.get(column, column)
         for idx in bad[bad].index[:MAX_PROBLEMS]:
-            problems.append(f"{label}, row {rows[idx]}, column {shown}: '{raw.at[idx, column]}' {why}.")
+            problems.append(f"{label}, row {rows[idx]}, column {shown}: '{cell_text(raw.at[idx, column])}' {why}.")
 
     for column, kind in schema.items():
         if column not in raw.columns:

@@ -128,7 +128,7 @@ from smarketing.core.frames import (
     normalize,
 )
 from smarketing.core.terms import Terms, TermsError, parse_terms_toml, terms_from_dict
-from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, parse_table, read_text_file
+from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, cell_text, parse_table, read_text_file
 from smarketing.store import storage
 
 CHUNK_ROWS = 100_000
@@ -1467,7 +1467,7 @@ class _Runner:
             first = f"row {r0}" if f0 == where[0] else f"{matched[f0].name} row {r0}"
             if count <= _MAX_TEXT_PROBLEMS:
                 self.problems.add(
-                    f"{matched[where[0]].name}, row {where[1]}, column {label}: '{value}' appears more than once "
+                    f"{matched[where[0]].name}, row {where[1]}, column {label}: '{cell_text(value)}' appears more than once "
                     f"(first at {first}); each {ID_COLUMN[table]} must be unique."
                 )
             else:
