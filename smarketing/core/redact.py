@@ -15,7 +15,7 @@ _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"\bpat-[a-z0-9]+-[A-Za-z0-9-]+"),
     re.compile(r"(?i)(access_token=)[^&\s'\"]+"),
-    re.compile(r"(?i)(password=)[^&\s'\"]+"),
+    re.compile(r"(?i)(password=)[^&\s'\"]+?(?=$|[&\s'\"]|:(?:\s|$))"),
     re.compile(r"(?i)(://[^/@:\s]*:)[^@/\s]+(?=@)"),
 )
 

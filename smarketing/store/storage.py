@@ -94,8 +94,9 @@ def mask_url(url: str | sa.URL) -> str:
     """The URL with any password (user info or ?password=) replaced by ***, safe to show or log."""
     try:
         parsed = sa.make_url(url)
-    except Exception:
-        return scrub(re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", str(url)))
+    except Exception:  # unreadable, so no way to tell its password apart: show only the scheme
+        scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", str(url))
+        return f"{scheme.group(0)}…" if scheme else "(the URL, not shown)"
     register_url_secrets(parsed)
     return scrub(parsed.render_as_string(hide_password=True))
 
@@ -149,7 +150,7 @@ def _parse_url(url: str) -> sa.URL:
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        raise UserError(f"'{mask_url(url)}' is not a database URL; {URL_HINT}.") from None
+        raise UserError(f"The database URL {mask_url(url)} cannot be read; {URL_HINT}.") from None
     register_url_secrets(parsed)
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
