@@ -103,6 +103,7 @@ import hashlib
 import io
 import re
 import tomllib
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -963,9 +964,33 @@ class TableReader:
                 header=0,
                 engine="c",
             )
-            for chunk in reader:
+            rows = iter(reader)
+            while True:
+                # pandas drops the fields past the header with only a warning: refuse when one held data
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    chunk = next(rows, None)
+                if chunk is None:
+                    return
+                if any(issubclass(w.category, pd.errors.ParserWarning) for w in seen):
+                    lost = self.lost_fields()
+                    if lost:
+                        raise _FileProblem(lost)
                 chunk.columns = self.header
                 yield chunk
+
+    def lost_fields(self) -> str | None:
+        """The first record with a non-empty field past the header's columns, as a problem."""
+        with self.file.open() as handle:
+            text = io.TextIOWrapper(handle, encoding=self.encoding or "utf-8", errors="replace", newline="")
+            for number, record in enumerate(csv.reader(text, delimiter=self.delimiter or ","), start=1):
+                extra = [v for v in record[len(self.header) :] if v.strip()]
+                if number > 1 and extra:
+                    return (
+                        f"{self.file.name}, row {number}: has {len(record)} fields but the header has "
+                        f"{len(self.header)}; '{cell_text(extra[0])}' would be lost (check the delimiter and quotes)."
+                    )
+        return None
 
 
 def _read_excel(f: InputFile, sheet: Any) -> pd.DataFrame:

@@ -323,3 +323,14 @@ def test_hostile_months_for_recalc_and_close(db: Path, month: str) -> None:
         code, _, err = run("--db", f"sqlite:///{db}", *argv)
         assert "Traceback" not in err
         assert code in (0, 2), err
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_not_cut(db: Path, tmp_path: Path) -> None:
+    folder = fresh(tmp_path)
+    (folder / "leads.csv").write_text("lead_id,segment\nX1,A,2026-03-02\nX2,B\n", encoding="utf-8")
+    before = checksum(db)
+    code, _, err = run("--db", f"sqlite:///{db}", "import", str(folder))
+    assert code == 2 and "leads.csv, row 2: has 3 fields but the header has 2; '2026-03-02' would be lost" in err
+    assert checksum(db) == before
+    (folder / "leads.csv").write_text("lead_id,segment\nX1,A,\nX2,B\n", encoding="utf-8")  # an empty trailing field
+    assert run("--db", f"sqlite:///{db}", "import", str(folder))[0] == 0
