@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from smarketing.core import bounds
 from smarketing.core.alert_rules import alert_recipients, due_alerts, scan_start, stale
 from smarketing.core.consequences import consequences
 from smarketing.core.errors import UserError
@@ -29,7 +30,7 @@ from smarketing.core.terms import (
 )
 from smarketing.outputs import alert_delivery, reports
 from smarketing.outputs.digest import digest_text
-from smarketing.sources.canonical import read_canonical_dir
+from smarketing.sources import mapping
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
 from smarketing.store import alert_log, storage
 
@@ -40,13 +41,15 @@ def parse_as_of(text: str | None, tz: str = "UTC") -> pd.Timestamp:
         return pd.Timestamp.now(tz="UTC").floor("s")
     try:
         stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise UserError(f"--as-of '{text}' is not an ISO 8601 instant such as 2026-03-31T17:00:00-04:00.") from None
     if stamp is pd.NaT:
         raise UserError(f"--as-of '{text}' is not an ISO 8601 instant.")
+    if bounds.instants_outside(pd.Series([stamp.tz_localize(None) if stamp.tzinfo is None else stamp])).iloc[0]:
+        raise UserError(f"--as-of '{text}' is outside {bounds.YEARS}.")
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
-    return stamp.tz_convert("UTC")
+    return stamp.tz_convert("UTC").as_unit("ns")
 
 
 @dataclass
@@ -164,25 +167,18 @@ def data_first_month(data: CrmData, tz: str) -> str:
     return stamp.tz_convert(tz).strftime("%Y-%m")
 
 
-def import_directory(engine: Engine, directory: str | Path) -> dict:
-    """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing."""
-    versions = storage.load_terms_versions(engine)
-    tz = versions[0].terms.timezone if versions else Terms().timezone
-    parsed = read_canonical_dir(Path(directory), tz)
-    terms_from = None
-    if parsed.terms_toml is not None:
-        terms, effective = parse_terms_toml(parsed.terms_toml)
-        terms_from = effective or data_first_month(parsed.data, terms.timezone)
-    counts = storage.save_data(engine, parsed.data, source="import", detail=str(Path(directory).name))
-    if parsed.terms_toml is not None and not _same_version_exists(engine, parsed.terms_toml, terms_from):
-        storage.save_terms_version(engine, parsed.terms_toml, terms_from, note=f"imported from {Path(directory).name}")
-    return {"counts": counts, "warnings": parsed.warnings, "terms_effective_from": terms_from}
+def import_directory(engine: Engine, directory: str | Path, *, refuse_unknown: bool = False) -> dict:
+    """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing.
+
+    The canonical layout runs through the same reader as every mapping and preset, so a file
+    is checked the same way whichever way it comes in; `refuse_unknown` refuses touches and
+    deals for leads or owners nobody has (else they are reported)."""
+    return mapping.import_mapped(engine, directory, refuse_unknown=refuse_unknown)
 
 
-def _same_version_exists(engine: Engine, toml_text: str, effective_from: str) -> bool:
-    """Re-importing the same terms.toml must not create another version."""
-    new_terms = parse_terms_toml(toml_text)[0]
-    return any(v.effective_from == effective_from and v.terms == new_terms for v in terms_versions(engine))
+def import_uploaded(engine: Engine, files: dict[str, bytes]) -> dict:
+    """Import uploaded canonical files (name -> bytes, terms.toml among them), all or nothing."""
+    return mapping.import_files(engine, files)
 
 
 # -- recalculation and month close ----------------------------------------------------------------
@@ -238,13 +234,19 @@ def close_month(
 
 
 def month_scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
-    """What a screen shows for a month: its frozen snapshot when closed, else the live scorecard.
+    """What every view shows for a month: its frozen snapshot when closed, else the live scorecard.
 
-    The result has `closed` (bool) and, when closed, the snapshot's metadata."""
+    The result has `closed` (bool) and `closed_at` (None while open) and, when closed, the
+    snapshot's metadata."""
     snapshot = storage.load_snapshot(engine, parse_month(month))
     if snapshot is not None:
         return {**with_consequences(engine, snapshot, as_of), "closed": True}
-    return {**scorecard(engine, month, as_of), "closed": False}
+    return {**scorecard(engine, month, as_of), "closed": False, "closed_at": None}
+
+
+def reopen_month(engine: Engine, month: str, *, by: str, reason: str) -> int:
+    """Reopen a closed month so its terms and targets can change; recorded with its snapshot."""
+    return storage.reopen_month(engine, month, by=by, reason=reason)
 
 
 def with_consequences(engine: Engine, card: dict, as_of: pd.Timestamp) -> dict:

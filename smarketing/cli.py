@@ -7,16 +7,19 @@ import json
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.months import parse_month
+from smarketing.core.redact import scrub
 from smarketing.core.scorecard import LEDGER_COLUMNS, LEDGER_V2_COLUMNS, ledger_records, scorecard_rows
 from smarketing.core.terms import parse_terms_toml, terms_to_toml
 from smarketing.outputs.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
+from smarketing.sources.canonical import read_text_file
 from smarketing.store import storage
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,13 +34,25 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def one_line(text: str) -> str:
+    """An error message on one line, whatever a value quoted in it holds."""
+    return " ".join(text.split())
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line on stderr (exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {one_line(scrub(message)).rstrip('.')} (see {self.prog} --help).\n")
+
+
 def _program_name() -> str:
     """`smarketing` when run as the console script, else `python -m smarketing`."""
     return "smarketing" if Path(sys.argv[0]).name == "smarketing" else "python -m smarketing"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=_program_name(), description="Sales and marketing SLA scorecards.")
+    parser = OneLineParser(prog=_program_name(), description="Sales and marketing SLA scorecards.")
     parser.add_argument("--db", help="database URL (default: $SMARKETING_DB or the SQLite file under data/)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
@@ -56,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.add_argument("--mapping", help="a mapping TOML for other layouts")
     p.add_argument("--preset", help="a named mapping preset")
+    p.add_argument(
+        "--refuse-unknown",
+        action="store_true",
+        help="import nothing when touches, deals or leads name a lead or owner nobody has (default: report them)",
+    )
 
     p = add("sync", help="incremental pull from a CRM (HubSpot; token from HUBSPOT_ACCESS_TOKEN)")
     p.add_argument("source", choices=["hubspot"])
@@ -71,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, type=_month_arg)
     p.add_argument("--apply", action="store_true", help="save the proposal as a new terms version")
     p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = add("reopen", help="reopen a closed month so its terms and targets can change (recorded)")
+    p.add_argument("--month", required=True, type=_month_arg)
+    p.add_argument("--reason", required=True, help="why it is reopened (kept with its snapshot)")
+    p.add_argument("--by", default=os.environ.get("USER", "cli"), help="who reopens it")
 
     p = add("close", help="freeze the month's scorecard")
     p.add_argument("--month", required=True, type=_month_arg)
@@ -157,9 +182,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.mapping or args.preset:
         from smarketing.sources import mapping
 
-        report = mapping.import_mapped(engine, args.dir, mapping_file=args.mapping, preset=args.preset)
+        report = mapping.import_mapped(
+            engine, args.dir, mapping_file=args.mapping, preset=args.preset, refuse_unknown=args.refuse_unknown
+        )
     else:
-        report = api.import_directory(engine, args.dir)
+        report = api.import_directory(engine, args.dir, refuse_unknown=args.refuse_unknown)
     for warning in report.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Imported {args.dir}: {_counts_line(report['counts'])}.")
@@ -197,11 +224,23 @@ def _counts_line(counts: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+@command("reopen")
+def cmd_reopen(args: argparse.Namespace) -> int:
+    api.reopen_month(engine_for(args), args.month, by=args.by, reason=args.reason)
+    print(f"{args.month} is open again; its snapshot stays in the history with the reason.")
+    return 0
+
+
 @command("scorecard")
 def cmd_scorecard(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     tz = api.month_terms(engine, args.month).timezone
-    card = api.scorecard(engine, args.month, api.parse_as_of(args.as_of, tz))
+    card = api.month_scorecard(engine, args.month, api.parse_as_of(args.as_of, tz))
+    if card["closed"]:
+        print(
+            f"{args.month} is closed: this is its snapshot of {card['closed_at']} (as of {card['as_of']}).",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print(json.dumps(card, indent=2))
     elif args.format == "csv":
@@ -299,10 +338,7 @@ def cmd_terms(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UserError(f"Cannot read {args.file}: {exc.strerror}.") from None
+    text = read_text_file(Path(args.file), "terms file")
     parse_terms_toml(text)
     version_id = storage.save_terms_version(engine, text, args.from_month, note=f"imported from {args.file}")
     print(f"Terms version {version_id} is in force from {args.from_month}.")
@@ -433,10 +469,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(scrub(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; nothing after the last commit was written.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:
+        # A bug: its traceback is shown for the report, but never a secret it may carry.
+        print(scrub(traceback.format_exc()), file=sys.stderr)
+        return 1

@@ -6,15 +6,18 @@ import re
 
 import pandas as pd
 
+from smarketing.core import bounds
 from smarketing.core.errors import UserError
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_month(text: str) -> str:
-    """Validate a month written YYYY-MM and return it."""
+    """Validate a month written YYYY-MM (a year from 1900 to 2199) and return it."""
     if not isinstance(text, str) or not _MONTH.match(text.strip()):
         raise UserError(f"'{text}' is not a month; write it as YYYY-MM, for example 2026-03.")
+    if not bounds.EARLIEST.year <= int(text.strip()[:4]) < bounds.LATEST.year:
+        raise UserError(f"'{text.strip()}' is outside {bounds.YEARS}; write a month such as 2026-03.")
     return text.strip()
 
 

@@ -7,17 +7,15 @@ spreadsheet shows: the header is row 1, the first record row 2.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from smarketing.core import bounds
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
     AMOUNT,
@@ -28,9 +26,7 @@ from smarketing.core.frames import (
     INSTANT,
     REQUIRED,
     SCHEMAS,
-    TABLES,
     TOUCH_KINDS,
-    CrmData,
     normalize,
 )
 
@@ -58,45 +54,82 @@ class ImportFailed(UserError):
         super().__init__("Nothing was imported: " + " ".join(shown) + more)
 
 
-@dataclass
-class ParsedFiles:
-    """What an import directory holds once parsed: canonical frames, terms text, notes."""
-
-    data: CrmData
-    terms_toml: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)
-
-
 # -- pure parsing ------------------------------------------------------------------------------
+
+
+def cell_text(value: object, limit: int = 80) -> str:
+    """A cell as a problem quotes it: on one line (control characters escaped), cut to `limit`."""
+    text = str(value).encode("unicode_escape").decode("ascii") if not str(value).isprintable() else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_instants(values: pd.Series, tz: str, formats: Sequence[str] | None = None) -> tuple[pd.Series, pd.Series]:
     """ISO 8601 text to UTC instants; text without an offset is local time in `tz`.
-    Returns (instants, unparseable mask); empty cells are missing, not errors.
+    Returns (instants, unreadable mask); empty cells are missing, not errors, and instants
+    outside the years 1900-2199 are unreadable (see core.bounds).
 
     With `formats` (strptime formats such as "%d-%m-%Y %H:%M", or "ISO8601", "epoch_s",
     "epoch_ms"), each cell is read with the first format that fits it; a format with %z
     reads the cell's own offset, any other is local time in `tz`."""
-    if formats:
-        return _parse_with_formats(values, tz, list(formats))
+    out, bad, outside = read_instants(values, tz, formats)
+    return out, bad | outside
+
+
+def read_instants(
+    values: pd.Series, tz: str, formats: Sequence[str] | None = None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """parse_instants, with the cells outside the years 1900-2199 in a mask of their own:
+    (instants, unreadable mask, outside mask)."""
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
-    aware = text.str.contains(_OFFSET, na=False)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    outside = pd.Series(False, index=values.index)
+    todo = ~empty
+    for fmt in formats or ["ISO8601"]:
+        if not todo.any():
+            break
+        parsed, far = _read_format(text[todo], tz, fmt.strip())
+        outside[far[far].index] = True
+        todo[far[far].index] = False
+        ok = parsed.notna()
+        out[ok[ok].index] = parsed[ok]
+        todo[ok[ok].index] = False
+    return out, todo & ~empty, outside
+
+
+def _read_format(text: pd.Series, tz: str, fmt: str) -> tuple[pd.Series, pd.Series]:
+    """Cells read with one format: (UTC instants within range, mask of those outside it)."""
+    name = fmt.lower()
+    if name in ("epoch_s", "epoch_ms"):
+        numbers = pd.to_numeric(text, errors="coerce")
+        per_ns = 1e9 if name == "epoch_s" else 1e6
+        low, high = bounds.EARLIEST.value / per_ns, bounds.LATEST.value / per_ns
+        far = numbers.notna() & ((numbers < low) | (numbers >= high))
+        parsed = pd.to_datetime(numbers.mask(far), unit="s" if name == "epoch_s" else "ms", utc=True, errors="coerce")
+        kept, outside = bounds.bounded_instants(parsed)
+        return kept, far | outside
+    if name == "iso8601":
+        aware = text.str.contains(_OFFSET, na=False)
+    else:
+        aware = pd.Series("%z" in fmt or "%Z" in fmt, index=text.index)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    far = pd.Series(False, index=text.index)
     if aware.any():
-        out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce").dt.as_unit("ns")
-    naive = ~aware & ~empty
+        parsed = pd.to_datetime(text[aware], format=fmt if name != "iso8601" else "ISO8601", utc=True, errors="coerce")
+        kept, outside = bounds.bounded_instants(parsed)
+        out[aware], far[aware] = kept, outside
+    naive = ~aware
     if naive.any():
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        local = pd.to_datetime(text[naive], format=fmt if name != "iso8601" else "ISO8601", errors="coerce")
         if getattr(local.dt, "tz", None) is not None:
             local = local.dt.tz_localize(None)
-        out[naive] = (
-            local.dt.tz_localize(tz, ambiguous=np.ones(int(naive.sum()), dtype=bool), nonexistent="shift_forward")
-            .dt.tz_convert("UTC")
-            .dt.as_unit("ns")
-        )
-    return out, ~empty & out.isna()
+        outside = bounds.instants_outside(local)
+        local = local.mask(outside)
+        ok = local.notna()
+        if ok.any():
+            out[ok[ok].index] = _localize(local[ok], tz)
+        far[naive] = outside
+    return out, far
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
@@ -106,37 +139,6 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
         .dt.tz_convert("UTC")
         .dt.as_unit("ns")
     )
-
-
-def _parse_with_formats(values: pd.Series, tz: str, formats: list[str]) -> tuple[pd.Series, pd.Series]:
-    """parse_instants with explicit formats, tried in order per cell."""
-    text = values.astype("string").str.strip()
-    empty = text.isna() | (text == "")
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    todo = ~empty
-    for fmt in formats:
-        if not todo.any():
-            break
-        part = text[todo]
-        name = fmt.strip().lower()
-        if name == "iso8601":
-            parsed, _ = parse_instants(part, tz)
-        elif name in ("epoch_s", "epoch_ms"):
-            numbers = pd.to_numeric(part, errors="coerce")
-            parsed = pd.to_datetime(numbers, unit="s" if name == "epoch_s" else "ms", utc=True, errors="coerce")
-        elif "%z" in fmt or "%Z" in fmt:
-            parsed = pd.to_datetime(part, format=fmt, utc=True, errors="coerce")
-        else:
-            local = pd.to_datetime(part, format=fmt, errors="coerce")
-            parsed = pd.Series(pd.NaT, index=part.index, dtype="datetime64[ns, UTC]")
-            ok = local.notna()
-            if ok.any():
-                parsed[ok] = _localize(local[ok], tz)
-        parsed = parsed.astype("datetime64[ns, UTC]")
-        ok = parsed.notna()
-        out[ok[ok].index] = parsed[ok]
-        todo[ok[ok].index] = False
-    return out, ~empty & out.isna()
 
 
 def describe_formats(formats: Sequence[str] | None) -> str:
@@ -213,7 +215,7 @@ def parse_table(
             tally["problems"] += int(bad.sum())
         shown = column_labels.get(column, column)
         for idx in bad[bad].index[:MAX_PROBLEMS]:
-            problems.append(f"{label}, row {rows[idx]}, column {shown}: '{raw.at[idx, column]}' {why}.")
+            problems.append(f"{label}, row {rows[idx]}, column {shown}: '{cell_text(raw.at[idx, column])}' {why}.")
 
     for column, kind in schema.items():
         if column not in raw.columns:
@@ -223,8 +225,9 @@ def parse_table(
         if column in required:
             report(column, values.isna(), "is empty, but every row needs one")
         if kind == INSTANT:
-            values, bad = parse_instants(values, tz, formats.get(column))
+            values, bad, outside = read_instants(values, tz, formats.get(column))
             report(column, bad, f"is not {describe_formats(formats.get(column))}")
+            report(column, outside, f"is outside {bounds.YEARS}")
         elif kind == FLAG:
             values, bad = parse_flags(values)
             report(column, bad, "is not true or false")
@@ -235,6 +238,7 @@ def parse_table(
                 text = values.str.replace(",", "", regex=False)
             numbers = pd.to_numeric(text, errors="coerce")
             report(column, values.notna() & numbers.isna(), "is not a number")
+            report(column, bounds.amounts_outside(numbers), f"is not {bounds.AMOUNTS}")
             values = numbers
         elif (table, column) in _ALLOWED:
             values = values.str.lower()
@@ -249,73 +253,18 @@ def parse_table(
     return normalize(table, pd.DataFrame(parsed)) if not problems else raw.iloc[0:0], problems
 
 
-# -- reading files -------------------------------------------------------------------------------
-
-
-def read_text_frame(path: Path) -> pd.DataFrame:
-    """A CSV (delimiter and encoding detected) or .xlsx file as strings, empty cells as ''."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-        return frame.astype("string").fillna("")
-    raw = path.read_bytes()
-    text = _decode(raw, path.name)
-    sample = text[:65536]
+def read_text_file(path: Path, what: str) -> str:
+    """A UTF-8 text file (with or without BOM); one sentence naming it when it is missing, a
+    folder, unreadable or not UTF-8."""
     try:
-        delimiter = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise UserError(f"{path.name} could not be read as CSV: {str(exc).strip()}.") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
-
-
-def _decode(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), else Latin-1."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def find_table_file(directory: Path, table: str) -> Path | None:
-    for suffix in (".csv", ".xlsx"):
-        candidate = directory / f"{table}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def read_canonical_dir(directory: Path, tz: str) -> ParsedFiles:
-    """Read owners/leads/touches/deals (.csv or .xlsx) and terms.toml; raise with every problem."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise UserError(f"{directory} is not a folder; give the folder that holds leads.csv.")
-    terms_path = directory / "terms.toml"
-    terms_toml = terms_path.read_text(encoding="utf-8-sig") if terms_path.exists() else None
-    if terms_toml is not None:
-        from smarketing.core.terms import parse_terms_toml
-
-        tz = parse_terms_toml(terms_toml)[0].timezone
-    if find_table_file(directory, "leads") is None:
-        raise UserError(f"{directory} has no leads.csv; an import needs at least the leads.")
-    frames: dict[str, pd.DataFrame] = {}
-    problems: list[str] = []
-    warnings: list[str] = []
-    files: dict[str, str] = {}
-    for table in TABLES:
-        path = find_table_file(directory, table)
-        if path is None:
-            continue
-        raw = read_text_frame(path)
-        unknown = [c for c in raw.columns if c not in SCHEMAS[table]]
-        if unknown:
-            warnings.append(f"{path.name}: ignored columns {', '.join(unknown)}.")
-        frames[table], found = parse_table(table, raw, tz=tz, label=path.name)
-        problems += found
-        files[table] = path.name
-    if problems:
-        raise ImportFailed(problems)
-    return ParsedFiles(CrmData.of(**frames), terms_toml, warnings, files)
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"The {what} {path.name} does not exist.") from None
+    except IsADirectoryError:
+        raise UserError(f"The {what} {path.name} is a folder, not a file.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"The {what} {path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again."
+        ) from None
+    except OSError as exc:
+        raise UserError(f"The {what} {path.name} cannot be read ({exc.strerror or type(exc).__name__}).") from None

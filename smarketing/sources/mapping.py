@@ -103,6 +103,7 @@ import hashlib
 import io
 import re
 import tomllib
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from smarketing.core.consistency import dates_out_of_order, unknown_references
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
     AMOUNT,
@@ -127,13 +129,16 @@ from smarketing.core.frames import (
     normalize,
 )
 from smarketing.core.terms import Terms, TermsError, parse_terms_toml, terms_from_dict
-from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, parse_table
+from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, cell_text, parse_table, read_text_file
 from smarketing.store import storage
 
 CHUNK_ROWS = 100_000
 DELIMITERS = (",", ";", "\t", "|")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+# A sheet wider than this is a stray cell far to the right (column XFD is 16,384), which pandas
+# would expand to millions of empty cells: refuse it before reading.
+MAX_EXCEL_COLUMNS = 1_024
 MODES = ("rows", "distinct", "enrich")
 PRESET_PACKAGE = "smarketing.sources.presets"
 _MAX_TEXT_PROBLEMS = 200  # problems kept as text (the message shows MAX_PROBLEMS; the rest are counted)
@@ -502,12 +507,7 @@ def load_mapping(
         return parse_mapping(preset_text(preset), origin=f"preset {preset}", default_name=preset)
     if mapping_file is not None:
         path = Path(mapping_file)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise UserError(f"The mapping file {path} does not exist.") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"The mapping file {path} cannot be read: {exc}.") from None
+        text = read_text_file(path, "mapping file")
         return parse_mapping(text, origin=f"mapping file {path.name}", default_name=path.stem)
     return parse_mapping(text or "", origin="the mapping", default_name="mapping")
 
@@ -964,12 +964,39 @@ class TableReader:
                 header=0,
                 engine="c",
             )
-            for chunk in reader:
+            rows = iter(reader)
+            while True:
+                # pandas drops the fields past the header with only a warning: refuse when one held data
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    chunk = next(rows, None)
+                if chunk is None:
+                    return
+                if any(issubclass(w.category, pd.errors.ParserWarning) for w in seen):
+                    lost = self.lost_fields()
+                    if lost:
+                        raise _FileProblem(lost)
                 chunk.columns = self.header
                 yield chunk
 
+    def lost_fields(self) -> str | None:
+        """The first record with a non-empty field past the header's columns, as a problem."""
+        with self.file.open() as handle:
+            text = io.TextIOWrapper(handle, encoding=self.encoding or "utf-8", errors="replace", newline="")
+            for number, record in enumerate(csv.reader(text, delimiter=self.delimiter or ","), start=1):
+                extra = [v for v in record[len(self.header) :] if v.strip()]
+                if number > 1 and extra:
+                    return (
+                        f"{self.file.name}, row {number}: has {len(record)} fields but the header has "
+                        f"{len(self.header)}; '{cell_text(extra[0])}' would be lost (check the delimiter and quotes)."
+                    )
+        return None
+
 
 def _read_excel(f: InputFile, sheet: Any) -> pd.DataFrame:
+    """The sheet as text (a header row, then records); a _FileProblem when it is not a workbook,
+    has no such sheet, or is wider than MAX_EXCEL_COLUMNS."""
+    _check_excel_width(f, sheet)
     try:
         with f.open() as handle:
             frame = pd.read_excel(
@@ -982,10 +1009,36 @@ def _read_excel(f: InputFile, sheet: Any) -> pd.DataFrame:
             )
     except ValueError as exc:
         raise _FileProblem(f"{f.name} cannot be read as an Excel workbook: {str(exc).strip()}.") from None
-    except Exception as exc:
-        raise _FileProblem(f"{f.name} cannot be read as an Excel workbook: {type(exc).__name__}: {exc}.") from None
+    except Exception:  # a zip that is not a workbook, a CSV named .xlsx, a truncated file
+        raise _FileProblem(
+            f"{f.name} is not an Excel workbook (.xlsx) that can be read; save it again from Excel, or as CSV."
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.astype(str).reset_index(drop=True)
+
+
+def _check_excel_width(f: InputFile, sheet: Any) -> None:
+    """Refuse a sheet whose used range (as the workbook states it) is wider than MAX_EXCEL_COLUMNS."""
+    import openpyxl
+
+    try:
+        with f.open() as handle:
+            book = openpyxl.load_workbook(handle, read_only=True)
+            try:
+                sheets = book.worksheets
+                chosen = book[sheet] if isinstance(sheet, str) and sheet in book.sheetnames else None
+                if chosen is None and isinstance(sheet, int | None) and (sheet or 0) < len(sheets):
+                    chosen = sheets[sheet or 0]
+                width = chosen.max_column if chosen is not None else None
+            finally:
+                book.close()
+    except Exception:  # not a workbook, or no stated size: pandas reads it and explains
+        return
+    if width is not None and width > MAX_EXCEL_COLUMNS:
+        raise _FileProblem(
+            f"{f.name} has a cell in column {openpyxl.utils.get_column_letter(width)}, {width:,} columns wide; "
+            f"a sheet can have at most {MAX_EXCEL_COLUMNS:,} columns: delete the cells far to the right and save it again."
+        )
 
 
 class _FileProblem(Exception):
@@ -1008,7 +1061,10 @@ def open_table(f: InputFile, *, delimiter: str | None, encoding: str | None, she
         raise _FileProblem(f"{f.name} is empty; it needs a header row with the column names.")
     first_line = text.splitlines()[0]
     chosen = delimiter or detect_delimiter(first_line)
-    sample = list(csv.reader(io.StringIO(text), delimiter=chosen))
+    try:
+        sample = list(csv.reader(io.StringIO(text), delimiter=chosen))
+    except csv.Error as exc:  # a NUL or a bare carriage return inside a field
+        raise _FileProblem(f"{f.name} could not be read as CSV: {exc}.") from None
     if len(text) >= (1 << 16) - 4 and len(sample) > 1:
         sample = sample[:-1]  # the last record may be cut
     header = [h.strip() for h in sample[0]] if sample else []
@@ -1136,6 +1192,7 @@ class RunResult:
     warnings: list[str]
     skipped: dict[str, int]
     files: list[dict]
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class _Runner:
@@ -1150,6 +1207,7 @@ class _Runner:
         self.skipped: Counter = Counter()
         self.file_stats: list[dict] = []
         self.stop_early = stop_early
+        self.carried: dict[str, set[str]] = {t: set() for t in TABLES}
 
     # reading ---------------------------------------------------------------------------
 
@@ -1179,9 +1237,12 @@ class _Runner:
         data = CrmData(**{t: canonical.pop(t) if t in canonical else empty_frame(t) for t in TABLES})
         if self.mapping.customer_at_from_won_deals:
             data = _derive_customer_at(data)
+            self.carried["leads"].add("customer_at")
         for entry in self.unknown.values():
             self.warnings.append(entry.warning())
-        return RunResult(data, self.warnings, {t: n for t, n in self.skipped.items() if n}, self.file_stats)
+        columns = {t: tuple(c for c in SCHEMAS[t] if c in self.carried[t]) for t in TABLES if self.carried[t]}
+        skipped = {t: n for t, n in self.skipped.items() if n}
+        return RunResult(data, self.warnings, skipped, self.file_stats, columns)
 
     def _read_source(self, source: Source, matched: list[InputFile]) -> _Part | None:
         pieces: list[pd.DataFrame] = []
@@ -1205,6 +1266,7 @@ class _Runner:
             resolve, missing_ok = self._resolve_columns(source, reader)
             if resolve is None:
                 continue
+            self.carried[source.table] |= _carried_columns(source, missing_ok)
             for spec in source.columns.values():
                 for lookup, optional in spec.lookups():
                     self._load_lookup(lookup, optional)
@@ -1287,7 +1349,7 @@ class _Runner:
         if absent:
             self.warnings.append(
                 f"{reader.file.name} has no column {', '.join(sorted(absent))}; "
-                f"the values made from {'it' if len(absent) == 1 else 'them'} are empty."
+                f"the values made from {'it' if len(absent) == 1 else 'them'} keep what is stored (empty for new rows)."
             )
         return resolve, absent
 
@@ -1430,7 +1492,7 @@ class _Runner:
             first = f"row {r0}" if f0 == where[0] else f"{matched[f0].name} row {r0}"
             if count <= _MAX_TEXT_PROBLEMS:
                 self.problems.add(
-                    f"{matched[where[0]].name}, row {where[1]}, column {label}: '{value}' appears more than once "
+                    f"{matched[where[0]].name}, row {where[1]}, column {label}: '{cell_text(value)}' appears more than once "
                     f"(first at {first}); each {ID_COLUMN[table]} must be unique."
                 )
             else:
@@ -1471,6 +1533,11 @@ class _Runner:
             if how == "join" and column in stacked.columns:
                 combined[column] = grouped[column].agg(_join_distinct)
         return combined.reset_index()
+
+
+def _carried_columns(source: Source, absent: set[str]) -> set[str]:
+    """The canonical columns a file carries: those made from at least one of its columns (or a constant)."""
+    return {c for c, spec in source.columns.items() if not spec.columns() or not spec.columns() <= absent}
 
 
 def _empty_mapped(table: str, columns: list[str]) -> pd.DataFrame:
@@ -1633,31 +1700,43 @@ def _resolve_mapping(mapping_file: str | Path | None, preset: str | None, text: 
 
 
 def import_mapped(
-    engine: Engine, directory: str | Path, *, mapping_file: str | Path | None = None, preset: str | None = None
+    engine: Engine,
+    directory: str | Path,
+    *,
+    mapping_file: str | Path | None = None,
+    preset: str | None = None,
+    refuse_unknown: bool = False,
 ) -> dict:
     """Import a folder of CRM exports through a mapping file or preset, all or nothing.
 
     Returns {"counts": {table: {inserted, updated, unchanged, skipped}}, "warnings": [...],
     "terms_effective_from": "YYYY-MM" or None, "files": [{file, table, mode, rows, skipped}],
-    "mapping": name}."""
+    "mapping": name}. Rows naming a lead or owner nobody has, and dates in an impossible
+    order, are warnings; with `refuse_unknown` unknown references refuse the import."""
     mapping = _resolve_mapping(mapping_file, preset)
     directory = Path(directory)
     if not directory.is_dir():
         raise UserError(f"{directory} is not a folder; give the folder that holds the export files.")
     files = [f for f in list_folder(directory) if f.name.lower() != "terms.toml"]
     terms_path = directory / "terms.toml"
-    terms_text = terms_path.read_text(encoding="utf-8-sig") if terms_path.exists() else None
-    return _import(engine, mapping, files, terms_text, detail=f"{mapping.name}: {directory.name}")
+    terms_text = read_text_file(terms_path, "agreement file") if terms_path.exists() else None
+    detail = f"{mapping.name}: {directory.name}"
+    return _import(engine, mapping, files, terms_text, detail=detail, refuse_unknown=refuse_unknown)
 
 
 def import_files(
-    engine: Engine, files: Mapping[str, bytes], *, mapping: str | None = None, preset: str | None = None
+    engine: Engine,
+    files: Mapping[str, bytes],
+    *,
+    mapping: str | None = None,
+    preset: str | None = None,
+    refuse_unknown: bool = False,
 ) -> dict:
     """Import uploaded files (name -> bytes; a "terms.toml" among them is the agreement) through a
     mapping's TOML text or a preset (neither: the canonical layout); same report as import_mapped."""
     parsed = _resolve_mapping(None, preset, mapping)
     inputs, terms_text = _uploaded(files)
-    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: upload")
+    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: upload", refuse_unknown=refuse_unknown)
 
 
 def _uploaded(files: Mapping[str, bytes]) -> tuple[list[InputFile], str | None]:
@@ -1688,7 +1767,13 @@ def _same_version_stored(engine: Engine, toml_text: str, effective_from: str) ->
 
 
 def _import(
-    engine: Engine, mapping: ImportMapping, files: list[InputFile], terms_text: str | None, *, detail: str
+    engine: Engine,
+    mapping: ImportMapping,
+    files: list[InputFile],
+    terms_text: str | None,
+    *,
+    detail: str,
+    refuse_unknown: bool = False,
 ) -> dict:
     versions = storage.load_terms_versions(engine)
     stored_tz = versions[0].terms.timezone if versions else Terms().timezone
@@ -1697,6 +1782,10 @@ def _import(
     except TermsError as exc:
         raise UserError(f"terms.toml: {exc}") from None
     result = run_mapping(mapping, files, tz)
+    unknown = unknown_references(result.data, lambda table, ids: storage.existing_ids(engine, table, ids))
+    if unknown and refuse_unknown:
+        raise ImportFailed([f"{f.text}; nothing was imported." for f in unknown])
+    result.warnings.extend(f"{f.text}." for f in [*unknown, *dates_out_of_order(result.data)])
     new_terms = terms_text
     if new_terms is None and not versions:
         new_terms = _mapping_terms_toml(mapping)
@@ -1704,7 +1793,9 @@ def _import(
     if new_terms is not None:
         terms, effective = parse_terms_toml(new_terms)
         terms_from = effective or _first_month(result.data, terms.timezone)
-    counts = storage.save_data(engine, result.data, source="import", detail=detail)
+        if not _same_version_stored(engine, new_terms, terms_from):
+            storage.refuse_closed_terms(engine, terms_from)  # before any data is written: all or nothing
+    counts = storage.save_data(engine, result.data, source="import", detail=detail, columns=result.columns)
     if new_terms is not None and not _same_version_stored(engine, new_terms, terms_from):
         storage.save_terms_version(engine, new_terms, terms_from, note=f"imported with {mapping.name}")
     for table in counts:

@@ -27,7 +27,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,9 +40,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from smarketing.core import frames
+from smarketing.core import bounds, frames
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
+    AMOUNT,
     DEAL_STATUSES,
     DIRECTIONS,
     FLAG,
@@ -55,6 +56,7 @@ from smarketing.core.frames import (
     CrmData,
 )
 from smarketing.core.months import month_bounds, month_of, parse_month
+from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
 from smarketing.store import migrate
 from smarketing.store.tables import DATA_TABLES, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
@@ -89,11 +91,23 @@ def default_db_url() -> str:
 
 
 def mask_url(url: str | sa.URL) -> str:
-    """The URL with any password replaced by ***, safe to show or log."""
+    """The URL with any password (user info or ?password=) replaced by ***, safe to show or log."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", str(url))
+        parsed = sa.make_url(url)
+    except Exception:  # unreadable, so no way to tell its password apart: show only the scheme
+        scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", str(url))
+        return f"{scheme.group(0)}…" if scheme else "(the URL, not shown)"
+    register_url_secrets(parsed)
+    return scrub(parsed.render_as_string(hide_password=True))
+
+
+def register_url_secrets(url: sa.URL) -> None:
+    """Remember the URL's password (user info or query) so no message or log shows it."""
+    register_secret(url.password if isinstance(url.password, str) else None)
+    for name, value in url.query.items():
+        if name.lower() in ("password", "passfile", "sslpassword"):
+            for item in (value,) if isinstance(value, str) else value:
+                register_secret(item)
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -136,7 +150,8 @@ def _parse_url(url: str) -> sa.URL:
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        raise UserError(f"'{mask_url(url)}' is not a database URL; {URL_HINT}.") from None
+        raise UserError(f"The database URL {mask_url(url)} cannot be read; {URL_HINT}.") from None
+    register_url_secrets(parsed)
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
@@ -178,10 +193,8 @@ def _reason(exc: BaseException, secret: str | None = None) -> str:
     """The driver's first line of explanation, without any password."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    text = re.sub(r"password=\S+", "password=***", text)
-    if secret:
-        text = text.replace(secret, "***")
-    return text.rstrip(".")
+    register_secret(secret)
+    return scrub(text).rstrip(".")
 
 
 @contextmanager
@@ -278,15 +291,22 @@ def save_data(
     source: str,
     detail: str = "",
     sync_cursors: dict[str, str] | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    error: str | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction."""
+    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction.
+
+    `columns` names, per table, the columns its source carries (default: all): a stored row
+    keeps every other column, so a file with only lead_id and segment erases no dates. With
+    `error` the load is recorded as failed (a sync that stopped still saves what it read)."""
     started = _now()
     try:
         prepared = {name: _prepare(name, data.frame(name)) for name in TABLES}
+        carried = {name: _carried(name, (columns or {}).get(name)) for name in TABLES}
         with _writing(engine) as conn:
-            counts = {name: _upsert_frame(conn, name, prepared[name]) for name in TABLES}
+            counts = {name: _upsert_frame(conn, name, prepared[name], carried[name]) for name in TABLES}
             _write_cursors(conn, sync_cursors or {})
-            _record_load(conn, source, detail, started, counts, None)
+            _record_load(conn, source, detail, started, counts, error)
     except DATABASE_ERRORS as exc:
         message = f"Saving to the database failed and nothing was saved: {_reason(exc)}."
         _record_failed_load(engine, source, detail, started, message)
@@ -295,6 +315,14 @@ def save_data(
         _record_failed_load(engine, source, detail, started, str(exc) or type(exc).__name__)
         raise
     return counts
+
+
+def _carried(name: str, columns: Sequence[str] | None) -> tuple[str, ...]:
+    """The table's columns a source carries, in schema order, its id always among them."""
+    if columns is None:
+        return tuple(SCHEMAS[name])
+    wanted = set(columns) | {ID_COLUMN[name]}
+    return tuple(c for c in SCHEMAS[name] if c in wanted)
 
 
 def _prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -319,6 +347,15 @@ def _validate(name: str, frame: pd.DataFrame) -> None:
     if repeated.any():
         value = frame[id_column][repeated].iloc[0]
         raise UserError(f"{name}: the {id_column} '{value}' appears more than once; nothing was saved.")
+    for column, kind in SCHEMAS[name].items():
+        outside = bounds.instants_outside(frame[column]) if kind == INSTANT else None
+        outside = bounds.amounts_outside(frame[column]) if kind == AMOUNT else outside
+        if outside is not None and outside.any():
+            value = frame[column][outside].iloc[0]
+            limit = f"outside {bounds.YEARS}" if kind == INSTANT else f"not {bounds.AMOUNTS}"
+            raise UserError(
+                f"{name}: {_row(frame, name, outside.to_numpy())} has {column} {value}, {limit}; nothing was saved."
+            )
     for column, allowed in ALLOWED_VALUES.get(name, {}).items():
         bad = (frame[column].notna() & ~frame[column].isin(allowed)).to_numpy()
         if bad.any():
@@ -337,15 +374,16 @@ def _row(frame: pd.DataFrame, name: str, mask: Any) -> str:
     return f"row {position + 1}{who}"
 
 
-def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame) -> dict[str, int]:
-    """Upsert a frame by id; count inserted, updated and unchanged rows."""
+def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame, carried: Sequence[str]) -> dict[str, int]:
+    """Upsert a frame by id (stored rows change only in the carried columns); count inserted,
+    updated and unchanged rows."""
     if frame.empty:
         return {"inserted": 0, "updated": 0, "unchanged": 0}
     table = DATA_TABLES[name]
     if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
         _insert_into_empty(conn, table, name, frame)
         return {"inserted": len(frame), "updated": 0, "unchanged": 0}
-    return _merge(conn, table, name, frame)
+    return _merge(conn, table, name, frame, carried)
 
 
 def _insert_into_empty(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> None:
@@ -360,9 +398,10 @@ def _insert_into_empty(conn: Connection, table: sa.Table, name: str, frame: pd.D
         conn.execute(sa.schema.CreateIndex(index))
 
 
-def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) -> dict[str, int]:
+def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame, carried: Sequence[str]) -> dict[str, int]:
     """Stage the frame in a temporary table, compare it with the stored rows in SQL (null-safe,
-    column by column) and upsert only new or changed rows with INSERT ... ON CONFLICT DO UPDATE."""
+    carried column by carried column) and upsert only new or changed rows with INSERT ... ON
+    CONFLICT DO UPDATE of the carried columns."""
     key = ID_COLUMN[name]
     stage = _create_stage(conn, table)
     _load_rows(conn, stage.name, name, frame)
@@ -370,7 +409,8 @@ def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) ->
         conn.exec_driver_sql(f"ANALYZE {stage.name}")  # temp tables get no statistics otherwise
     joined = stage.outerjoin(table, stage.c[key] == table.c[key])
     is_new = table.c[key].is_(None)
-    differs = sa.or_(*(stage.c[c.name].is_distinct_from(c) for c in table.columns if c.name != key))
+    compared = [c for c in table.columns if c.name != key and c.name in carried]
+    differs = sa.or_(sa.false(), *(stage.c[c.name].is_distinct_from(c) for c in compared))
     count = sa.select(
         sa.func.count(),
         sa.func.coalesce(sa.func.sum(sa.case((is_new, 1), else_=0)), 0),
@@ -381,7 +421,7 @@ def _merge(conn: Connection, table: sa.Table, name: str, frame: pd.DataFrame) ->
         changed_rows = sa.select(*stage.columns).select_from(joined).where(sa.or_(is_new, differs))
         if name in TIME_ORDER:
             changed_rows = changed_rows.order_by(stage.c[TIME_ORDER[name]])
-        conn.execute(_upsert_statement(conn, table, [key], changed_rows))
+        conn.execute(_upsert_statement(conn, table, [key], changed_rows, carried))
     conn.execute(sa.schema.DropTable(stage))
     return {"inserted": inserted, "updated": updated, "unchanged": total - inserted - updated}
 
@@ -430,8 +470,15 @@ def _db_values(values: pd.Series, kind: str, dialect: str) -> list[Any]:
     return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str], rows: sa.Select | None = None) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE of every other column, in the connection's dialect.
+def _upsert_statement(
+    conn: Connection,
+    table: sa.Table,
+    keys: list[str],
+    rows: sa.Select | None = None,
+    updated: Sequence[str] | None = None,
+) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of the other columns (or only of `updated`), in the
+    connection's dialect.
 
     With `rows`, the statement inserts that SELECT's result; else it takes executemany parameters.
     """
@@ -439,7 +486,10 @@ def _upsert_statement(conn: Connection, table: sa.Table, keys: list[str], rows: 
     stmt = insert(table)
     if rows is not None:
         stmt = stmt.from_select([c.name for c in table.columns], rows)
-    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    kept = set(updated) if updated is not None else {c.name for c in table.columns}
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name in kept}
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=keys)
     return stmt.on_conflict_do_update(index_elements=keys, set_=update)
 
 
@@ -481,6 +531,17 @@ def delete_all_data(engine: Engine) -> None:
     with _writing(engine) as conn:
         for table in (*DATA_TABLES.values(), SYNC):
             conn.execute(sa.delete(table))
+
+
+def existing_ids(engine: Engine, table: str, ids: Sequence[str]) -> set[str]:
+    """Which of these ids the table holds (asked in chunks, so a long list stays one cheap query each)."""
+    column = DATA_TABLES[table].c[ID_COLUMN[table]]
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(ids), CHUNK_ROWS):
+            chunk = list(ids[start : start + CHUNK_ROWS])
+            found |= set(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
+    return found
 
 
 def data_counts(engine: Engine) -> dict[str, int]:
@@ -600,11 +661,39 @@ def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
 
 
 def save_terms_version(engine: Engine, toml_text: str, effective_from: str, note: str | None = None) -> int:
-    """Validate and store a new terms version effective from a month; returns its id."""
+    """Validate and store a new terms version effective from a month; returns its id.
+
+    Refused when the version would change the terms of a closed month (reopen it first)."""
     parse_terms_toml(toml_text)
+    refuse_closed_terms(engine, effective_from)
     row = {"effective_from": parse_month(effective_from), "toml": toml_text, "created_at": _now(), "note": note}
     with _writing(engine) as conn:
         return int(conn.execute(sa.insert(TERMS).values(**row)).inserted_primary_key[0])
+
+
+def closed_months_governed(engine: Engine, effective_from: str) -> list[str]:
+    """Closed months whose terms a new version effective from that month would change.
+
+    A version governs its month up to the next later version; before the first version,
+    months use the first one, so a version earlier than all governs the months before it too."""
+    effective_from = parse_month(effective_from)
+    starts = sorted(v.effective_from for v in load_terms_versions(engine))
+    later = [s for s in starts if s > effective_from]
+    end = later[0] if later else None
+    low = effective_from if starts and starts[0] <= effective_from else None
+    return [m for m in closed_months(engine) if (low is None or m >= low) and (end is None or m < end)]
+
+
+def refuse_closed_terms(engine: Engine, effective_from: str) -> None:
+    """UserError when a terms version from that month would change a closed month."""
+    governed = closed_months_governed(engine, effective_from)
+    if governed:
+        month = governed[-1]
+        raise UserError(
+            f"{month} is closed and keeps the terms it was measured with, so a terms version from "
+            f"{parse_month(effective_from)} is refused; start it after {month}, or reopen "
+            f"{'the closed months' if len(governed) > 1 else month} first (reopen --month {month})."
+        )
 
 
 def load_terms_versions(engine: Engine) -> list[TermsVersion]:
@@ -678,6 +767,22 @@ def save_snapshot(
             "notes": notes,
         }
         return int(conn.execute(sa.insert(SNAPSHOTS).values(**row)).inserted_primary_key[0])
+
+
+def reopen_month(engine: Engine, month: str, *, by: str, reason: str) -> int:
+    """Reopen a closed month: its snapshot is kept in the history, marked reopened by whom and why."""
+    month = parse_month(month)
+    if not str(reason or "").strip():
+        raise UserError(f"Say why {month} is reopened (--reason); the reason is kept with its snapshot.")
+    current = sa.and_(SNAPSHOTS.c.month == month, SNAPSHOTS.c.superseded.is_(False))
+    with _writing(engine) as conn:
+        existing = conn.execute(sa.select(SNAPSHOTS.c.id, SNAPSHOTS.c.notes).where(current)).first()
+        if existing is None:
+            raise UserError(f"{month} is not closed, so there is nothing to reopen.")
+        record = f"Reopened on {_now():%Y-%m-%d %H:%M} UTC by {by}: {reason.strip()}"
+        notes = "\n".join(n for n in (existing.notes, record) if n)
+        conn.execute(sa.update(SNAPSHOTS).where(SNAPSHOTS.c.id == existing.id).values(superseded=True, notes=notes))
+    return int(existing.id)
 
 
 def load_snapshot(engine: Engine, month: str) -> dict | None:
@@ -775,10 +880,12 @@ def data_loads(engine: Engine, limit: int = 20) -> pd.DataFrame:
 __all__ = [
     "all_cursors",
     "closed_months",
+    "closed_months_governed",
     "data_counts",
     "data_loads",
     "default_db_url",
     "delete_all_data",
+    "existing_ids",
     "get_cursor",
     "load_data",
     "load_month_notes",
@@ -788,6 +895,8 @@ __all__ = [
     "make_engine",
     "mask_url",
     "month_span",
+    "refuse_closed_terms",
+    "reopen_month",
     "save_data",
     "save_month_notes",
     "save_snapshot",

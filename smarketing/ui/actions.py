@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-import tempfile
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -12,10 +13,12 @@ from sqlalchemy.engine import Engine
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.redact import scrub
 from smarketing.core.terms import TermsError, parse_terms_toml
 from smarketing.store import storage
 from smarketing.ui.loaders import refresh
 
+log = logging.getLogger(__name__)
 UPLOAD_NAME = re.compile(r"^(owners|leads|touches|deals)\.(csv|xlsx)$|^terms\.toml$")
 
 
@@ -90,19 +93,19 @@ def upload_problems(files: list[Upload]) -> list[str]:
 
 
 def import_uploads(engine: Engine, files: list[Upload]) -> Outcome:
-    """Write the uploaded files to a temporary folder and import it in one transaction."""
+    """Import the uploaded files in one transaction, from memory (no server path in any message)."""
     problems = upload_problems(files)
     if problems:
         return Outcome(False, problems)
-    with tempfile.TemporaryDirectory(prefix="smarketing-upload-") as folder:
-        for f in files:
-            (Path(folder) / Path(f.name).name.lower()).write_bytes(f.getvalue())
-        try:
-            report = api.import_directory(engine, folder)
-        except TermsError as exc:
-            return Outcome(False, ["terms.toml: " + p for p in exc.problems])
-        except UserError as exc:
-            return Outcome(False, list(getattr(exc, "problems", None) or [str(exc)]))
+    try:
+        report = api.import_uploaded(engine, {Path(f.name).name.lower(): f.getvalue() for f in files})
+    except TermsError as exc:
+        return Outcome(False, ["terms.toml: " + p for p in exc.problems])
+    except UserError as exc:
+        return Outcome(False, [scrub(p) for p in getattr(exc, "problems", None) or [str(exc)]])
+    except Exception:  # a bug: logged for the operator; the viewer gets one sentence, no traceback
+        log.error("upload import failed: %s", scrub(traceback.format_exc()))
+        return Outcome(False, ["The files could not be imported because of an internal error; nothing was imported."])
     refresh()
     return Outcome(
         True, problems=list(report.get("warnings", [])), message=_counts_line(report["counts"]), details=report

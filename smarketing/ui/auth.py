@@ -1,6 +1,8 @@
 """The login gate: with an `[auth]` section in .streamlit/secrets.toml every page needs st.login.
 
-Without `[auth]` the app is open (meant for localhost) and the Data page says so.
+Without `[auth]` the app is open (meant for localhost) and the Data page says so. The gate
+fails closed: a secrets file that cannot be read, or an `[auth]` that is not a usable table,
+serves no page at all, only the sentence that says what to fix.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
+
+from smarketing.ui.fmt import md_escape
+from smarketing.ui.secrets import SecretsRead, read_secrets
 
 
 @dataclass(frozen=True)
@@ -19,15 +24,19 @@ class AuthStatus:
     logged_in: bool
     user: str | None
     providers: tuple[str, ...]
+    problem: str | None = None
 
 
-def auth_section() -> Mapping | None:
-    """The [auth] section of the secrets, or None (no secrets file or no section)."""
-    try:
-        section = st.secrets.get("auth") if "auth" in st.secrets else None
-    except Exception:  # no secrets.toml at all, or an unreadable one: run open
+def auth_problem(secrets: SecretsRead) -> str | None:
+    """Why the login configuration cannot be trusted (None: absent or usable)."""
+    if secrets.problem:
+        return secrets.problem
+    if "auth" not in secrets.values:
         return None
-    return section if isinstance(section, Mapping) and len(section) else None
+    section = secrets.values["auth"]
+    if not isinstance(section, Mapping) or not len(section):
+        return "The [auth] section of the secrets file is empty or not a table; fix it and reload the page."
+    return None
 
 
 def providers(section: Mapping) -> tuple[str, ...]:
@@ -37,7 +46,11 @@ def providers(section: Mapping) -> tuple[str, ...]:
 
 def auth_status() -> AuthStatus:
     """The current session's auth status."""
-    section = auth_section()
+    secrets = read_secrets()
+    problem = auth_problem(secrets)
+    if problem:
+        return AuthStatus(True, False, None, (), problem)
+    section = secrets.values.get("auth")
     if section is None:
         return AuthStatus(False, False, None, ())
     user = st.user.to_dict() if hasattr(st.user, "to_dict") else dict(st.user)
@@ -47,7 +60,11 @@ def auth_status() -> AuthStatus:
 
 
 def require_login(status: AuthStatus) -> None:
-    """Show the sign-in gate and stop the page unless auth is off or the user is signed in."""
+    """Show the sign-in gate and stop the page unless auth is off or the user is signed in; a
+    broken configuration stops every page with its one sentence."""
+    if status.problem:
+        st.error(md_escape(status.problem), icon=":material/lock:")
+        st.stop()
     if not status.configured or status.logged_in:
         return
     _, middle, _ = st.columns([1, 2, 1])

@@ -214,6 +214,12 @@ def _navigation(ctx: PageContext) -> None:
 def _header(ctx: PageContext, title: str, icon: str) -> None:
     """The page title, and the demo-data banner while demo data is shown."""
     st.title(f"{icon} {title}")
+    if ctx.month in ctx.summary.closed and title != PAGES[0][1]:
+        st.info(
+            f"**{month_label(ctx.month)} is closed.** Its frozen scorecard (the numbers of record) is on the "
+            "Scorecard page; this page computes from the data as it is stored now, so it may differ.",
+            icon=":material/ac_unit:",
+        )
     demo = ctx.summary.demo_load
     if demo is not None:
         when = local_time(demo["finished_at"], ctx.tz, with_zone=False)

@@ -17,15 +17,13 @@ from sqlalchemy.engine import Engine
 
 from smarketing.core.errors import UserError
 from smarketing.sources.hubspot import last_sync, run_sync, settings_from_env
+from smarketing.ui.fmt import md_escape
+from smarketing.ui.secrets import read_secrets
 
 
 def _secrets() -> Mapping[str, Any]:
     """The `[hubspot]` secrets table ({} when there are no secrets)."""
-    try:
-        section = st.secrets.get("hubspot", {})
-    except Exception:  # no secrets.toml at all
-        return {}
-    return dict(section) if isinstance(section, Mapping) else {}
+    return read_secrets().table("hubspot")
 
 
 def _token_source() -> str | None:
@@ -97,9 +95,9 @@ def render_sync_panel(engine: Engine, tz: str = "UTC", on_synced: Callable[[], N
                 )
             )
             if report.get("error"):
-                st.caption(f"Last error: {report['error']}")
+                st.caption(f"Last error: {md_escape(report['error'])}")
             for warning in report.get("warnings") or []:
-                st.warning(str(warning))
+                st.warning(md_escape(warning))
             cursors = _cursor_rows(report.get("cursors") or {}, tz)
             if not cursors.empty:
                 st.dataframe(cursors, hide_index=True, width="stretch")
@@ -118,12 +116,12 @@ def _sync(engine: Engine, full: bool, on_synced: Callable[[], None] | None) -> N
         report = run_sync(engine, settings_from_env(secrets=_secrets()), full=full, progress=progress)
     except UserError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(md_escape(exc))
         if on_synced is not None:
             on_synced()
         return
     bar.empty()
-    st.success(report.summary())
+    st.success(md_escape(report.summary()))
     if on_synced is not None:
         on_synced()
 

@@ -125,4 +125,7 @@ def test_a_trimmed_export_without_optional_files_and_columns_still_imports(engin
     leads.drop(columns=["LastModifiedDate"]).to_csv(folder / "Lead.csv", index=False)
     report = mapping.import_mapped(engine, folder, preset="salesforce")
     assert storage.data_counts(engine) == {"owners": 0, "leads": 8, "touches": 0, "deals": 0}
-    assert "Lead.csv has no column LastModifiedDate; the values made from it are empty." in report["warnings"]
+    assert (
+        "Lead.csv has no column LastModifiedDate; the values made from it keep what is stored (empty for new rows)."
+        in report["warnings"]
+    )

@@ -277,10 +277,10 @@ def test_a_failure_midway_rolls_back_every_table(db_engine, monkeypatch):
     storage.save_data(db_engine, sample(), source="test")
     original = storage._upsert_frame
 
-    def failing(conn, name, frame):
+    def failing(conn, name, frame, carried):
         if name == "deals":  # owners, leads and touches were already written in this transaction
             raise RuntimeError("disk on fire")
-        return original(conn, name, frame)
+        return original(conn, name, frame, carried)
 
     monkeypatch.setattr(storage, "_upsert_frame", failing)
     extra = sample()

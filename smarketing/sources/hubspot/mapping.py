@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from smarketing.core import bounds
 from smarketing.core.frames import normalize
 from smarketing.sources.hubspot.client import Record, Stage
 
@@ -121,7 +122,7 @@ def _instant_ns(value: Any) -> int | None:
     if not text:
         return None
     if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
-        return int(text) * 1_000_000
+        return _bounded_ns(int(text) * 1_000_000)
     try:
         stamp = datetime.fromisoformat(text)
     except ValueError:
@@ -129,11 +130,18 @@ def _instant_ns(value: Any) -> int | None:
         if parsed is pd.NaT:
             raise ValueError(text) from None
         parsed = parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed.tz_convert("UTC")
-        return int(parsed.value)
+        return _bounded_ns(int(parsed.as_unit("ns").value))
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     delta = stamp - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return _bounded_ns((delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000)
+
+
+def _bounded_ns(ns: int) -> int:
+    """Epoch nanoseconds within the years 1900-2199; raises ValueError outside them."""
+    if not bounds.EARLIEST.value <= ns < bounds.LATEST.value:
+        raise ValueError(f"outside {bounds.YEARS}")
+    return ns
 
 
 def parse_instants(values: Iterable[Any], warnings: list[str] | None = None, what: str = "") -> pd.Series:
@@ -320,6 +328,13 @@ def deals_frame(
     status = pd.Series(statuses, dtype="object")
     closed_at = parse_instants(_column(records, "closedate"), warnings, "deal closedate values")
     amount = pd.Series([_number(v) for v in _column(records, "amount")], dtype="float64")
+    outside = bounds.amounts_outside(amount)
+    if outside.any() and warnings is not None:
+        example = amount[outside].iloc[0]
+        warnings.append(
+            f"{int(outside.sum())} deal amounts were not {bounds.AMOUNTS} (for example {example}) and were left unknown"
+        )
+    amount = amount.mask(outside)
     frame = pd.DataFrame(
         {
             "deal_id": pd.Series([r.id for r in records], dtype=object),

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from smarketing.core.errors import UserError
+from smarketing.core.redact import register_secret, scrub
 
 DEFAULT_API_BASE = "https://api.hubapi.com"
 ACTIVITY_TYPES = ("calls", "emails", "meetings", "notes", "tasks", "communications")
@@ -63,30 +64,8 @@ SCOPES: dict[str, str] = {
 }
 REQUIRED_SCOPES = ("crm.objects.owners.read", "crm.objects.contacts.read", "crm.objects.deals.read", "sales-email-read")
 
-_SECRETS: set[str] = set()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret so that scrub() hides it wherever it would be shown."""
-    if value and len(value) >= 4:
-        _SECRETS.add(value)
-
-
-_TOKEN_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"\bpat-[a-z0-9]+-[A-Za-z0-9-]+"),
-    re.compile(r"(?i)(access_token=)[^&\s]+"),
-)
-
-
-def scrub(text: Any) -> str:
-    """The text with every registered secret and anything shaped like a token replaced by ***."""
-    out = str(text)
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        out = out.replace(secret, "***")
-    for pattern in _TOKEN_PATTERNS:
-        out = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", out)
-    return out
+# A private-app token is printable ASCII without spaces; anything else would end in an HTTP header.
+_TOKEN_TEXT = re.compile(r"[!-~]+")
 
 
 @dataclass(frozen=True)
@@ -154,6 +133,11 @@ def settings_from_env(
             "[hubspot] table of the Streamlit secrets) before syncing."
         )
     register_secret(token)
+    if not _TOKEN_TEXT.fullmatch(token):
+        raise UserError(
+            f"The HubSpot access token ({len(token)} characters, not shown) holds a line break, a space or another "
+            "character a token cannot have; copy it again as one line from HubSpot's private app settings."
+        )
     base = (get("api_base") or DEFAULT_API_BASE).rstrip("/")
     if not re.match(r"^https?://[^/\s]+", base):
         raise UserError(f"HUBSPOT_API_BASE '{scrub(base)}' is not an http(s) URL such as {DEFAULT_API_BASE}.")

@@ -46,6 +46,7 @@ import queue
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -140,9 +141,17 @@ def run_sync(
                 "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
             )
             job.finish(started)
-            if isinstance(exc, Exception):
+            if isinstance(exc, UserError):
                 exc.report = report  # type: ignore[attr-defined]
-            raise
+                raise
+            if not isinstance(exc, Exception):
+                raise
+            # An unexpected error's own text and traceback may hold the token: log them scrubbed
+            # and tell the user one scrubbed sentence.
+            log.error("HubSpot sync failed: %s", scrub("".join(traceback.format_exception(exc))))
+            failed = UserError(f"The HubSpot sync failed: {report.error}; nothing after the last commit was written.")
+            failed.report = report  # type: ignore[attr-defined]
+            raise failed from None
         job.finish(started)
     return report
 
@@ -279,6 +288,7 @@ class _Sync:
                 source=SOURCE,
                 detail=scrub(report.summary()),
                 sync_cursors={LAST_SYNC: json.dumps(report.to_dict())},
+                error=None if report.status == "ok" else report.error or "failed",
             )
         except Exception:
             if report.status == "ok":
