@@ -47,10 +47,11 @@ def build_scorecard(
         "as_of": iso(as_of, terms.timezone),
         "timezone": terms.timezone,
         "month_over": over,
-        "marketing": marketing_summary(data.leads, terms, month, as_of),
+        "marketing": marketing_summary(data.leads, terms, month, as_of, data.mql_history()),
         "sales": {
-            "first_touch": first_touch_summary(ledger, terms, over),
-            "attempts": attempts_summary(ledger, terms, over),
+            "has_activities": data.has_touches,
+            "first_touch": first_touch_summary(ledger, terms, over, has_touches=data.has_touches),
+            "attempts": attempts_summary(ledger, terms, over, has_touches=data.has_touches),
             "by_owner": owner_summary(ledger, data.owners),
         },
         "funnel": funnel,
@@ -129,6 +130,7 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
             "elapsed_fraction",
             "expected_to_date",
             "pace",
+            "prior",
             "projected",
             "required_daily_rate",
             "status",
@@ -139,10 +141,24 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
     ]
     rows += [
         ("sales first touch", k, ft.get(k))
-        for k in ("met", "breached", "pending", "compliance", "median_hours", "p90_hours", "status", "budget_left")
+        for k in (
+            "met",
+            "breached",
+            "pending",
+            "compliance",
+            "median_hours",
+            "p90_hours",
+            "status",
+            "budget_left",
+            "needed_of_pending",
+        )
     ]
     rows += [
-        ("sales attempts", k, att.get(k)) for k in ("met", "breached", "pending", "compliance", "status", "budget_left")
+        ("sales attempts", k, att.get(k))
+        for k in ("met", "breached", "pending", "compliance", "status", "budget_left", "needed_of_pending")
     ]
-    rows += [("funnel", k, fun.get(k)) for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue")]
+    rows += [
+        ("funnel", k, fun.get(k))
+        for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue", "won_deals_without_amount")
+    ]
     return rows
