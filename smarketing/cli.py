@@ -12,6 +12,7 @@ from typing import Any
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import UNKNOWN, evidence_notes
 from smarketing.core.months import parse_month
 from smarketing.core.scorecard import ledger_records, scorecard_rows
 from smarketing.core.terms import parse_terms_toml, terms_to_toml
@@ -324,7 +325,11 @@ def format_table(card: dict) -> str:
         if side != current:
             lines.append(side.upper())
             current = side
-        lines.append(f"  {measure:<{width}}{_show(value)}")
+        shown = UNKNOWN if value is None and measure in ("won_revenue", "avg_won_deal_size") else _show(value)
+        lines.append(f"  {measure:<{width}}{shown}")
+    notes = evidence_notes(card)
+    if notes:
+        lines += ["", "NOTES", *(f"  {note}" for note in notes)]
     return "\n".join(lines)
 
 

@@ -72,6 +72,7 @@ def pacing(
     fraction = elapsed_fraction(month, as_of, tz)
     start, end = month_bounds(month, tz)
     over = as_of >= end
+    source = "recent_months" if prior is not None else ("quota" if quota is not None else None)
     prior = quota if prior is None else prior
     projected = blended_projection(mqls, fraction, 0.0 if prior is None else prior)
     if quota is None:
@@ -79,6 +80,7 @@ def pacing(
             "mqls": mqls,
             "quota": None,
             "prior": prior,
+            "prior_source": source,
             "attainment": None,
             "elapsed_fraction": fraction,
             "expected_to_date": None,
@@ -103,6 +105,7 @@ def pacing(
         "expected_to_date": expected,
         "pace": mqls / expected if expected else None,
         "prior": prior,
+        "prior_source": source,
         "projected": projected,
         "required_daily_rate": required,
         "days_left": days_left,

@@ -84,11 +84,13 @@ OWNER_COLUMNS = [
 ]
 STATUS_COLORS = {
     "met": "#2e7d32",
-    "on_track": "#2e7d32",
+    "on_track": "#1565c0",
     "at_risk": "#ef8f00",
     "behind": "#c62828",
     "missed": "#c62828",
     "no_data": "#8a8a8a",
+    "not_started": "#8a8a8a",
+    "no_activity_data": "#8a8a8a",
     None: "#8a8a8a",
 }
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")

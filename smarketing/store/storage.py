@@ -48,11 +48,11 @@ from smarketing.core.frames import (
     FLAG,
     ID_COLUMN,
     INSTANT,
+    NO_SEGMENT,
     REQUIRED,
     SCHEMAS,
     TABLES,
     TOUCH_KINDS,
-    NO_SEGMENT,
     CrmData,
 )
 from smarketing.core.marketing import PRIOR_MONTHS
@@ -551,7 +551,9 @@ def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime 
     stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
     frame = _read_frame(conn, stmt, ["mql_at"])
     segment = frame["segment"].astype("string")
-    return frame.assign(lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT))
+    return frame.assign(
+        lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
+    )
 
 
 def _months_range(months: list[str], tz: str) -> tuple[datetime, datetime]:
@@ -580,6 +582,17 @@ def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
     if first is None:
         return None
     return month_of(_utc(first), tz), month_of(_utc(last), tz)
+
+
+def latest_mql_month(engine: Engine, tz: str, as_of: pd.Timestamp, before: str | None = None) -> str | None:
+    """The local month of the latest MQL at or before as_of (and before the month `before`), or None."""
+    mql_at = DATA_TABLES["leads"].c.mql_at
+    scope = [mql_at <= _bind(as_of)]
+    if before is not None:
+        scope.append(mql_at < _bind(month_bounds(before, tz)[0]))
+    with engine.connect() as conn:
+        latest = conn.execute(sa.select(sa.func.max(mql_at)).where(*scope)).scalar_one()
+    return None if latest is None else month_of(_utc(latest), tz)
 
 
 # -- terms -------------------------------------------------------------------------------

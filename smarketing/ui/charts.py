@@ -29,13 +29,15 @@ COLORS = {
 }
 STATUS_COLORS = {
     "met": "#16a34a",
-    "on_track": "#22c55e",
+    "on_track": "#3b82f6",
     "at_risk": "#f59e0b",
     "behind": "#dc2626",
     "missed": "#b91c1c",
     "breached": "#b91c1c",
     "pending": "#94a3b8",
     "no_data": "#cbd5e1",
+    "not_started": "#cbd5e1",
+    "no_activity_data": "#cbd5e1",
 }
 TEMPLATE = "smarketing"
 MONTH_BAR_MS = 24 * 24 * 3600 * 1000  # bar width on a date axis: 24 days

@@ -108,6 +108,12 @@ def data_summary(url: str, token: str) -> DataSummary:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def opening_months(url: str, as_of: str, token: str) -> tuple[str, str]:
+    """api.opening_months: where the dashboard and the Executive review open without ?month=."""
+    return api.opening_months(engine(url), pd.Timestamp(as_of))
+
+
 @st.cache_data(show_spinner="Loading the month…", max_entries=48)
 def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
     """One month's scorecard, ledger and pace data from a single load (same numbers as api.scorecard)."""

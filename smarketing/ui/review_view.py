@@ -42,8 +42,10 @@ CELL_TINTS = {
     "missed": "#fee2e2",
     "behind": "#fee2e2",
     "at_risk": "#fef3c7",
-    "on_track": "#ecfdf5",
+    "on_track": "#dbeafe",
     "no_data": "#f1f5f9",
+    "not_started": "#f1f5f9",
+    "no_activity_data": "#f1f5f9",
     "pending": "#f1f5f9",
 }
 
@@ -56,16 +58,11 @@ def month_was_chosen() -> bool:
     return "month" in st.query_params or MONTH_KEY in st.session_state
 
 
-def last_full_month(ctx: PageContext) -> str:
-    """The month before the month of as_of."""
-    return loaders.previous_month(loaders.this_month(ctx.tz, ctx.as_of))
-
-
 def steer_to_last_full_month(ctx: PageContext, chosen: bool) -> None:
-    """Opened without a month: review the last full month (the meeting looks back), not the running one."""
-    if chosen or ctx.month != loaders.this_month(ctx.tz, ctx.as_of):
+    """Opened without a month: review the latest finished month with data (the meeting looks back)."""
+    if chosen or ctx.month == ctx.review_default:
         return
-    _switch_month(last_full_month(ctx))
+    _switch_month(ctx.review_default)
     st.rerun()
 
 
@@ -98,7 +95,7 @@ def month_status(ctx: PageContext, card: dict) -> None:
                 f":material/hourglass_top: **{month_label(ctx.month)} is still in progress.** The alignment "
                 "meeting reviews a finished month; this one can be closed after it ends."
             )
-            previous = last_full_month(ctx)
+            previous = ctx.review_default
             st.button(
                 f"Review {month_label(previous)}",
                 key="review_last_full",
