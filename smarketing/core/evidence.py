@@ -49,9 +49,11 @@ def projection_note(marketing: dict) -> str | None:
 
 def pending_note(part: dict) -> str | None:
     """'171 leads still inside their window; 112 of them must be met to keep 80%.' (None: none pending)."""
-    pending, needed = part.get("pending") or 0, part.get("needed_of_pending")
-    if part.get("status") == "no_activity_data" or not pending or needed is None:
+    pending, needed, budget = part.get("pending") or 0, part.get("needed_of_pending"), part.get("budget_left")
+    if part.get("status") == "no_activity_data" or not pending or budget is None:
         return None
+    if needed is None:  # a snapshot frozen before needed_of_pending existed
+        needed = max(0, pending - budget)
     target = f"{part.get('target', 0):.0%}"
     head = f"{plural(pending, 'lead')} still inside their window"
     if needed > pending:

@@ -116,3 +116,38 @@ def test_the_table_explains_an_early_projection(db: str, capsys) -> None:
     out = capsys.readouterr().out
     assert "The month has not started" not in out
     assert "of the projection of 4 comes from the last three months' average of 4 MQLs a month" in out
+
+
+def test_the_digest_says_follow_up_cannot_be_measured(no_activities_db: str, capsys) -> None:
+    capsys.readouterr()
+    assert main(["--db", no_activities_db, "digest", "--month", "2026-03", "--as-of", AS_OF]) == 0
+    out = capsys.readouterr().out
+    assert "Sales: This data has no activities; follow-up cannot be measured." in out
+    assert "0.0%" not in out and "Lowest first-touch" not in out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".pdf"])
+def test_reports_of_an_export_without_activities_say_unknown_not_zero(
+    no_activities_db: str, tmp_path: Path, suffix: str
+) -> None:
+    out = tmp_path / f"report{suffix}"
+    assert main(["--db", no_activities_db, "report", "--month", "2026-03", "--out", str(out)]) == 0
+    if suffix == ".csv":
+        text = out.read_text(encoding="utf-8")
+        assert "evidence,,note,Sales: This data has no activities; follow-up cannot be measured." in text
+        assert "Revenue: unknown; no won deal of the month has an amount." in text
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(out)["Scorecard"]
+        cells = {(r[1].value, r[2].value): r[2] for r in sheet.iter_rows() if len(r) > 2}
+        assert cells[("won revenue", "unknown")].value == "unknown"
+        assert cells[("MQLs", 4)].number_format == "#,##0"
+        values = [c.value for row in sheet.iter_rows() for c in row]
+        assert "None" not in values and "nan" not in values
+    else:
+        import subprocess
+
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        assert "This data has no activities" in text and "unknown" in text
+        assert "None" not in text and "nan" not in text.split()
