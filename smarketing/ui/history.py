@@ -24,6 +24,11 @@ def dig(card: Mapping, path: tuple[str, ...]) -> object:
     return value
 
 
+def has_activities(cards: Mapping[str, Mapping]) -> bool:
+    """Whether any month's follow-up could be judged (False for a source without activities)."""
+    return any(dig(c, ("sales", "first_touch", "status")) != "no_activity_data" for c in cards.values())
+
+
 def status_history(cards: Mapping[str, Mapping]) -> pd.DataFrame:
     """Commitments × months of raw statuses, months in the given order."""
     return pd.DataFrame(

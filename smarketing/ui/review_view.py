@@ -15,13 +15,14 @@ import streamlit as st
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.store import storage
 from smarketing.ui import charts, loaders
 from smarketing.ui import scorecard_view as scorecard
 from smarketing.ui.components import empty_state, plot, table
 from smarketing.ui.context import MONTH_KEY, PageContext
 from smarketing.ui.fmt import STATUS_TEXT, count, local_time, md_escape, month_label, pct, status_text
-from smarketing.ui.history import COMMITMENTS, consecutive_misses, dig, status_history
+from smarketing.ui.history import COMMITMENTS, consecutive_misses, dig, has_activities, status_history
 
 FLASH_KEY = "smk_review_flash"
 NOTES_FLASH_KEY = "smk_notes_flash"
@@ -297,6 +298,10 @@ def commitments(cards: Mapping[str, Mapping]) -> None:
         with left:
             st.markdown("**Marketing · MQLs against quota**")
             plot(charts.mqls_trend(cards, height=280), key="r_mqls")
+        if not has_activities(cards):
+            with mid:
+                empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
+            return
         with mid:
             st.markdown("**Sales · first-touch compliance**")
             plot(charts.compliance_trend(cards, "first_touch"), key="r_ft")

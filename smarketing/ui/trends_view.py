@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.ui import charts
 from smarketing.ui.components import empty_state, plot, table
 from smarketing.ui.fmt import month_short, status_text
-from smarketing.ui.history import miss_summary, status_history
+from smarketing.ui.history import has_activities, miss_summary, status_history
 
 
 def history(cards: dict[str, dict]) -> None:
@@ -25,7 +26,11 @@ def history(cards: dict[str, dict]) -> None:
                 "'frozen' marks a closed month shown from its snapshot."
             )
         with right:
+            measured = has_activities(cards)
             for row in miss_summary(raw).itertuples(index=False):
+                if not measured and str(row[0]).startswith("Sales"):
+                    empty_state(f"{row[0]}: {NO_ACTIVITIES}", icon=":material/block:")
+                    continue
                 st.metric(
                     f"{row[0]} · misses in a row",
                     f"{row[3]}",
@@ -47,6 +52,9 @@ def charts_grid(cards: dict[str, dict]) -> None:
     with right, st.container(border=True):
         st.markdown("**Revenue · won per close month against the goal**")
         plot(charts.revenue_trend(cards), key="t_revenue")
+    if not has_activities(cards):
+        empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
+        return
     left, mid, right = st.columns(3)
     with left, st.container(border=True):
         st.markdown("**Sales · first-touch compliance**")

@@ -134,3 +134,15 @@ def test_won_deals_without_amounts_read_unknown(export_env: str) -> None:
     no_exception(at)
     assert metrics(at)["Won revenue"] == "unknown"
     assert "2 deals won (2 deals without an amount)" in texts(at)
+
+
+def test_trends_and_review_of_an_export_without_activities_show_no_banners(export_env: str) -> None:
+    at = open_page("trends")
+    no_exception(at)
+    assert f"Sales · first touch: {NO_ACTIVITIES}" in texts(at)
+    assert not [m for m in at.metric if m.label.startswith("Sales")], "no 'misses in a row' for sales"
+    review = open_without_month(REVIEW, AS_OF)
+    no_exception(review)
+    assert review.sidebar.selectbox[0].value == "2026-02"
+    shown = texts(review)
+    assert NO_ACTIVITIES in shown and "enegotiat" not in shown
