@@ -10,9 +10,9 @@ import pytest
 from app_helpers import MONTH, NOW
 from openpyxl import load_workbook
 
+from smarketing.core.recalc import reverse_funnel
 from smarketing.core.sales import lead_ledger, qualifying_touches, touch_verdicts
 from smarketing.sources.demo import demo_terms, generate_demo
-from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.exports import csv_bytes, frame_xlsx, ledger_csv, scorecard_csv, scorecard_xlsx
 from smarketing.ui.history import consecutive_misses
 

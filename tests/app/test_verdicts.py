@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from smarketing import api
 from smarketing.core.evidence import NO_ACTIVITIES, pending_note, projection_note
 from smarketing.core.frames import CrmData
+from smarketing.core.recalc import reverse_funnel
 from smarketing.sources.demo import DEMO_TERMS_TOML
 from smarketing.store import storage
 
@@ -146,3 +147,24 @@ def test_trends_and_review_of_an_export_without_activities_show_no_banners(expor
     assert review.sidebar.selectbox[0].value == "2026-02"
     shown = texts(review)
     assert NO_ACTIVITIES in shown and "enegotiat" not in shown
+
+
+def test_the_calculator_starts_from_the_proposals_inputs_and_says_why_they_differ(app_env: str) -> None:
+    proposal = api.recalc(storage.make_engine(app_env), "2026-04", NOW)
+    inputs = proposal["inputs"]
+    at = open_page("terms")
+    no_exception(at)
+    numbers = {n.label: n.value for n in at.number_input}
+    assert numbers["Average won deal"] == pytest.approx(inputs["avg_deal_size"])
+    assert numbers["MQL → customer rate"] == pytest.approx(inputs["lead_to_customer_rate"])
+    # The whole-company line: ceil(customers needed ÷ rate), the same formula as the proposal.
+    expected = reverse_funnel(
+        numbers["Revenue goal per month"],
+        numbers["Marketing share"],
+        inputs["avg_deal_size"],
+        inputs["lead_to_customer_rate"],
+    )
+    assert metrics(at)["MQLs needed per month"] == f"{expected['mqls_needed']:,}"
+    shown = texts(at)
+    assert "inputs of the proposal for April 2026" in shown
+    assert f"The proposal for April 2026 is {proposal['proposed_quota']:,}" in shown and "each segment" in shown
