@@ -161,9 +161,10 @@ def test_terms_page_calculator_uses_the_terms(app_env: str) -> None:
     terms = api.month_terms(storage.make_engine(app_env), MONTH)
     shown = metrics(at)
     assert shown["Revenue expected from marketing"].startswith("$")
-    engine = storage.make_engine(app_env)
-    deal = api.scorecard(engine, "2026-02", NOW)["funnel"]["avg_won_deal_size"]
-    rate = api.scorecard(engine, "2026-01", NOW)["funnel"]["mql_to_customer"]["value"]
+    # v2: the calculator starts from next month's proposal (one source of truth), not from one
+    # month's deal size and one cohort's rate.
+    inputs = api.recalc(storage.make_engine(app_env), "2026-04", NOW)["inputs"]
+    deal, rate = inputs["avg_deal_size"], inputs["lead_to_customer_rate"]
     needed = math.ceil(terms.revenue_goal * terms.marketing_share / deal / rate - 1e-9)
     assert shown["MQLs needed per month"] == f"{needed:,}"
 
