@@ -356,7 +356,7 @@ def touch_reasons(touch: pd.Series, mql_at: pd.Timestamp, as_of: pd.Timestamp) -
     """Every reason a touch does not count (empty: it counts), in the words of the rule."""
     reasons = []
     if touch["occurred_at"] > as_of:
-        reasons.append("after as_of")
+        reasons.append("after the time shown")
     if touch["kind"] not in QUALIFYING_KINDS:
         reasons.append(f"not a call/email/meeting ({touch['kind']})")
     if bool(touch["automated"]):

@@ -22,7 +22,7 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
     with st.container(border=True):
         st.subheader("This month's MQLs")
         if ledger.empty:
-            empty_state("No leads became MQLs in this month (up to as_of), so there is nothing to look up.")
+            empty_state("No leads became MQLs in this month up to the time shown, so there is nothing to look up.")
             return None
         search, ft_filter, att_filter = st.columns([2, 1, 1])
         wanted = search.text_input(
@@ -98,7 +98,7 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
         table(shown, {"When": time_column("When")}, key="verdicts")
         st.caption(
             "A touch counts when it is a call, email or meeting, by a person (not automated), outbound, "
-            "after the MQL and not after as_of. Attempts are numbered inside the attempt window."
+            "after the MQL and not after the time these numbers are as of. Attempts are numbered inside the attempt window."
         )
 
 

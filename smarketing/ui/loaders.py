@@ -28,9 +28,21 @@ from smarketing.store import storage
 
 TOKEN_TTL_SECONDS = 3
 TREND_MONTHS = 12
+PREFETCH_THREAD = "smarketing-prefetch"
 log = logging.getLogger(__name__)
 _PREFETCHED: set[tuple] = set()
 _PREFETCH_LOCK = threading.Lock()
+
+
+class _PrefetchHasNoSession(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning for the prefetch thread only: the thread
+    warms the cache and draws nothing, so it has (and needs) no session; other threads still warn."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != PREFETCH_THREAD or "ScriptRunContext" not in record.getMessage()
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_PrefetchHasNoSession())
 
 
 @dataclass
@@ -269,4 +281,4 @@ def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: s
         except Exception:  # a warm-up only: the page computes (and reports) it again when opened
             log.warning("prefetching the trend scorecards failed", exc_info=True)
 
-    threading.Thread(target=work, name="smarketing-prefetch", daemon=True).start()
+    threading.Thread(target=work, name=PREFETCH_THREAD, daemon=True).start()

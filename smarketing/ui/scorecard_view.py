@@ -193,9 +193,11 @@ def revenue_strip(card: dict, prev: dict | None, prev_label: str) -> None:
     with st.container(border=True):
         st.subheader(":material/paid: Revenue")
         st.metric("MQLs", count(f["mqls"]), help="This month's MQLs (the cohort below).")
-        st.metric("→ SQLs", count(f["sqls"]), help="MQLs of this month with an SQL (or later) date by as_of.")
+        st.metric("→ SQLs", count(f["sqls"]), help="MQLs of this month with an SQL (or later) date by the time shown.")
         st.caption(rate_text(f.get("mql_to_sql")))
-        st.metric("→ Customers", count(f["customers"]), help="MQLs of this month that became customers by as_of.")
+        st.metric(
+            "→ Customers", count(f["customers"]), help="MQLs of this month that became customers by the time shown."
+        )
         st.caption(rate_text(f.get("mql_to_customer"), 1))
         goal = f.get("revenue_goal") or 0
         won = f.get("won_revenue")

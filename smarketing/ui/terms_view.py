@@ -25,7 +25,7 @@ def versions(ctx: PageContext) -> None:
         st.subheader("Versions of the agreement")
         if not rows:
             empty_state(
-                "No terms are stored yet, so the defaults of DESIGN section 3 apply (UTC, 400 MQLs, "
+                "No terms are stored yet, so the default agreement applies (UTC, 400 MQLs, "
                 "4 business hours). Save a version below."
             )
             return

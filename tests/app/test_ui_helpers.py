@@ -78,7 +78,7 @@ def test_verdicts_name_every_reason() -> None:
         "automated",
         "inbound",
         "first touch; attempt 1 of 5",
-        "after as_of",
+        "after the time shown",
     ]
     assert list(verdicts["counts"]) == [False, False, False, False, True, False]
 
@@ -126,3 +126,22 @@ def test_reverse_funnel() -> None:
     assert math.isclose(result["customers_needed"], 30)
     assert result["mqls_needed"] == 600
     assert reverse_funnel(1, 1, 0, 0.1)["mqls_needed"] is None
+
+
+def test_the_prefetch_thread_logs_no_missing_context_warning(caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    from smarketing.ui.loaders import PREFETCH_THREAD
+
+    def run_in(name: str) -> None:
+        thread = threading.Thread(target=get_script_run_ctx, name=name)
+        thread.start()
+        thread.join()
+
+    with caplog.at_level("WARNING"):
+        run_in(PREFETCH_THREAD)
+        assert not [r for r in caplog.records if "ScriptRunContext" in r.getMessage()]
+        run_in("some-other-thread")  # the filter is for the prefetch thread only
+        assert [r for r in caplog.records if "some-other-thread" in r.getMessage()]
