@@ -905,10 +905,10 @@ def _marketing_column(pdf: _Pdf, b: ReportBundle, x: float, y: float, w: float) 
     inner, iw = x + 4, w - 8
     quota = mkt.get("quota")
     if quota is not None:
-        big = f"{num(mkt.get('mqls'))} of {num(quota)} MQLs"
+        big = f"{num(mkt.get('mqls'))} of {plural(quota, 'MQL')}"
         sub = f"{pct(mkt.get('attainment'), 0)} of the monthly quota"
     else:
-        big, sub = f"{num(mkt.get('mqls'))} MQLs", "no quota set for this month"
+        big, sub = plural(mkt.get("mqls"), "MQL"), "no quota set for this month"
     cy = _headline(pdf, inner, cy, iw, mkt.get("status"), big, sub)
     over = b.card.get("month_over")
     lines = [f"Month elapsed: {pct(mkt.get('elapsed_fraction'), 0)}"]
@@ -925,7 +925,7 @@ def _marketing_column(pdf: _Pdf, b: ReportBundle, x: float, y: float, w: float) 
     elif quota is not None:
         lines[0] += " · the month is over"
         short = quota - (mkt.get("mqls") or 0)
-        lines.append(f"Shortfall: {num(short)} MQLs" if short > 0 else f"Above quota by {num(-short)} MQLs")
+        lines.append(f"Shortfall: {plural(short, 'MQL')}" if short > 0 else f"Above quota by {plural(-short, 'MQL')}")
     projection = projection_note(mkt) if quota is not None else None
     if projection:
         lines.append(projection)
@@ -1190,7 +1190,7 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
                 left,
                 y,
                 width,
-                f"And {len(b.owners) - max_rows} more owners with fewer leads: see the Excel export.",
+                f"And {plural(len(b.owners) - max_rows, 'more owner')} with fewer leads: see the Excel export.",
                 size=8,
                 grey=True,
                 h=4,

@@ -445,7 +445,7 @@ def revenue_trend(cards: Mapping[str, Mapping], height: int = 280) -> go.Figure:
     fun = [c["funnel"] for c in cards.values()]
     fig.add_bar(
         x=months,
-        y=[f.get("mql_won_revenue") or 0 for f in fun],
+        y=[f.get("mql_won_revenue") for f in fun],  # unknown revenue is a gap, not a $0 bar
         name="From MQLs",
         width=[MONTH_BAR_MS] * len(months),
         marker_color=COLORS["revenue"],
@@ -453,7 +453,7 @@ def revenue_trend(cards: Mapping[str, Mapping], height: int = 280) -> go.Figure:
     )
     fig.add_bar(
         x=months,
-        y=[(f.get("won_revenue") or 0) - (f.get("mql_won_revenue") or 0) for f in fun],
+        y=[None if f.get("won_revenue") is None else f["won_revenue"] - (f.get("mql_won_revenue") or 0) for f in fun],
         width=[MONTH_BAR_MS] * len(months),
         name="Other won",
         marker_color="#99f6e4",

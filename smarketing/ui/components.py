@@ -27,6 +27,14 @@ def plot(fig: go.Figure, key: str | None = None) -> None:
     st.plotly_chart(fig, theme=None, config=CONFIG, key=key, width="stretch")
 
 
+def plot_or_empty(fig: go.Figure, has_data: bool, why_empty: str, key: str | None = None) -> None:
+    """The chart when it has something to show, else the reason it is empty (never bare axes)."""
+    if has_data:
+        plot(fig, key=key)
+    else:
+        empty_state(why_empty, icon=":material/bar_chart_off:")
+
+
 def empty_state(message: str, icon: str = ":material/info:") -> None:
     """An explained empty panel."""
     st.info(message, icon=icon)

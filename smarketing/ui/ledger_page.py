@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.evidence import plural
 from smarketing.core.sales import touch_verdicts
 from smarketing.ui import charts, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
@@ -37,7 +38,7 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
         shown = _filter(ledger, ft_pick, att_pick)
         frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
         event = table(frame, _columns(), key="ledger_table", height=360, on_select="rerun", selection_mode="single-row")
-        st.caption(f"{count(len(shown))} of {count(len(ledger))} leads · click a row to open it · times in {ctx.tz}")
+        st.caption(f"{count(len(shown))} of {plural(len(ledger), 'lead')} · click a row to open it · times in {ctx.tz}")
         downloads(
             f"smarketing-{ctx.month}-ledger",
             lambda: ledger_csv(ledger, ctx.tz),

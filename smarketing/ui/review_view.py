@@ -19,10 +19,10 @@ from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.store import storage
 from smarketing.ui import charts, loaders
 from smarketing.ui import scorecard_view as scorecard
-from smarketing.ui.components import empty_state, plot, table
+from smarketing.ui.components import empty_state, plot, plot_or_empty, table
 from smarketing.ui.context import MONTH_KEY, PageContext
 from smarketing.ui.fmt import STATUS_TEXT, count, local_time, md_escape, month_label, pct, status_text
-from smarketing.ui.history import COMMITMENTS, consecutive_misses, dig, has_activities, status_history
+from smarketing.ui.history import COMMITMENTS, any_value, consecutive_misses, dig, has_activities, status_history
 
 FLASH_KEY = "smk_review_flash"
 NOTES_FLASH_KEY = "smk_notes_flash"
@@ -302,12 +302,15 @@ def commitments(cards: Mapping[str, Mapping]) -> None:
             with mid:
                 empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
             return
-        with mid:
-            st.markdown("**Sales · first-touch compliance**")
-            plot(charts.compliance_trend(cards, "first_touch"), key="r_ft")
-        with right:
-            st.markdown("**Sales · attempt compliance**")
-            plot(charts.compliance_trend(cards, "attempts"), key="r_att")
+        for column, key, label in ((mid, "first_touch", "first-touch"), (right, "attempts", "attempt")):
+            with column:
+                st.markdown(f"**Sales · {label} compliance**")
+                plot_or_empty(
+                    charts.compliance_trend(cards, key),
+                    any_value(cards, ("sales", key, "compliance")),
+                    "No lead of these months has been judged yet, so there is no compliance to draw.",
+                    key=f"r_{key}",
+                )
 
 
 def _tint(value: object) -> str:

@@ -14,6 +14,7 @@ from smarketing.ui.components import (
     hours_column,
     percent_column,
     plot,
+    plot_or_empty,
     status_badge,
     table,
 )
@@ -413,7 +414,12 @@ def sales_details(card: dict) -> None:
             key="slowest",
         )
         st.markdown("**Where the wait comes from** — routing vs rep delay (mean business hours)")
-        plot(charts.delay_split(ft.get("routing_delay_mean_hours"), ft.get("rep_delay_mean_hours")), key="delays")
+        plot_or_empty(
+            charts.delay_split(ft.get("routing_delay_mean_hours"), ft.get("rep_delay_mean_hours")),
+            ft.get("rep_delay_mean_hours") is not None,
+            "No first touch yet this month, so there is no wait to split.",
+            key="delays",
+        )
         st.caption(
             f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} · "
             f"median rep delay {hours(ft.get('rep_delay_median_hours'))}"

@@ -112,7 +112,7 @@ def _headline(proposal: Mapping) -> None:
         border=True,
         help="Mean amount of the won deals closed in the lookback months.",
     )
-    c.caption(f"from {count(inputs.get('won_deals'))} won deals · {money(inputs.get('won_revenue'))} won")
+    c.caption(f"from {plural(inputs.get('won_deals'), 'won deal')} · {money(inputs.get('won_revenue'))} won")
     d.metric(
         "Lead → customer",
         _rate_value(inputs),
@@ -130,7 +130,7 @@ def _headline(proposal: Mapping) -> None:
     e.caption(_customers_note(inputs))
     carried = inputs.get("carried_shortfall")
     if carried:
-        st.caption(f":material/redo: Carried forward: last month's shortfall of {count(carried)} MQLs is added.")
+        st.caption(f":material/redo: Carried forward: last month's shortfall of {plural(carried, 'MQL')} is added.")
 
 
 def _customers_note(inputs: Mapping) -> str:
@@ -151,7 +151,7 @@ def _rate_note(inputs: Mapping) -> str:
     """'171 customers of 2,488 MQLs · 95% CI 5.9–7.9%' (with 'few leads' under the threshold)."""
     mqls, customers = int(inputs.get("cohort_mqls") or 0), int(inputs.get("cohort_customers") or 0)
     r = rate(customers, mqls)
-    text = f"{count(customers)} customers of {count(mqls)} MQLs"
+    text = f"{plural(customers, 'customer')} of {plural(mqls, 'MQL')}"
     if mqls:
         text += f" · 95% CI {wilson_text(r)}"
     return text + (" · few leads, read with care" if r["few"] else "")

@@ -164,7 +164,7 @@ def calculator(ctx: PageContext, terms: Terms) -> None:
                     "it adds up each segment's own deal size and conversion, so it differs from this "
                     "one-line, whole-company calculation"
                     if proposal.get("by_segment")
-                    else f"it adds last month's shortfall of {count(inputs['carried_shortfall'])} MQLs"
+                    else f"it adds last month's shortfall of {plural(inputs['carried_shortfall'], 'MQL')}"
                 )
                 + "."
             )
