@@ -118,6 +118,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _or_none(value: Any, absent: str) -> Any:
+    """The value, or words for its absence (never a literal None in a table)."""
+    return absent if value is None else value
+
+
 def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The headline numbers as (side, measure, value) rows, for tables and CSV."""
     mkt, ft, att, fun = (card["marketing"], card["sales"]["first_touch"], card["sales"]["attempts"], card["funnel"])
@@ -137,7 +142,8 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
         )
     ]
     rows += [
-        ("marketing", f"segment {s['segment']} mqls / quota", f"{s['mqls']} / {s['quota']}") for s in mkt["by_segment"]
+        ("marketing", f"segment {s['segment']} mqls / quota", f"{s['mqls']} / {_or_none(s['quota'], 'no quota')}")
+        for s in mkt["by_segment"]
     ]
     rows += [
         ("sales first touch", k, ft.get(k))
