@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +54,7 @@ def _value(value, column: sa.Column):
     if value is None:
         return None
     if isinstance(column.type, sa.DateTime):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
     if isinstance(column.type, sa.Boolean):
         return bool(value)
     return value
@@ -98,7 +98,7 @@ def _normal(value, column: sa.Column):
     if isinstance(value, str) and isinstance(column.type, sa.DateTime):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(column.type, sa.Boolean) and value is not None:
         value = bool(value)
     return value
