@@ -166,11 +166,11 @@ def _segments(rows: list[dict]) -> None:
     table(
         segment_frame(rows),
         {
-            "Current": st.column_config.NumberColumn("Current", width="small"),
-            "Proposed": st.column_config.NumberColumn("Proposed", width="small"),
-            "Change": st.column_config.TextColumn("Change", width="small"),
-            "Won deals": st.column_config.NumberColumn("Won deals", width="small"),
-            "Average won deal": st.column_config.NumberColumn("Avg won deal", format="$%,.0f"),
+            "Current": st.column_config.NumberColumn("Current"),
+            "Proposed": st.column_config.NumberColumn("Proposed"),
+            "Change": st.column_config.TextColumn("Change"),
+            "Won deals": st.column_config.NumberColumn("Won deals"),
+            "Average won deal": st.column_config.NumberColumn("Average won deal", format="$%,.0f"),
             "Customers / MQLs": st.column_config.TextColumn(
                 "Customers / MQLs", help="Customers ÷ MQLs of the cohort months"
             ),

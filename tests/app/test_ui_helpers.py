@@ -145,3 +145,12 @@ def test_the_prefetch_thread_logs_no_missing_context_warning(caplog: pytest.LogC
         assert not [r for r in caplog.records if "ScriptRunContext" in r.getMessage()]
         run_in("some-other-thread")  # the filter is for the prefetch thread only
         assert [r for r in caplog.records if "some-other-thread" in r.getMessage()]
+
+
+def test_tables_show_a_dash_for_missing_text_and_keep_numbers() -> None:
+    from smarketing.ui.components import without_missing_text
+
+    frame = pd.DataFrame({"Team": ["East", None], "Source": pd.array([None, "web"], dtype="string"), "n": [1.0, None]})
+    shown = without_missing_text(frame)
+    assert list(shown["Team"]) == ["East", "—"] and list(shown["Source"]) == ["—", "web"]
+    assert shown["n"].isna().tolist() == [False, True]  # numbers stay numbers (formatted by the column)
