@@ -1,8 +1,11 @@
 """Executive review: the monthly alignment meeting — the month's two columns (frozen once closed),
 twelve months of every commitment with strikes, next month's targets, the notes and the report."""
 
+import streamlit as st
+
 from smarketing.ui import review_view as view
 from smarketing.ui import setup_page
+from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import trend_cards
 from smarketing.ui.targets_panel import next_month_targets
 
@@ -12,6 +15,8 @@ view.steer_to_last_full_month(ctx, chosen)
 card, prev, prev_month = view.review_cards(ctx)
 
 view.month_status(ctx, card)
+if empty_month(ctx, card):
+    st.stop()
 view.two_columns(card, prev, prev_month)
 view.commitments(trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month))
 next_month_targets(ctx, card)
