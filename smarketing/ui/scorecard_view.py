@@ -120,7 +120,8 @@ def last_month_glance(prev: dict | None, prev_month: str) -> None:
             ("Attempts", att, pct(att.get("compliance"))),
         ):
             icon, color = STATUS_BADGE.get(part.get("status") or "no_data", (":material/help:", "gray"))
-            st.badge(f"{name}: {status_word(part.get('status'))} · {note}", icon=icon, color=color)
+            shown = f" · {note}" if note != "—" else ""
+            st.badge(f"{name}: {status_word(part.get('status'))}{shown}", icon=icon, color=color)
 
 
 def marketing_card(card: dict, prev: dict | None, prev_label: str) -> None:
@@ -211,7 +212,7 @@ def revenue_strip(card: dict, prev: dict | None, prev_label: str) -> None:
             help="Deals won with a close date in this month, from the deals whose amount is known.",
             delta=signed_money(won - p["won_revenue"]) if compare else None,
             delta_color=delta_color(won, p.get("won_revenue")) if compare else "normal",
-            delta_description=prev_label if over else None,
+            delta_description=prev_label if compare else None,
         )
         if goal and won is not None:
             st.progress(min(1.0, won / goal), text=f"{pct(won / goal, 0)} of {money(goal)} goal")
@@ -408,11 +409,15 @@ def sales_details(card: dict) -> None:
             height=38 + 35 * len(board),
         )
         st.markdown("**Slowest first response** (median business hours)")
-        table(
-            tables.slowest_reps(owners),
-            {"Median response": hours_column("Median"), "p90 response": hours_column("p90")},
-            key="slowest",
-        )
+        slowest = tables.slowest_reps(owners)
+        if slowest.empty:
+            empty_state("No rep has a first touch this month yet, so there are no response times to rank.")
+        else:
+            table(
+                slowest,
+                {"Median response": hours_column("Median"), "p90 response": hours_column("p90")},
+                key="slowest",
+            )
         st.markdown("**Where the wait comes from** — routing vs rep delay (mean business hours)")
         plot_or_empty(
             charts.delay_split(ft.get("routing_delay_mean_hours"), ft.get("rep_delay_mean_hours")),
