@@ -4,6 +4,7 @@ import streamlit as st
 
 from smarketing.ui import scorecard_view as view
 from smarketing.ui import setup_page
+from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import prefetch_trends, previous_month, snapshot
 from smarketing.ui.targets_panel import next_month_targets
 
@@ -15,6 +16,8 @@ prev = snapshot(ctx.url, prev_month, ctx.token) or ctx.bundle(prev_month).card
 prev_label = view.previous_label(prev_month)
 
 view.header_line(ctx, bundle, card)
+if empty_month(ctx, card):
+    st.stop()
 view.last_month_glance(prev, prev_month)
 marketing, strip, sales = st.columns([5, 2.3, 5])
 with marketing:

@@ -1,10 +1,15 @@
 """Marketing: drill-down by segment and source, daily MQLs and the 12-month trend against quota."""
 
+import streamlit as st
+
 from smarketing.ui import marketing_view as view
 from smarketing.ui import setup_page
+from smarketing.ui.context import empty_month
 
 ctx = setup_page("Marketing", ":material/campaign:")
 card = ctx.bundle().card
+if empty_month(ctx, card):
+    st.stop()
 view.headline(card)
 view.segments(card)
 view.drill_down(ctx, card)

@@ -2,8 +2,11 @@
 the consequences (weighted scores, strikes, critical flags, credits), twelve months of every
 commitment, next month's targets, the notes and the report."""
 
+import streamlit as st
+
 from smarketing.ui import consequences_view, setup_page
 from smarketing.ui import review_view as view
+from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import consequences, trend_cards
 from smarketing.ui.targets_panel import next_month_targets
 
@@ -13,6 +16,8 @@ view.steer_to_last_full_month(ctx, chosen)
 card, prev, prev_month = view.review_cards(ctx)
 
 view.month_status(ctx, card)
+if empty_month(ctx, card):
+    st.stop()
 view.two_columns(card, prev, prev_month)
 csq = consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token)
 consequences_view.scores(csq, key="review")

@@ -16,7 +16,15 @@ from smarketing.core.consequences import consequences
 from smarketing.core.errors import UserError
 from smarketing.core.frames import CrmData
 from smarketing.core.marketing import daily_mqls
-from smarketing.core.months import add_months, is_over, month_of, month_range, parse_month
+from smarketing.core.months import (
+    add_months,
+    is_over,
+    month_of,
+    month_range,
+    opening_month,
+    parse_month,
+    review_month,
+)
 from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
 from smarketing.core.sales import lead_ledger, lookup
 from smarketing.core.scorecard import build_scorecard, build_scorecards, iso
@@ -130,6 +138,15 @@ def data_months(engine: Engine) -> list[str]:
     tz = month_terms(engine, "9999-12").timezone
     span = storage.month_span(engine, tz)
     return month_range(*span) if span else []
+
+
+def opening_months(engine: Engine, as_of: pd.Timestamp) -> tuple[str, str]:
+    """(the month the dashboard opens on, the month the Executive review opens on) as of an instant."""
+    tz = month_terms(engine, "9999-12").timezone
+    current = month_of(as_of, tz)
+    home = opening_month(current, storage.latest_mql_month(engine, tz, as_of))
+    review = review_month(current, storage.latest_mql_month(engine, tz, as_of, before=current))
+    return home, review
 
 
 def trailing_months(month: str, count: int) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import UNKNOWN, evidence_notes
 from smarketing.core.months import parse_month
 from smarketing.core.redact import scrub
 from smarketing.core.scorecard import LEDGER_COLUMNS, LEDGER_V2_COLUMNS, ledger_records, scorecard_rows
@@ -450,7 +451,11 @@ def format_table(card: dict) -> str:
         if side != current:
             lines.append(side.upper())
             current = side
-        lines.append(f"  {measure:<{width}}{_show(value)}")
+        shown = UNKNOWN if value is None and measure in ("won_revenue", "avg_won_deal_size") else _show(value)
+        lines.append(f"  {measure:<{width}}{shown}")
+    notes = evidence_notes(card)
+    if notes:
+        lines += ["", "NOTES", *(f"  {note}" for note in notes)]
     return "\n".join(lines)
 
 

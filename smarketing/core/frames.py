@@ -106,6 +106,21 @@ class CrmData:
     leads: pd.DataFrame = field(default_factory=lambda: empty_frame("leads"))
     touches: pd.DataFrame = field(default_factory=lambda: empty_frame("touches"))
     deals: pd.DataFrame = field(default_factory=lambda: empty_frame("deals"))
+    # What a partial load (one month's slice) knows of the whole source; None: the frames are whole.
+    source_has_touches: bool | None = None  # whether the source holds any touch at all, any lead, any time
+    earlier_mqls: pd.DataFrame | None = None  # lead_id, mql_at, segment of the MQLs just before the load
+
+    @property
+    def has_touches(self) -> bool:
+        """Whether the source holds any touch at all (an export without activities has none)."""
+        return bool(len(self.touches)) if self.source_has_touches is None else self.source_has_touches
+
+    def mql_history(self) -> pd.DataFrame:
+        """lead_id, mql_at, segment of every MQL known to this load (for the marketing prior)."""
+        own = self.leads[["lead_id", "mql_at", "segment"]]
+        if self.earlier_mqls is None or not len(self.earlier_mqls):
+            return own
+        return pd.concat([self.earlier_mqls[["lead_id", "mql_at", "segment"]], own]).drop_duplicates("lead_id")
 
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> CrmData:

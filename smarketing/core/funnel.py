@@ -73,14 +73,25 @@ def revenue_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> 
     mql_ns = np.append(to_ns(data.leads["mql_at"]), NAT_NS)  # row -1 (unknown lead) → missing
     lead_mql = mql_ns[rows]
     from_mqls = won.loc[(lead_mql != NAT_NS) & (lead_mql <= as_of.value)]
-    amount = won["amount"].fillna(0)
+    known = won["amount"].dropna()
     return {
         "won_deals": int(len(won)),
-        "won_revenue": float(amount.sum()),
-        "avg_won_deal_size": float(amount.mean()) if len(won) else None,
+        "won_revenue": known_total(won["amount"]),
+        "avg_won_deal_size": float(known.mean()) if len(known) else None,
+        "won_deals_without_amount": int(won["amount"].isna().sum()),
         "mql_won_deals": int(len(from_mqls)),
-        "mql_won_revenue": float(from_mqls["amount"].fillna(0).sum()),
+        "mql_won_revenue": known_total(from_mqls["amount"]),
     }
+
+
+def known_total(amounts: pd.Series) -> float | None:
+    """Sum of the known amounts; None (unknown) when there are amounts but none is known.
+
+    No deal at all is 0 revenue; deals whose amounts are all missing are unknown revenue."""
+    known = amounts.dropna()
+    if len(amounts) and not len(known):
+        return None
+    return float(known.sum())
 
 
 def funnel_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> dict:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from smarketing.core.months import days_left_in_month, month_bounds
+from smarketing.core.months import add_months, days_left_in_month, local_month, month_bounds
 from smarketing.core.sales import mqls_as_of
 from smarketing.core.terms import Terms
+
+PRIOR_WEIGHT = 0.25  # w: how many months' worth of evidence the prior counts for
+PRIOR_MONTHS = 3
 
 
 def elapsed_fraction(month: str, as_of: pd.Timestamp, tz: str) -> float:
@@ -16,9 +19,12 @@ def elapsed_fraction(month: str, as_of: pd.Timestamp, tz: str) -> float:
     return float(min(max(fraction, 0.0), 1.0))
 
 
-def quota_status(mqls: int, quota: float, projected: float | None, month_over: bool, at_risk_ratio: float) -> str:
-    """met / missed / on_track / at_risk / behind. A month that has not started (nothing
-    expected yet, no projection) is on_track."""
+def quota_status(
+    mqls: int, quota: float, projected: float | None, month_over: bool, at_risk_ratio: float, *, started: bool = True
+) -> str:
+    """not_started / met / missed / on_track / at_risk / behind."""
+    if not started:
+        return "not_started"
     if mqls >= quota:
         return "met"
     if month_over:
@@ -30,16 +36,51 @@ def quota_status(mqls: int, quota: float, projected: float | None, month_over: b
     return "behind"
 
 
-def pacing(mqls: int, quota: float | None, month: str, as_of: pd.Timestamp, terms: Terms) -> dict:
-    """Attainment, pace, projection, required daily rate and status of one quota."""
+def blended_projection(mqls: int, fraction: float, prior: float) -> float:
+    """Month-end MQLs: the month's own pace pulled toward `prior` while evidence is thin.
+
+    mqls + (1 − f) × (mqls + prior × w) / (f + w): at f = 0 it is prior, at f = 1 it is mqls."""
+    return mqls + (1 - fraction) * (mqls + prior * PRIOR_WEIGHT) / (fraction + PRIOR_WEIGHT)
+
+
+def prior_months(month: str) -> list[str]:
+    """The calendar months whose MQL counts make a month's prior, oldest first."""
+    return [add_months(month, -k) for k in range(PRIOR_MONTHS, 0, -1)]
+
+
+def monthly_priors(history: pd.DataFrame, month: str, as_of: pd.Timestamp, tz: str) -> tuple[float | None, dict]:
+    """Mean MQL count of the three months before `month`, over those with at least one MQL
+    by as_of (None when none has), overall and per segment: (overall, {segment: prior})."""
+    start = month_bounds(prior_months(month)[0], tz)[0]
+    end = month_bounds(month, tz)[0]
+    mql_at = history["mql_at"]
+    keep = mql_at.notna() & (mql_at <= as_of) & (mql_at >= start) & (mql_at < end)
+    earlier = history.loc[keep, ["mql_at", "segment"]].assign(month=lambda f: local_month(f["mql_at"], tz))
+    overall = earlier.groupby("month").size()
+    by_segment = earlier.groupby(["segment", "month"]).size().groupby(level="segment").mean()
+    return (float(overall.mean()) if len(overall) else None), {str(k): float(v) for k, v in by_segment.items()}
+
+
+def pacing(
+    mqls: int, quota: float | None, month: str, as_of: pd.Timestamp, terms: Terms, prior: float | None = None
+) -> dict:
+    """Attainment, pace, projection, required daily rate and status of one quota.
+
+    `prior` is the recent months' mean (None: no recent MQLs, the quota stands in; with no
+    quota either, nothing is assumed)."""
     tz = terms.timezone
     fraction = elapsed_fraction(month, as_of, tz)
-    over = as_of >= month_bounds(month, tz)[1]
-    projected = mqls / fraction if fraction > 0 else None
+    start, end = month_bounds(month, tz)
+    over = as_of >= end
+    source = "recent_months" if prior is not None else ("quota" if quota is not None else None)
+    prior = quota if prior is None else prior
+    projected = blended_projection(mqls, fraction, 0.0 if prior is None else prior)
     if quota is None:
         return {
             "mqls": mqls,
             "quota": None,
+            "prior": prior,
+            "prior_source": source,
             "attainment": None,
             "elapsed_fraction": fraction,
             "expected_to_date": None,
@@ -63,18 +104,26 @@ def pacing(mqls: int, quota: float | None, month: str, as_of: pd.Timestamp, term
         "elapsed_fraction": fraction,
         "expected_to_date": expected,
         "pace": mqls / expected if expected else None,
+        "prior": prior,
+        "prior_source": source,
         "projected": projected,
         "required_daily_rate": required,
         "days_left": days_left,
-        "status": quota_status(mqls, quota, projected, over, terms.at_risk_ratio),
+        "status": quota_status(mqls, quota, projected, over, terms.at_risk_ratio, started=as_of >= start),
     }
 
 
-def marketing_summary(leads: pd.DataFrame, terms: Terms, month: str, as_of: pd.Timestamp) -> dict:
-    """The marketing column of a month's scorecard, with per-segment and per-source splits."""
+def marketing_summary(
+    leads: pd.DataFrame, terms: Terms, month: str, as_of: pd.Timestamp, history: pd.DataFrame | None = None
+) -> dict:
+    """The marketing column of a month's scorecard, with per-segment and per-source splits.
+
+    `history` holds the MQLs (mql_at, segment) of the months before `month` for the prior
+    (None: they are in `leads`)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     month_mqls = mqls_as_of(leads, as_of, month, terms.timezone)
-    summary = pacing(int(len(month_mqls)), terms.quota, month, as_of, terms)
+    prior, segment_priors = monthly_priors(leads if history is None else history, month, as_of, terms.timezone)
+    summary = pacing(int(len(month_mqls)), terms.quota, month, as_of, terms, prior)
     summary["at_risk_ratio"] = terms.at_risk_ratio
     by_segment_counts = month_mqls["segment"].value_counts()
     segments = sorted(set(by_segment_counts.index) | set(terms.segment_quotas))
@@ -87,6 +136,7 @@ def marketing_summary(leads: pd.DataFrame, terms: Terms, month: str, as_of: pd.T
                 month,
                 as_of,
                 terms,
+                segment_priors.get(seg),
             ),
         }
         for seg in segments

@@ -78,6 +78,21 @@ def current_month(tz: str, now: pd.Timestamp | None = None) -> str:
     return month_of(now, tz)
 
 
+def opening_month(current: str, latest_with_mql: str | None) -> str:
+    """Where the dashboard opens (DESIGN section 8): the current month once it has an MQL,
+    else the latest month that has one (the current month when no month has)."""
+    if latest_with_mql is None or latest_with_mql >= current:
+        return current
+    return latest_with_mql
+
+
+def review_month(current: str, latest_finished_with_mql: str | None) -> str:
+    """Where the Executive review opens: the latest finished month with an MQL, else last month."""
+    if latest_finished_with_mql is None or latest_finished_with_mql >= current:
+        return add_months(current, -1)
+    return latest_finished_with_mql
+
+
 __all__ = [
     "add_months",
     "current_month",
@@ -87,5 +102,7 @@ __all__ = [
     "month_bounds",
     "month_of",
     "month_range",
+    "opening_month",
     "parse_month",
+    "review_month",
 ]

@@ -42,6 +42,23 @@ def cohort_months(month: str, terms: Terms) -> list[str]:
     return month_range(add_months(month, -terms.cohort_lag_months - terms.lookback_months), last)
 
 
+def reverse_funnel(
+    revenue_goal: float, marketing_share: float, avg_deal_size: float | None, lead_to_customer_rate: float | None
+) -> dict[str, float | int | None]:
+    """Revenue goal × marketing share → customers needed → MQLs needed (None where undefined).
+
+    The one formula of both the proposal and the Terms page's calculator: customers needed is
+    not rounded; the MQLs are rounded up once, at the end."""
+    marketing_revenue = revenue_goal * marketing_share
+    customers = marketing_revenue / avg_deal_size if avg_deal_size and avg_deal_size > 0 else None
+    mqls = (
+        math.ceil(customers / lead_to_customer_rate - _CEIL_TOLERANCE)
+        if customers is not None and lead_to_customer_rate and lead_to_customer_rate > 0
+        else None
+    )
+    return {"marketing_revenue": marketing_revenue, "customers_needed": customers, "mqls_needed": mqls}
+
+
 def _span(months: list[str], tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return month_bounds(months[0], tz)[0], month_bounds(months[-1], tz)[1]
 
@@ -58,12 +75,13 @@ def _inputs(
 ) -> dict[str, Any]:
     """Every input of one quota proposal and the proposal itself (or the kept quota and why)."""
     won_count = int(len(won))
-    avg_size = float(won["amount"].fillna(0).mean()) if won_count else None
+    known = won["amount"].dropna()  # an unknown amount is not 0 (DESIGN v2, section 2)
+    avg_size = float(known.mean()) if len(known) else None
     mqls = int(len(cohort))
     customers = int((cohort["customer_at"].notna() & (cohort["customer_at"] <= as_of)).sum())
     rate = customers / mqls if mqls else None
-    goal = terms.revenue_goal * terms.marketing_share * revenue_share
-    needed = goal / avg_size if avg_size else None
+    funnel = reverse_funnel(terms.revenue_goal * revenue_share, terms.marketing_share, avg_size, rate)
+    goal, needed = funnel["marketing_revenue"], funnel["customers_needed"]
     reason = None
     if not won_count:
         reason = "no won deal closed in the lookback months, so there is no average deal size"
@@ -74,17 +92,15 @@ def _inputs(
     elif not customers:
         reason = "no MQL of the cohort months has become a customer yet, so the rate is 0"
     carried = max(0, shortfall) if carry else 0
-    if reason:
-        proposed = current
-    else:
-        proposed = math.ceil(needed / rate - _CEIL_TOLERANCE) + carried
+    proposed = current if reason else int(funnel["mqls_needed"]) + carried
     return {
         "current_quota": current,
         "proposed_quota": int(proposed),
         "inputs": {
             "avg_deal_size": avg_size,
             "won_deals": won_count,
-            "won_revenue": float(won["amount"].fillna(0).sum()),
+            "won_revenue": float(known.sum()),
+            "won_deals_without_amount": won_count - int(len(known)),
             "lead_to_customer_rate": rate,
             "cohort_mqls": mqls,
             "cohort_customers": customers,

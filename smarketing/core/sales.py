@@ -189,12 +189,35 @@ def _conversion(data: CrmData, leads: pd.DataFrame, as_of: pd.Timestamp) -> np.n
 # -- summaries ------------------------------------------------------------------------------
 
 
-def commitment_status(met: int, breached: int, pending: int, target: float, month_over: bool) -> dict:
-    """Counts, compliance, breach budget and status of one sales commitment (DESIGN section 5)."""
+NO_ACTIVITY_DATA = "no_activity_data"
+
+
+def commitment_status(
+    met: int, breached: int, pending: int, target: float, month_over: bool, *, measurable: bool = True
+) -> dict:
+    """Counts, compliance, breach budget and status of one sales commitment (DESIGN section 5).
+
+    `needed_of_pending` is how many pending leads must still be met to keep the target (more
+    than `pending`: out of reach). Not `measurable` (the source has no activities at all):
+    status no_activity_data, and compliance, budget and need are null, since nothing can be judged."""
     n = met + breached + pending
     compliance = met / (met + breached) if met + breached else None
     allowed = math.floor((1 - target) * n + _FLOOR_TOLERANCE)
     budget_left = allowed - breached
+    needed = max(0, pending - budget_left)
+    if not measurable:
+        return {
+            "met": met,
+            "breached": breached,
+            "pending": pending,
+            "leads": n,
+            "compliance": None,
+            "target": target,
+            "allowed_breaches": allowed,
+            "budget_left": None,
+            "needed_of_pending": None,
+            "status": NO_ACTIVITY_DATA,
+        }
     if n == 0:
         status = "no_data"
     elif month_over and pending == 0:
@@ -214,6 +237,7 @@ def commitment_status(met: int, breached: int, pending: int, target: float, mont
         "target": target,
         "allowed_breaches": allowed,
         "budget_left": budget_left,
+        "needed_of_pending": needed,
         "status": status,
     }
 
@@ -230,8 +254,10 @@ def percentile(values: pd.Series, q: float) -> float | None:
     return float(np.percentile(v, q)) if len(v) else None
 
 
-def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) -> dict:
-    summary = commitment_status(*status_counts(ledger["first_touch_status"]), terms.first_touch_target, month_over)
+def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool, *, has_touches: bool = True) -> dict:
+    summary = commitment_status(
+        *status_counts(ledger["first_touch_status"]), terms.first_touch_target, month_over, measurable=has_touches
+    )
     summary["median_hours"] = percentile(ledger["response_hours"], 50)
     summary["p90_hours"] = percentile(ledger["response_hours"], 90)
     summary["target_hours"] = (
@@ -245,8 +271,10 @@ def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) ->
     return summary
 
 
-def attempts_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) -> dict:
-    summary = commitment_status(*status_counts(ledger["attempts_status"]), terms.attempts_target, month_over)
+def attempts_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool, *, has_touches: bool = True) -> dict:
+    summary = commitment_status(
+        *status_counts(ledger["attempts_status"]), terms.attempts_target, month_over, measurable=has_touches
+    )
     summary["min_attempts"] = terms.min_attempts
     summary["window_days"] = terms.attempt_window_days
     summary["converted"] = int(ledger["converted_at"].notna().sum())
@@ -347,7 +375,7 @@ def touch_reasons(touch: pd.Series, mql_at: pd.Timestamp, as_of: pd.Timestamp) -
     """Every reason a touch does not count (empty: it counts), in the words of the rule."""
     reasons = []
     if touch["occurred_at"] > as_of:
-        reasons.append("after as_of")
+        reasons.append("after the time shown")
     if touch["kind"] not in QUALIFYING_KINDS:
         reasons.append(f"not a call/email/meeting ({touch['kind']})")
     if bool(touch["automated"]):

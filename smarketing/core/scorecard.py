@@ -50,10 +50,11 @@ def build_scorecard(
         "as_of": iso(as_of, terms.timezone),
         "timezone": terms.timezone,
         "month_over": over,
-        "marketing": marketing_summary(data.leads, terms, month, as_of),
+        "marketing": marketing_summary(data.leads, terms, month, as_of, data.mql_history()),
         "sales": {
-            "first_touch": first_touch_summary(ledger, terms, over),
-            "attempts": attempts_summary(ledger, terms, over),
+            "has_activities": data.has_touches,
+            "first_touch": first_touch_summary(ledger, terms, over, has_touches=data.has_touches),
+            "attempts": attempts_summary(ledger, terms, over, has_touches=data.has_touches),
             "by_owner": owner_summary(ledger, data.owners),
         },
         "funnel": funnel,
@@ -120,6 +121,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _or_none(value: Any, absent: str) -> Any:
+    """The value, or words for its absence (never a literal None in a table)."""
+    return absent if value is None else value
+
+
 def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The headline numbers as (side, measure, value) rows, for tables and CSV."""
     mkt, ft, att, fun = (card["marketing"], card["sales"]["first_touch"], card["sales"]["attempts"], card["funnel"])
@@ -132,22 +138,38 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
             "elapsed_fraction",
             "expected_to_date",
             "pace",
+            "prior",
             "projected",
             "required_daily_rate",
             "status",
         )
     ]
     rows += [
-        ("marketing", f"segment {s['segment']} mqls / quota", f"{s['mqls']} / {s['quota']}") for s in mkt["by_segment"]
+        ("marketing", f"segment {s['segment']} mqls / quota", f"{s['mqls']} / {_or_none(s['quota'], 'no quota')}")
+        for s in mkt["by_segment"]
     ]
     rows += [
         ("sales first touch", k, ft.get(k))
-        for k in ("met", "breached", "pending", "compliance", "median_hours", "p90_hours", "status", "budget_left")
+        for k in (
+            "met",
+            "breached",
+            "pending",
+            "compliance",
+            "median_hours",
+            "p90_hours",
+            "status",
+            "budget_left",
+            "needed_of_pending",
+        )
     ]
     rows += [
-        ("sales attempts", k, att.get(k)) for k in ("met", "breached", "pending", "compliance", "status", "budget_left")
+        ("sales attempts", k, att.get(k))
+        for k in ("met", "breached", "pending", "compliance", "status", "budget_left", "needed_of_pending")
     ]
-    rows += [("funnel", k, fun.get(k)) for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue")]
+    rows += [
+        ("funnel", k, fun.get(k))
+        for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue", "won_deals_without_amount")
+    ]
     if card.get("consequences"):
         rows += consequence_rows(card["consequences"])
     return rows

@@ -29,6 +29,7 @@ import pandas as pd
 
 from smarketing.core.consequences import COMMITMENT_LABELS
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import NO_ACTIVITIES, pending_note, plural, projection_note
 from smarketing.outputs.exports import status_words
 
 MIN_LEADS = 5
@@ -51,10 +52,12 @@ def digest_text(
 
     quota = mkt.get("quota")
     if quota is None:
-        line = f"Marketing: {num(mkt.get('mqls'))} MQLs (no quota set)."
+        line = f"Marketing: {plural(mkt.get('mqls'), 'MQL')} (no quota set)."
+    elif mkt.get("status") == "not_started":
+        line = f"Marketing: Not started — the quota is {plural(quota, 'MQL')}."
     else:
         line = (
-            f"Marketing: {status_words(mkt.get('status'))} — {num(mkt.get('mqls'))} of {num(quota)} MQLs "
+            f"Marketing: {status_words(mkt.get('status'))} — {num(mkt.get('mqls'))} of {plural(quota, 'MQL')} "
             f"({pct(mkt.get('attainment'), 0)} of quota)"
         )
         if not card.get("month_over") and mkt.get("projected") is not None:
@@ -63,6 +66,12 @@ def digest_text(
                 line += f", {num(mkt.get('required_daily_rate'), 1)} a day needed"
         line += "."
     lines.append(line)
+    projection = projection_note(mkt) if quota is not None else None
+    if projection:
+        lines.append(f"  {projection}")
+    if ft.get("status") == "no_activity_data":
+        lines.append(f"Sales: {NO_ACTIVITIES}")
+        return "\n".join(lines)
     lines.append(_commitment_line("Sales first touch", ft, "touched in time"))
     lines.append(_commitment_line("Sales attempts", att, f"reached {att.get('min_attempts', '?')} attempts"))
 
@@ -72,10 +81,10 @@ def digest_text(
     if reps:
         lines.append(f"Lowest first-touch compliance ({min_leads}+ leads):")
         for i, rep in enumerate(reps, start=1):
-            team = f" ({plain(rep['team'])})" if rep.get("team") else ""
+            team = f" ({plain(rep['team'])})" if rep.get("team") else " (no team)"
             lines.append(
                 f"  {i}. {plain(rep.get('name') or rep.get('owner_id'))}{team}: "
-                f"{pct(rep.get('first_touch_compliance'))} of {rep.get('leads')} leads, "
+                f"{pct(rep.get('first_touch_compliance'))} of {plural(rep.get('leads'), 'lead')}, "
                 f"{rep.get('first_touch_breached', 0)} breached"
             )
     else:
@@ -136,7 +145,9 @@ def _commitment_line(name: str, part: dict, meaning: str) -> str:
             if budget >= 0
             else f"; {-budget} over the allowance"
         )
-    return text + ")."
+    text += ")."
+    pending = pending_note(part)
+    return f"{text} {pending}" if pending else text
 
 
 def worst_reps(by_owner: list[dict], *, min_leads: int = MIN_LEADS, count: int = WORST) -> list[dict]:

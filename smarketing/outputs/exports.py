@@ -26,6 +26,8 @@ STATUS_WORDS = {
     "at_risk": "At risk",
     "behind": "Behind",
     "no_data": "No data",
+    "not_started": "Not started",
+    "no_activity_data": "No activity data",
 }
 
 

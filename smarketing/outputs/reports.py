@@ -43,6 +43,7 @@ import pandas as pd
 
 from smarketing.core.consequences import COMMITMENT_LABELS
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import NO_ACTIVITIES, UNKNOWN, evidence_notes, pending_note, plural, projection_note
 from smarketing.core.sales import status_counts
 from smarketing.core.scorecard import LEDGER_COLUMNS, jsonable
 from smarketing.outputs.exports import neutralise, status_words, write_csv
@@ -85,11 +86,13 @@ OWNER_COLUMNS = [
 ]
 STATUS_COLORS = {
     "met": "#2e7d32",
-    "on_track": "#2e7d32",
+    "on_track": "#1565c0",
     "at_risk": "#ef8f00",
     "behind": "#c62828",
     "missed": "#c62828",
     "no_data": "#8a8a8a",
+    "not_started": "#8a8a8a",
+    "no_activity_data": "#8a8a8a",
     None: "#8a8a8a",
 }
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -183,6 +186,8 @@ def owners_frame(card: dict) -> pd.DataFrame:
     """The scorecard's by-owner rows as a frame with the report's columns first."""
     rows = card["sales"].get("by_owner", [])
     frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=OWNER_COLUMNS)
+    if "team" in frame.columns:
+        frame["team"] = frame["team"].astype(object).where(frame["team"].notna(), "no team")
     ordered = [c for c in OWNER_COLUMNS if c in frame.columns]
     return frame[ordered + [c for c in frame.columns if c not in ordered]]
 
@@ -308,6 +313,7 @@ def csv_rows(bundle: ReportBundle) -> list[tuple[str, str, str, Any]]:
             "elapsed_fraction",
             "expected_to_date",
             "pace",
+            "prior",
             "projected",
             "required_daily_rate",
             "status",
@@ -315,7 +321,8 @@ def csv_rows(bundle: ReportBundle) -> list[tuple[str, str, str, Any]]:
     ]
     for seg in mkt.get("by_segment", []):
         rows += [
-            ("marketing segment", seg["segment"], k, seg.get(k)) for k in ("quota", "mqls", "attainment", "status")
+            ("marketing segment", seg["segment"], k, seg.get(k))
+            for k in ("quota", "mqls", "attainment", "prior", "projected", "status")
         ]
     for src in mkt.get("by_source", []):
         rows.append(("marketing source", src["source"], "mqls", src.get("mqls")))
@@ -334,6 +341,7 @@ def csv_rows(bundle: ReportBundle) -> list[tuple[str, str, str, Any]]:
                 "target",
                 "allowed_breaches",
                 "budget_left",
+                "needed_of_pending",
                 *extra,
                 "status",
             )
@@ -348,6 +356,7 @@ def csv_rows(bundle: ReportBundle) -> list[tuple[str, str, str, Any]]:
         rows += [("consequences", record["commitment"], k, jsonable(v)) for k, v in record.items() if k != "commitment"]
     for record in bundle.trend.to_dict("records"):
         rows += [("trend", record["month"], k, jsonable(v)) for k, v in record.items() if k != "month"]
+    rows += [("evidence", "", "note", note) for note in evidence_notes(card)]
     return rows
 
 
@@ -362,6 +371,7 @@ def write_csv_report(bundle: ReportBundle, path: str | Path) -> Path:
 # -- Excel -----------------------------------------------------------------------------------------
 
 _PERCENT, _DECIMAL, _DATETIME = "0.0%", "0.0", "yyyy-mm-dd hh:mm"
+_COUNT, _MONEY, _HOURS = "#,##0", '"$"#,##0', '0.0 "h"'
 
 
 def write_excel_report(bundle: ReportBundle, path: str | Path) -> Path:
@@ -378,13 +388,13 @@ def write_excel_report(bundle: ReportBundle, path: str | Path) -> Path:
         {
             "first_touch_compliance": _PERCENT,
             "attempts_compliance": _PERCENT,
-            "median_hours": _DECIMAL,
-            "p90_hours": _DECIMAL,
+            "median_hours": _HOURS,
+            "p90_hours": _HOURS,
         },
         bundle.timezone,
     )
     ledger = bundle.ledger[[c for c in LEDGER_EXPORT_COLUMNS if c in bundle.ledger.columns]]
-    _frame_sheet(wb.create_sheet("Lead ledger"), ledger, {"response_hours": "0.00"}, bundle.timezone)
+    _frame_sheet(wb.create_sheet("Lead ledger"), ledger, {"response_hours": '0.00 "h"'}, bundle.timezone)
     _terms_sheet(wb.create_sheet("Terms"), bundle)
     consequences = consequences_frame(bundle.card)
     consequences["status"] = consequences["status"].map(status_words)
@@ -462,7 +472,7 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
         _put(ws, row, col, head, bold=True)
     header_row = row
     lines: list[tuple[str, str, Any, Any, str | None, str | None]] = [
-        ("Marketing", "MQLs", mkt.get("mqls"), mkt.get("quota"), status_words(mkt.get("status")), None),
+        ("Marketing", "MQLs", mkt.get("mqls"), mkt.get("quota"), status_words(mkt.get("status")), _COUNT),
         (
             "Marketing",
             "Attainment (MQLs / quota)",
@@ -474,6 +484,7 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
         ("Marketing", "Share of the month elapsed", mkt.get("elapsed_fraction"), None, None, _PERCENT),
         ("Marketing", "Expected by now (straight line)", mkt.get("expected_to_date"), None, None, _DECIMAL),
         ("Marketing", "Pace (MQLs / expected)", mkt.get("pace"), None, None, _PERCENT),
+        ("Marketing", "Recent months' average (prior)", mkt.get("prior"), None, None, _DECIMAL),
         ("Marketing", "Projected at month end", mkt.get("projected"), mkt.get("quota"), None, _DECIMAL),
         ("Marketing", "Required MQLs per day", mkt.get("required_daily_rate"), None, None, _DECIMAL),
     ]
@@ -485,7 +496,7 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
                 seg.get("mqls"),
                 seg.get("quota"),
                 status_words(seg.get("status")) if seg.get("quota") is not None else None,
-                None,
+                _COUNT,
             )
         )
     for key, side in (("first_touch", "Sales first touch"), ("attempts", "Sales attempts")):
@@ -499,21 +510,25 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
                 status_words(part.get("status")),
                 _PERCENT,
             ),
-            (side, "Met", part.get("met"), None, None, None),
-            (side, "Breached", part.get("breached"), part.get("allowed_breaches"), None, None),
-            (side, "Pending", part.get("pending"), None, None, None),
-            (side, "Breach budget left", part.get("budget_left"), None, None, None),
+            (side, "Met", part.get("met"), None, None, _COUNT),
+            (side, "Breached", part.get("breached"), part.get("allowed_breaches"), None, _COUNT),
+            (side, "Pending", part.get("pending"), None, None, _COUNT),
+            (side, "Breach budget left", part.get("budget_left"), None, None, _COUNT),
+            (side, "Pending leads that must still be met", part.get("needed_of_pending"), None, None, _COUNT),
         ]
     lines += [
-        ("Sales first touch", "Median response (business hours)", ft.get("median_hours"), None, None, _DECIMAL),
-        ("Sales first touch", "p90 response (business hours)", ft.get("p90_hours"), None, None, _DECIMAL),
+        ("Sales first touch", "Median response (business hours)", ft.get("median_hours"), None, None, _HOURS),
+        ("Sales first touch", "p90 response (business hours)", ft.get("p90_hours"), None, None, _HOURS),
         ("Sales first touch", "Allowed response", target_hours_text(ft.get("target_hours")), None, None, None),
         ("Sales attempts", "Attempts required", att.get("min_attempts"), None, None, None),
         ("Sales attempts", "Attempt window (business days)", att.get("window_days"), None, None, None),
     ]
     for key, value in (card.get("funnel") or {}).items():
         if not isinstance(value, (dict, list)):
-            lines.append(("Funnel", key.replace("_", " "), value, None, None, None))
+            fmt = _MONEY if "revenue" in key or "deal_size" in key else _COUNT
+            shown = UNKNOWN if value is None and fmt == _MONEY else value
+            lines.append(("Funnel", key.replace("_", " "), shown, None, None, fmt))
+    lines += [("Evidence", "Note", note, None, None, None) for note in evidence_notes(card)]
     for side, value in ((card.get("consequences") or {}).get("score") or {}).items():
         lines.append(("Consequences", f"Weighted score, {side}", value, None, None, _PERCENT))
     for side, measure, value, target, status, fmt in lines:
@@ -532,7 +547,7 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
         _put(ws, row, 1, "Note", bold=True)
         _put(ws, row, 2, caveat)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    for letter, width in zip("ABCDE", (30, 36, 16, 14, 12)):
+    for letter, width in zip("ABCDE", (30, 38, 16, 16, 18)):
         ws.column_dimensions[letter].width = width
 
 
@@ -922,10 +937,10 @@ def _marketing_column(pdf: _Pdf, b: ReportBundle, x: float, y: float, w: float) 
     inner, iw = x + 4, w - 8
     quota = mkt.get("quota")
     if quota is not None:
-        big = f"{num(mkt.get('mqls'))} of {num(quota)} MQLs"
+        big = f"{num(mkt.get('mqls'))} of {plural(quota, 'MQL')}"
         sub = f"{pct(mkt.get('attainment'), 0)} of the monthly quota"
     else:
-        big, sub = f"{num(mkt.get('mqls'))} MQLs", "no quota set for this month"
+        big, sub = plural(mkt.get("mqls"), "MQL"), "no quota set for this month"
     cy = _headline(pdf, inner, cy, iw, mkt.get("status"), big, sub)
     over = b.card.get("month_over")
     lines = [f"Month elapsed: {pct(mkt.get('elapsed_fraction'), 0)}"]
@@ -942,7 +957,10 @@ def _marketing_column(pdf: _Pdf, b: ReportBundle, x: float, y: float, w: float) 
     elif quota is not None:
         lines[0] += " · the month is over"
         short = quota - (mkt.get("mqls") or 0)
-        lines.append(f"Shortfall: {num(short)} MQLs" if short > 0 else f"Above quota by {num(-short)} MQLs")
+        lines.append(f"Shortfall: {plural(short, 'MQL')}" if short > 0 else f"Above quota by {plural(-short, 'MQL')}")
+    projection = projection_note(mkt) if quota is not None else None
+    if projection:
+        lines.append(projection)
     for line in lines:
         cy = pdf.text_at(inner, cy, iw, line, size=8.5, h=4.4) + 0.6
     segments = mkt.get("by_segment", [])
@@ -981,6 +999,17 @@ def _sales_column(pdf: _Pdf, b: ReportBundle, x: float, y: float, w: float) -> f
     ft, att = b.card["sales"]["first_touch"], b.card["sales"]["attempts"]
     cy = _column_head(pdf, x, y, w, "SALES — follow-up of those MQLs")
     inner, iw = x + 4, w - 8
+    if ft.get("status") == "no_activity_data":
+        cy = _headline(pdf, inner, cy, iw, ft.get("status"), "Follow-up not measured", NO_ACTIVITIES)
+        return pdf.text_at(
+            inner,
+            cy,
+            iw,
+            f"{plural(ft.get('leads'), 'MQL')} this month. First touch and attempts need the CRM's calls, "
+            "e-mails and meetings; this source has none.",
+            size=8.5,
+            h=4.4,
+        )
     window = _short(att.get("window_days") or 0)
     blocks = (
         (
@@ -1012,6 +1041,9 @@ def _sales_column(pdf: _Pdf, b: ReportBundle, x: float, y: float, w: float) -> f
             f" · {budget_text(part.get('budget_left'))}"
         )
         cy = pdf.text_at(inner, cy, iw, counts, size=8.5, h=4.4) + 0.4
+        pending = pending_note(part)
+        if pending:
+            cy = pdf.text_at(inner, cy, iw, pending, size=8.5, h=4.4) + 0.4
         if extra:
             cy = pdf.text_at(inner, cy, iw, extra, size=8.5, h=4.4)
         cy += 3
@@ -1105,8 +1137,11 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
         funnel_text = (
             f"This month's MQLs: {num(funnel.get('mqls'))} → {num(funnel.get('sqls'))} sales-qualified → "
             f"{num(funnel.get('customers'))} customers so far. Deals won with a close date in the month: "
-            f"{num(funnel.get('won_deals'))}, revenue {num(funnel.get('won_revenue'))}"
+            f"{num(funnel.get('won_deals'))}, revenue "
+            f"{UNKNOWN if funnel.get('won_revenue') is None else num(funnel.get('won_revenue'))}"
         )
+        if funnel.get("won_deals_without_amount"):
+            funnel_text += f" ({plural(funnel['won_deals_without_amount'], 'won deal')} without an amount)"
         if funnel.get("revenue_goal"):
             funnel_text += f" (revenue goal {num(funnel.get('revenue_goal'))})"
         funnel_text += "."
@@ -1142,7 +1177,7 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
         rows.append(
             [
                 (owner.get("name") or owner.get("owner_id") or "Unassigned", None),
-                (owner.get("team") or "", None),
+                (owner.get("team") or "no team", None),
                 (num(owner.get("leads")), None),
                 (
                     f"{owner.get('first_touch_met', 0)} / {owner.get('first_touch_breached', 0)} / "
@@ -1187,7 +1222,7 @@ def _second_page(pdf: _Pdf, b: ReportBundle, left: float, width: float) -> None:
                 left,
                 y,
                 width,
-                f"And {len(b.owners) - max_rows} more owners with fewer leads: see the Excel export.",
+                f"And {plural(len(b.owners) - max_rows, 'more owner')} with fewer leads: see the Excel export.",
                 size=8,
                 grey=True,
                 h=4,

@@ -49,13 +49,15 @@ from smarketing.core.frames import (
     FLAG,
     ID_COLUMN,
     INSTANT,
+    NO_SEGMENT,
     REQUIRED,
     SCHEMAS,
     TABLES,
     TOUCH_KINDS,
     CrmData,
 )
-from smarketing.core.months import month_bounds, month_of, parse_month
+from smarketing.core.marketing import PRIOR_MONTHS
+from smarketing.core.months import add_months, month_bounds, month_of, parse_month
 from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
 from smarketing.store import migrate
@@ -592,12 +594,31 @@ def load_data(
         )
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
     with engine.connect() as conn:
-        return CrmData(
+        data = CrmData(
             owners=_read(conn, "owners"),
             leads=_read(conn, "leads", lead_rows),
             touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
             deals=_read(conn, "deals", deal_scope),
         )
+        if months is not None:
+            data.source_has_touches = conn.execute(sa.select(sa.exists().select_from(touches))).scalar_one()
+            data.earlier_mqls = _earlier_mqls(conn, min(parse_month(m) for m in months), tz, cutoff)
+        return data
+
+
+def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime | None) -> pd.DataFrame:
+    """lead_id, mql_at, segment of the MQLs of the PRIOR_MONTHS months before `first_month`."""
+    start = _bind(month_bounds(add_months(first_month, -PRIOR_MONTHS), tz)[0])
+    end = _bind(month_bounds(first_month, tz)[0])
+    leads = DATA_TABLES["leads"]
+    scope = [leads.c.mql_at >= start, leads.c.mql_at < end, *([] if cutoff is None else [leads.c.mql_at <= cutoff])]
+    mql_at = leads.c.mql_at if conn.dialect.name != "sqlite" else sa.type_coerce(leads.c.mql_at, sa.String)
+    stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
+    frame = _read_frame(conn, stmt, ["mql_at"])
+    segment = frame["segment"].astype("string")
+    return frame.assign(
+        lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
+    )
 
 
 def load_recent_data(
@@ -655,6 +676,17 @@ def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
     if first is None:
         return None
     return month_of(_utc(first), tz), month_of(_utc(last), tz)
+
+
+def latest_mql_month(engine: Engine, tz: str, as_of: pd.Timestamp, before: str | None = None) -> str | None:
+    """The local month of the latest MQL at or before as_of (and before the month `before`), or None."""
+    mql_at = DATA_TABLES["leads"].c.mql_at
+    scope = [mql_at <= _bind(as_of)]
+    if before is not None:
+        scope.append(mql_at < _bind(month_bounds(before, tz)[0]))
+    with engine.connect() as conn:
+        latest = conn.execute(sa.select(sa.func.max(mql_at)).where(*scope)).scalar_one()
+    return None if latest is None else month_of(_utc(latest), tz)
 
 
 # -- terms -------------------------------------------------------------------------------

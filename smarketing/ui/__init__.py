@@ -2,7 +2,7 @@
 
 The only Streamlit-aware package. Pages call `setup_page(title)` first and then draw what
 the loaders return; nothing here computes a metric. The pure helpers (fmt, tables, charts,
-exports, history, calculator) import no Streamlit, so `setup_page` is loaded
+exports, history) import no Streamlit, so `setup_page` is loaded
 lazily.
 """
 

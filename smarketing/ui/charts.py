@@ -29,13 +29,15 @@ COLORS = {
 }
 STATUS_COLORS = {
     "met": "#16a34a",
-    "on_track": "#22c55e",
+    "on_track": "#3b82f6",
     "at_risk": "#f59e0b",
     "behind": "#dc2626",
     "missed": "#b91c1c",
     "breached": "#b91c1c",
     "pending": "#94a3b8",
     "no_data": "#cbd5e1",
+    "not_started": "#cbd5e1",
+    "no_activity_data": "#cbd5e1",
 }
 TEMPLATE = "smarketing"
 MONTH_BAR_MS = 24 * 24 * 3600 * 1000  # bar width on a date axis: 24 days
@@ -443,7 +445,7 @@ def revenue_trend(cards: Mapping[str, Mapping], height: int = 280) -> go.Figure:
     fun = [c["funnel"] for c in cards.values()]
     fig.add_bar(
         x=months,
-        y=[f.get("mql_won_revenue") or 0 for f in fun],
+        y=[f.get("mql_won_revenue") for f in fun],  # unknown revenue is a gap, not a $0 bar
         name="From MQLs",
         width=[MONTH_BAR_MS] * len(months),
         marker_color=COLORS["revenue"],
@@ -451,7 +453,7 @@ def revenue_trend(cards: Mapping[str, Mapping], height: int = 280) -> go.Figure:
     )
     fig.add_bar(
         x=months,
-        y=[(f.get("won_revenue") or 0) - (f.get("mql_won_revenue") or 0) for f in fun],
+        y=[None if f.get("won_revenue") is None else f["won_revenue"] - (f.get("mql_won_revenue") or 0) for f in fun],
         width=[MONTH_BAR_MS] * len(months),
         name="Other won",
         marker_color="#99f6e4",

@@ -10,7 +10,7 @@ import streamlit as st
 
 from smarketing.ui.charts import CONFIG
 from smarketing.ui.exports import CSV_MIME, XLSX_MIME
-from smarketing.ui.fmt import STATUS_BADGE, status_word
+from smarketing.ui.fmt import DASH, STATUS_BADGE, status_word
 
 
 def status_badge(status: str | None, note: str | None = None) -> None:
@@ -25,6 +25,14 @@ def status_badge(status: str | None, note: str | None = None) -> None:
 def plot(fig: go.Figure, key: str | None = None) -> None:
     """A plotly figure in the house template (Streamlit's theme off so the template holds)."""
     st.plotly_chart(fig, theme=None, config=CONFIG, key=key, width="stretch")
+
+
+def plot_or_empty(fig: go.Figure, has_data: bool, why_empty: str, key: str | None = None) -> None:
+    """The chart when it has something to show, else the reason it is empty (never bare axes)."""
+    if has_data:
+        plot(fig, key=key)
+    else:
+        empty_state(why_empty, icon=":material/bar_chart_off:")
 
 
 def empty_state(message: str, icon: str = ":material/info:") -> None:
@@ -62,10 +70,20 @@ def table(
     key: str | None = None,
     **kwargs: object,
 ) -> object:
-    """A read-only dataframe without the index (CRM text stays plain text)."""
+    """A read-only dataframe without the index (CRM text stays plain text; missing text reads '—')."""
+    if isinstance(frame, pd.DataFrame):
+        frame = without_missing_text(frame)
     return st.dataframe(
         frame, hide_index=True, column_config=dict(config or {}), height=height, key=key, width="stretch", **kwargs
     )
+
+
+def without_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with '—' where a value is missing, so no table shows a literal None."""
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    if not text or not frame[text].isna().any().any():
+        return frame
+    return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), DASH) for c in text})
 
 
 def percent_column(label: str, help: str | None = None) -> object:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import is_empty_month
 from smarketing.core.months import parse_month
 from smarketing.store import storage
 from smarketing.ui import loaders
@@ -49,6 +50,7 @@ class PageContext:
     month: str
     months: list[str]
     as_of: pd.Timestamp
+    review_default: str
     pinned: bool
     tz: str
     auth: AuthStatus
@@ -97,12 +99,49 @@ def setup_page(title: str, icon: str = ":material/space_dashboard:") -> PageCont
         st.error(str(exc), icon=":material/error:")
         st.stop()
     as_of, pinned = _as_of(summary.timezone)
+    home, review = loaders.opening_months(url, as_of.isoformat(), token)
     months = _month_options(summary.months, loaders.this_month(summary.timezone, as_of))
-    month = _month(months, loaders.this_month(summary.timezone, as_of))
-    ctx = PageContext(url, loaders.engine(url), token, summary, month, months, as_of, pinned, summary.timezone, status)
+    month = _month(months, home)
+    ctx = PageContext(
+        url, loaders.engine(url), token, summary, month, months, as_of, review, pinned, summary.timezone, status
+    )
     _sidebar(ctx)
     _header(ctx, title, icon)
     return ctx
+
+
+def empty_month(ctx: PageContext, card: dict) -> bool:
+    """A month with nothing yet says so with the next step, instead of a row of zeros; True when shown."""
+    if not is_empty_month(card):
+        return False
+    if card["marketing"].get("status") == "not_started":
+        what = f"**{month_label(ctx.month)} has not started yet.**"
+    else:
+        what = f"**No MQLs in {month_label(ctx.month)} yet** (as of {local_time(card['as_of'], ctx.tz)})."
+    latest = ctx.summary.months[-1] if ctx.summary.months else None
+    with st.container(border=True):
+        if not ctx.summary.has_leads:
+            st.info(f"{what} Import your CRM files or connect HubSpot on the Data page.", icon=":material/upload:")
+            try:
+                st.page_link("pages/6_Data.py", label="Go to the Data page", icon=":material/database:")
+            except Exception:  # a bare AppTest of one page has no page registry
+                pass
+        elif latest and latest != ctx.month:
+            st.info(
+                f"{what} The data runs from {month_label(ctx.summary.months[0])} to {month_label(latest)}: "
+                "pick a month with data, or import or sync newer data on the Data page.",
+                icon=":material/calendar_month:",
+            )
+            st.button(f"Show {month_label(latest)}", key="empty_to_latest", on_click=_pick_month, args=(latest,))
+        else:
+            st.info(f"{what} Import or sync newer data on the Data page.", icon=":material/upload:")
+    return True
+
+
+def _pick_month(month: str) -> None:
+    """Make `month` the selected month (URL and session)."""
+    st.session_state[MONTH_KEY] = month
+    st.query_params["month"] = month
 
 
 def _database_url() -> str:
@@ -138,7 +177,8 @@ def _month_options(data_months: list[str], current: str) -> list[str]:
 
 
 def _month(options: list[str], default: str) -> str:
-    """The month from the URL, else the one chosen earlier in this session, else the current one."""
+    """The month from the URL, else the one chosen earlier in this session, else `default`
+    (the current month once it has an MQL, else the latest month with one)."""
     wanted = st.query_params.get("month")
     if wanted:
         try:

@@ -76,8 +76,9 @@ def upload(ctx: PageContext) -> None:
     with st.container(border=True):
         st.subheader("Upload CRM files")
         st.caption(
-            "Canonical files named owners, leads, touches, deals (.csv or .xlsx; leads is required) with the "
-            "column names of DESIGN section 2, and optionally terms.toml. Re-uploading the same files changes "
+            "Canonical files named owners, leads, touches, deals (.csv or .xlsx; leads is required) whose "
+            "headers are the canonical column names (lead_id, mql_at, owner_id, …; see the README), and "
+            "optionally terms.toml. Re-uploading the same files changes "
             "nothing; a file with a bad row imports nothing."
         )
         with st.form("upload", clear_on_submit=True):

@@ -17,17 +17,21 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "breached": ("✘", "Breached"),
     "pending": ("◷", "Pending"),
     "no_data": ("–", "No data"),
+    "not_started": ("○", "Not started"),
+    "no_activity_data": ("–", "No activity data"),
 }
 STATUS_BADGE: dict[str, tuple[str, str]] = {
     # status: (material icon, badge colour)
     "met": (":material/check_circle:", "green"),
-    "on_track": (":material/trending_up:", "green"),
+    "on_track": (":material/trending_up:", "blue"),
     "at_risk": (":material/warning:", "orange"),
     "behind": (":material/trending_down:", "red"),
     "missed": (":material/cancel:", "red"),
     "breached": (":material/cancel:", "red"),
     "pending": (":material/hourglass_empty:", "gray"),
     "no_data": (":material/remove:", "gray"),
+    "not_started": (":material/schedule:", "gray"),
+    "no_activity_data": (":material/block:", "gray"),
 }
 DASH = "—"
 MD_SPECIAL = set("\\`*_[]<>|~:$")

@@ -24,6 +24,16 @@ def dig(card: Mapping, path: tuple[str, ...]) -> object:
     return value
 
 
+def any_value(cards: Mapping[str, Mapping], path: tuple[str, ...]) -> bool:
+    """Whether any month's card has a value at path (a chart of it would not be bare axes)."""
+    return any(dig(c, path) is not None for c in cards.values())
+
+
+def has_activities(cards: Mapping[str, Mapping]) -> bool:
+    """Whether any month's follow-up could be judged (False for a source without activities)."""
+    return any(dig(c, ("sales", "first_touch", "status")) != "no_activity_data" for c in cards.values())
+
+
 def status_history(cards: Mapping[str, Mapping]) -> pd.DataFrame:
     """Commitments × months of raw statuses, months in the given order."""
     return pd.DataFrame(

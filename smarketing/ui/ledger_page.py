@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from smarketing.core.calendar import ALWAYS_OPEN_NAME, DEFAULT_CALENDAR_NAME
+from smarketing.core.evidence import plural
 from smarketing.core.sales import touch_verdicts
 from smarketing.ui import charts, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
@@ -23,7 +24,7 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
     with st.container(border=True):
         st.subheader("This month's MQLs")
         if ledger.empty:
-            empty_state("No leads became MQLs in this month (up to as_of), so there is nothing to look up.")
+            empty_state("No leads became MQLs in this month up to the time shown, so there is nothing to look up.")
             return None
         search, ft_filter, att_filter = st.columns([2, 1, 1])
         wanted = search.text_input(
@@ -38,7 +39,7 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
         shown = _filter(ledger, ft_pick, att_pick)
         frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
         event = table(frame, _columns(), key="ledger_table", height=360, on_select="rerun", selection_mode="single-row")
-        st.caption(f"{count(len(shown))} of {count(len(ledger))} leads · click a row to open it · times in {ctx.tz}")
+        st.caption(f"{count(len(shown))} of {plural(len(ledger), 'lead')} · click a row to open it · times in {ctx.tz}")
         downloads(
             f"smarketing-{ctx.month}-ledger",
             lambda: ledger_csv(ledger, ctx.tz),
@@ -99,7 +100,7 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
         table(shown, {"When": time_column("When")}, key="verdicts")
         st.caption(
             "A touch counts when it is a call, email or meeting, by a person (not automated), outbound, "
-            "after the MQL and not after as_of. Attempts are numbered inside the attempt window."
+            "after the MQL and not after the time these numbers are as of. Attempts are numbered inside the attempt window."
         )
 
 

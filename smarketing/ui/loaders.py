@@ -29,9 +29,21 @@ from smarketing.store import storage
 
 TOKEN_TTL_SECONDS = 3
 TREND_MONTHS = 12
+PREFETCH_THREAD = "smarketing-prefetch"
 log = logging.getLogger(__name__)
 _PREFETCHED: set[tuple] = set()
 _PREFETCH_LOCK = threading.Lock()
+
+
+class _PrefetchHasNoSession(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning for the prefetch thread only: the thread
+    warms the cache and draws nothing, so it has (and needs) no session; other threads still warn."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != PREFETCH_THREAD or "ScriptRunContext" not in record.getMessage()
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_PrefetchHasNoSession())
 
 
 @dataclass
@@ -107,6 +119,12 @@ def data_summary(url: str, token: str) -> DataSummary:
         closed=storage.closed_months(eng),
         versions=api.terms_versions(eng),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def opening_months(url: str, as_of: str, token: str) -> tuple[str, str]:
+    """api.opening_months: where the dashboard and the Executive review open without ?month=."""
+    return api.opening_months(engine(url), pd.Timestamp(as_of))
 
 
 @st.cache_data(show_spinner="Loading the month…", max_entries=48)
@@ -277,4 +295,4 @@ def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: s
         except Exception:  # a warm-up only: the page computes (and reports) it again when opened
             log.warning("prefetching the trend scorecards failed", exc_info=True)
 
-    threading.Thread(target=work, name="smarketing-prefetch", daemon=True).start()
+    threading.Thread(target=work, name=PREFETCH_THREAD, daemon=True).start()

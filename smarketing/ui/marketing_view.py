@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from smarketing.core.evidence import plural, projection_note
 from smarketing.ui import charts, loaders
 from smarketing.ui.components import empty_state, plot, status_badge
 from smarketing.ui.context import PageContext
@@ -17,19 +18,26 @@ def headline(card: dict) -> None:
     with st.container(border=True):
         status_badge(
             m.get("status"),
-            f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs · "
+            f"{count(m['mqls'])} of {plural(m.get('quota'), 'MQL')} · "
             f"{pct(m.get('elapsed_fraction'), 0)} of the month gone",
         )
         cols = st.columns(5)
         cols[0].metric("MQLs delivered", count(m["mqls"]))
         cols[1].metric("Quota", count(m.get("quota")))
         cols[2].metric("Attainment", pct(m.get("attainment"), 0))
-        cols[3].metric("Projected at month end", count(m.get("projected")))
+        cols[3].metric(
+            "Projected at month end",
+            count(m.get("projected")),
+            help="This month's pace blended with the last three months' average while the month is young.",
+        )
         cols[4].metric(
             "Needed per day",
             number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
-            help=f"{m.get('days_left', 0)} calendar days left, counting today.",
+            help=f"{plural(m.get('days_left', 0), 'calendar day')} left, counting today.",
         )
+        note = projection_note(m)
+        if note:
+            st.caption(f":material/insights: {note}")
 
 
 def segments(card: dict) -> None:
@@ -64,7 +72,7 @@ def drill_down(ctx: PageContext, card: dict) -> None:
             st.markdown("**MQLs per source**")
             if by_source:
                 plot(charts.source_bars(by_source, height=80 + 30 * len(by_source)), key="sources")
-                st.caption(f"{count(total)} MQLs in this selection.")
+                st.caption(f"{plural(total, 'MQL')} in this selection.")
             else:
                 empty_state("No MQLs for this selection yet.")
         with right:

@@ -15,13 +15,14 @@ import streamlit as st
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.store import storage
 from smarketing.ui import charts, loaders
 from smarketing.ui import scorecard_view as scorecard
-from smarketing.ui.components import empty_state, plot, table
+from smarketing.ui.components import empty_state, plot, plot_or_empty, table
 from smarketing.ui.context import MONTH_KEY, PageContext
 from smarketing.ui.fmt import STATUS_TEXT, count, local_time, md_escape, month_label, pct, status_text
-from smarketing.ui.history import consecutive_misses, status_history
+from smarketing.ui.history import any_value, consecutive_misses, has_activities, status_history
 
 FLASH_KEY = "smk_review_flash"
 NOTES_FLASH_KEY = "smk_notes_flash"
@@ -40,8 +41,10 @@ CELL_TINTS = {
     "missed": "#fee2e2",
     "behind": "#fee2e2",
     "at_risk": "#fef3c7",
-    "on_track": "#ecfdf5",
+    "on_track": "#dbeafe",
     "no_data": "#f1f5f9",
+    "not_started": "#f1f5f9",
+    "no_activity_data": "#f1f5f9",
     "pending": "#f1f5f9",
 }
 
@@ -54,16 +57,11 @@ def month_was_chosen() -> bool:
     return "month" in st.query_params or MONTH_KEY in st.session_state
 
 
-def last_full_month(ctx: PageContext) -> str:
-    """The month before the month of as_of."""
-    return loaders.previous_month(loaders.this_month(ctx.tz, ctx.as_of))
-
-
 def steer_to_last_full_month(ctx: PageContext, chosen: bool) -> None:
-    """Opened without a month: review the last full month (the meeting looks back), not the running one."""
-    if chosen or ctx.month != loaders.this_month(ctx.tz, ctx.as_of):
+    """Opened without a month: review the latest finished month with data (the meeting looks back)."""
+    if chosen or ctx.month == ctx.review_default:
         return
-    _switch_month(last_full_month(ctx))
+    _switch_month(ctx.review_default)
     st.rerun()
 
 
@@ -96,7 +94,7 @@ def month_status(ctx: PageContext, card: dict) -> None:
                 f":material/hourglass_top: **{month_label(ctx.month)} is still in progress.** The alignment "
                 "meeting reviews a finished month; this one can be closed after it ends."
             )
-            previous = last_full_month(ctx)
+            previous = ctx.review_default
             st.button(
                 f"Review {month_label(previous)}",
                 key="review_last_full",
@@ -279,12 +277,19 @@ def commitments(cards: Mapping[str, Mapping]) -> None:
         with left:
             st.markdown("**Marketing · MQLs against quota**")
             plot(charts.mqls_trend(cards, height=280), key="r_mqls")
-        with mid:
-            st.markdown("**Sales · first-touch compliance**")
-            plot(charts.compliance_trend(cards, "first_touch"), key="r_ft")
-        with right:
-            st.markdown("**Sales · attempt compliance**")
-            plot(charts.compliance_trend(cards, "attempts"), key="r_att")
+        if not has_activities(cards):
+            with mid:
+                empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
+            return
+        for column, key, label in ((mid, "first_touch", "first-touch"), (right, "attempts", "attempt")):
+            with column:
+                st.markdown(f"**Sales · {label} compliance**")
+                plot_or_empty(
+                    charts.compliance_trend(cards, key),
+                    any_value(cards, ("sales", key, "compliance")),
+                    "No lead of these months has been judged yet, so there is no compliance to draw.",
+                    key=f"r_{key}",
+                )
 
 
 def _tint(value: object) -> str:

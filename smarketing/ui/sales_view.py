@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.evidence import NO_ACTIVITIES, pending_note, plural
 from smarketing.core.funnel import FEW_LEADS
 from smarketing.ui import charts, loaders, scorecard_view, tables
 from smarketing.ui.components import (
@@ -25,6 +26,18 @@ from smarketing.ui.fmt import count, hours, pct
 from smarketing.ui.loaders import MonthBundle
 
 
+def measurable(card: dict) -> bool:
+    """Whether follow-up can be judged; when the data has no activities at all, say so instead."""
+    if card["sales"]["first_touch"].get("status") != "no_activity_data":
+        return True
+    empty_state(
+        f"{NO_ACTIVITIES} The worklist, the rep and team tables and the response times need the CRM's calls, "
+        "e-mails and meetings: import a touches file or sync HubSpot's activities on the Data page.",
+        icon=":material/block:",
+    )
+    return False
+
+
 def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
     """Leads with no first touch, most overdue first, with owner, deadline and how late; exportable."""
     frame = tables.worklist_table(
@@ -39,8 +52,8 @@ def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
             return
         late = int((frame["Status"] == "✘ Overdue").sum())
         st.caption(
-            f"{count(late)} leads are past their first-touch deadline with no touch; "
-            f"{count(len(frame) - late)} more are still inside it. Times in {ctx.tz}; "
+            f"{plural(late, 'lead')} past the first-touch deadline with no touch; "
+            f"{count(len(frame) - late)} more still inside it. Times in {ctx.tz}; "
             "'late' counts business hours since the deadline."
         )
         table(
@@ -111,28 +124,33 @@ def headline(card: dict, prev: dict | None, prev_label: str) -> None:
     patt = (prev or {}).get("sales", {}).get("attempts", {})
     with st.container(border=True):
         st.caption(scorecard_view.promise_text(ft, att))
+        if ft.get("status") == "no_activity_data":
+            status_badge("no_activity_data", f"{plural(ft.get('leads'), 'MQL')} this month")
+            return
         first, a, b, c, d = st.columns([1.4, 1, 1, 1, 1])
         with first:
             st.markdown("**First touch**")
             status_badge(ft.get("status"))
             st.caption(scorecard_view.counts_note(ft))
+            _pending_caption(ft)
         a.metric(
             "First-touch compliance",
             pct(ft.get("compliance")),
             delta=scorecard_view.delta(ft.get("compliance"), pft.get("compliance")),
+            delta_color=scorecard_view.delta_color(ft.get("compliance"), pft.get("compliance")),
             delta_description=prev_label,
         )
         b.metric(
             "Median response",
             hours(ft.get("median_hours")),
-            delta_color="inverse",
+            delta_color=scorecard_view.delta_color(ft.get("median_hours"), pft.get("median_hours"), "inverse"),
             delta_description=prev_label,
             delta=scorecard_view.delta(ft.get("median_hours"), pft.get("median_hours"), "h"),
         )
         c.metric(
             "p90 response",
             hours(ft.get("p90_hours")),
-            delta_color="inverse",
+            delta_color=scorecard_view.delta_color(ft.get("p90_hours"), pft.get("p90_hours"), "inverse"),
             delta_description=prev_label,
             delta=scorecard_view.delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"),
         )
@@ -142,10 +160,12 @@ def headline(card: dict, prev: dict | None, prev_label: str) -> None:
             st.markdown("**Attempts**")
             status_badge(att.get("status"))
             st.caption(scorecard_view.counts_note(att))
+            _pending_caption(att)
         a.metric(
             "Attempt compliance",
             pct(att.get("compliance")),
             delta=scorecard_view.delta(att.get("compliance"), patt.get("compliance")),
+            delta_color=scorecard_view.delta_color(att.get("compliance"), patt.get("compliance")),
             delta_description=prev_label,
         )
         b.metric(
@@ -153,6 +173,13 @@ def headline(card: dict, prev: dict | None, prev_label: str) -> None:
         )
         c.metric("Pending", count(att.get("pending")), help="Leads whose attempt window is still open.")
         d.metric("Attempt budget left", scorecard_view.budget_value(att))
+
+
+def _pending_caption(part: dict) -> None:
+    """How many pending leads must still be met (nothing when none is pending)."""
+    note = pending_note(part)
+    if note:
+        st.caption(f":material/hourglass_top: {note}")
 
 
 def reps(card: dict) -> None:
@@ -166,15 +193,15 @@ def reps(card: dict) -> None:
         board = tables.leaderboard(owners)
         table(board, _rep_columns(), key="reps", height=38 + 35 * len(board))
         st.caption(
-            f"Sorted by first-touch compliance. 'few leads': under {FEW_LEADS} judged leads, so the "
-            "rate can move a lot; the 95% CI shows how much."
+            f"Sorted by first-touch compliance; leads without an owner are listed last, unranked. 'few leads': "
+            f"under {FEW_LEADS} judged leads, so the rate can move a lot; the 95% CI shows how much."
         )
 
 
 def _rep_columns() -> Mapping[str, object]:
     """Column formats shared by the rep and team tables."""
     return {
-        "#": st.column_config.NumberColumn("#", width="small"),
+        "#": st.column_config.TextColumn("#", width="small"),
         "First touch": percent_column("First touch"),
         "First touch 95% CI": st.column_config.TextColumn("95% CI"),
         "Median response": hours_column("Median"),

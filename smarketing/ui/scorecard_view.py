@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from smarketing.core.evidence import NO_ACTIVITIES, UNKNOWN, pending_note, plural, projection_note
 from smarketing.core.funnel import FEW_LEADS, rate
 from smarketing.ui import charts, tables
 from smarketing.ui.components import (
@@ -13,6 +14,7 @@ from smarketing.ui.components import (
     hours_column,
     percent_column,
     plot,
+    plot_or_empty,
     status_badge,
     table,
 )
@@ -37,6 +39,13 @@ from smarketing.ui.fmt import (
 from smarketing.ui.loaders import MonthBundle, month_window
 
 
+def delta_color(now: float | None, before: float | None, normal: str = "normal") -> str:
+    """The metric's delta colour: grey when nothing changed (a zero change is neither good nor bad)."""
+    if missing(now) or missing(before) or now == before:
+        return "off"
+    return normal
+
+
 def delta(now: float | None, before: float | None, kind: str = "pp") -> str | None:
     """The change since last month as display text (None when either side is missing)."""
     if missing(now) or missing(before):
@@ -57,6 +66,8 @@ def month_state(card: dict, ctx: PageContext) -> str:
         )
     if card.get("month_over"):
         return "month over · live numbers (not closed yet)"
+    if card["marketing"].get("status") == "not_started":
+        return "not started yet"
     share = card["marketing"].get("elapsed_fraction") or 0
     return f"in progress · {share * 100:.0f}% of the month gone"
 
@@ -104,12 +115,13 @@ def last_month_glance(prev: dict | None, prev_month: str) -> None:
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.caption(f"**Last month, {month_label(prev_month)}:**", width="content")
         for name, part, note in (
-            ("Marketing", m, f"{count(m['mqls'])} of {count(m.get('quota'))} MQLs"),
+            ("Marketing", m, f"{count(m['mqls'])} of {plural(m.get('quota'), 'MQL')}"),
             ("First touch", ft, pct(ft.get("compliance"))),
             ("Attempts", att, pct(att.get("compliance"))),
         ):
             icon, color = STATUS_BADGE.get(part.get("status") or "no_data", (":material/help:", "gray"))
-            st.badge(f"{name}: {status_word(part.get('status'))} · {note}", icon=icon, color=color)
+            shown = f" · {note}" if note != "—" else ""
+            st.badge(f"{name}: {status_word(part.get('status'))}{shown}", icon=icon, color=color)
 
 
 def marketing_card(card: dict, prev: dict | None, prev_label: str) -> None:
@@ -119,7 +131,7 @@ def marketing_card(card: dict, prev: dict | None, prev_label: str) -> None:
     with st.container(border=True):
         st.subheader(":material/campaign: Marketing")
         st.caption(
-            f"Promise: {count(m.get('quota'))} MQLs this month"
+            f"Promise: {plural(m.get('quota'), 'MQL')} this month"
             if m.get("quota") is not None
             else "No MQL quota in the terms for this month"
         )
@@ -128,33 +140,45 @@ def marketing_card(card: dict, prev: dict | None, prev_label: str) -> None:
         a.metric(
             "MQLs delivered",
             count(m["mqls"]),
-            help="Leads that became MQLs this month, up to as_of.",
+            help="Leads that became MQLs this month, up to the moment these numbers are as of.",
             delta=delta(m["mqls"], p.get("mqls"), "n") if card.get("month_over") else None,
+            delta_color=delta_color(m["mqls"], p.get("mqls")),
             delta_description=prev_label if card.get("month_over") else None,
         )
         b.metric(
             "Pace",
             pct(m.get("pace"), 0),
             delta=delta(m.get("pace"), _final_pace(p)),
+            delta_color=delta_color(m.get("pace"), _final_pace(p)),
             delta_description=prev_label,
             help="MQLs against the straight pacing line "
             "(quota × share of the month gone). At month end this is the attainment.",
         )
         c, d = st.columns(2)
-        c.metric("Projected at month end", count(m.get("projected")), help="MQLs so far ÷ share of the month gone.")
+        c.metric(
+            "Projected at month end",
+            count(m.get("projected")),
+            help="This month's pace blended with the last three months' average (the quota when they have "
+            "no MQLs): early in the month the recent months weigh most, from about a week in the month's own pace.",
+        )
         d.metric(
             "Needed per day",
             number(m.get("required_daily_rate")) if m.get("required_daily_rate") is not None else "—",
             help="(quota − delivered) ÷ calendar days left, counting today.",
         )
-        st.caption(f"Attainment {pct(m.get('attainment'), 0)} of quota · {m.get('days_left', 0)} days left")
+        st.caption(f"Attainment {pct(m.get('attainment'), 0)} of quota · {plural(m.get('days_left', 0), 'day')} left")
+        note = projection_note(m)
+        if note:
+            st.caption(note)
         segment_table(m.get("by_segment", []), compact=True)
 
 
 def _marketing_note(m: dict) -> str:
     """The status in numbers."""
     if m.get("quota") is None:
-        return f"{count(m['mqls'])} MQLs"
+        return plural(m["mqls"], "MQL")
+    if m.get("status") == "not_started":
+        return f"nothing delivered yet · projected {count(m.get('projected'))} of {count(m['quota'])}"
     if m.get("status") in ("met", "missed"):
         return f"{count(m['mqls'])} of {count(m['quota'])} delivered"
     return f"projected {count(m.get('projected'))} of {count(m['quota'])}"
@@ -171,25 +195,33 @@ def revenue_strip(card: dict, prev: dict | None, prev_label: str) -> None:
     with st.container(border=True):
         st.subheader(":material/paid: Revenue")
         st.metric("MQLs", count(f["mqls"]), help="This month's MQLs (the cohort below).")
-        st.metric("→ SQLs", count(f["sqls"]), help="MQLs of this month with an SQL (or later) date by as_of.")
+        st.metric("→ SQLs", count(f["sqls"]), help="MQLs of this month with an SQL (or later) date by the time shown.")
         st.caption(rate_text(f.get("mql_to_sql")))
-        st.metric("→ Customers", count(f["customers"]), help="MQLs of this month that became customers by as_of.")
+        st.metric(
+            "→ Customers", count(f["customers"]), help="MQLs of this month that became customers by the time shown."
+        )
         st.caption(rate_text(f.get("mql_to_customer"), 1))
         goal = f.get("revenue_goal") or 0
-        won = f.get("won_revenue") or 0
+        won = f.get("won_revenue")
         p = (prev or {}).get("funnel", {})
         over = bool(card.get("month_over"))
+        compare = over and won is not None and p.get("won_revenue") is not None
         st.metric(
             "Won revenue",
-            money(won),
-            help="Deals won with a close date in this month.",
-            delta=signed_money(won - p["won_revenue"]) if over and p.get("won_revenue") is not None else None,
-            delta_description=prev_label if over else None,
+            UNKNOWN if won is None else money(won),
+            help="Deals won with a close date in this month, from the deals whose amount is known.",
+            delta=signed_money(won - p["won_revenue"]) if compare else None,
+            delta_color=delta_color(won, p.get("won_revenue")) if compare else "normal",
+            delta_description=prev_label if compare else None,
         )
-        if goal:
+        if goal and won is not None:
             st.progress(min(1.0, won / goal), text=f"{pct(won / goal, 0)} of {money(goal)} goal")
+        without = f.get("won_deals_without_amount") or 0
+        mql_won = f.get("mql_won_revenue")
         st.caption(
-            f"{count(f.get('won_deals'))} deals · {money(f.get('mql_won_revenue'))} from MQLs "
+            f"{plural(f.get('won_deals'), 'deal')} won"
+            + (f" ({plural(without, 'deal')} without an amount)" if without else "")
+            + f" · {UNKNOWN if mql_won is None else money(mql_won)} from MQLs "
             f"(marketing's part of the goal: {money(f.get('marketing_revenue_goal'))})"
         )
 
@@ -202,12 +234,19 @@ def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
     with st.container(border=True):
         st.subheader(":material/support_agent: Sales")
         st.caption(promise_text(ft, att))
+        if ft.get("status") == "no_activity_data":
+            status_badge("no_activity_data", f"{plural(ft.get('leads'), 'MQL')} this month")
+            empty_state(
+                NO_ACTIVITIES + " Import the CRM's calls, e-mails and meetings to judge first touch and attempts."
+            )
+            return
         status_badge(ft.get("status"), "First touch · " + _budget_note(ft))
         a, b = st.columns(2)
         a.metric(
             "First-touch compliance",
             pct(ft.get("compliance")),
             delta=delta(ft.get("compliance"), pft.get("compliance")),
+            delta_color=delta_color(ft.get("compliance"), pft.get("compliance")),
             delta_description=prev_label,
             help=f"Met ÷ (met + breached), target {pct(ft.get('target'), 0)}; pending leads are not judged yet.",
         )
@@ -215,7 +254,7 @@ def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
             "Median response",
             hours(ft.get("median_hours")),
             delta=delta(ft.get("median_hours"), pft.get("median_hours"), "h"),
-            delta_color="inverse",
+            delta_color=delta_color(ft.get("median_hours"), pft.get("median_hours"), "inverse"),
             delta_description=prev_label,
             help="Business hours from the clock start to the first touch.",
         )
@@ -224,7 +263,7 @@ def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
             "p90 response",
             hours(ft.get("p90_hours")),
             delta=delta(ft.get("p90_hours"), pft.get("p90_hours"), "h"),
-            delta_color="inverse",
+            delta_color=delta_color(ft.get("p90_hours"), pft.get("p90_hours"), "inverse"),
             delta_description=prev_label,
             help="90% of first touches came faster than this.",
         )
@@ -234,25 +273,35 @@ def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
             help="Breaches the target still allows this month: floor((1 − target) × leads) − breached.",
         )
         st.caption(counts_note(ft))
+        _pending_caption(ft)
         status_badge(att.get("status"), "Attempts · " + _budget_note(att))
         e, g = st.columns(2)
         e.metric(
             "Attempt compliance",
             pct(att.get("compliance")),
             delta=delta(att.get("compliance"), patt.get("compliance")),
+            delta_color=delta_color(att.get("compliance"), patt.get("compliance")),
             delta_description=prev_label,
             help=f"Leads with {att.get('min_attempts')} attempts (or converted) "
             f"within the window, of those judged; target {pct(att.get('target'), 0)}.",
         )
         g.metric("Attempt budget left", budget_value(att), help="Breaches the attempts target still allows.")
         st.caption(counts_note(att) + f" · {count(att.get('converted'))} converted early")
+        _pending_caption(att)
+
+
+def _pending_caption(part: dict) -> None:
+    """How many pending leads must still be met, when some are pending."""
+    note = pending_note(part)
+    if note:
+        st.caption(f":material/hourglass_top: {note}")
 
 
 def budget_value(part: dict) -> str:
     """'11 of 22' breaches left, or '45 over' when the budget is spent."""
-    if not part.get("leads"):
+    if not part.get("leads") or part.get("budget_left") is None:
         return "—"
-    left = part.get("budget_left") or 0
+    left = part.get("budget_left")
     return f"{left} of {part.get('allowed_breaches')}" if left >= 0 else f"{-left} over"
 
 
@@ -341,6 +390,9 @@ def sales_details(card: dict) -> None:
     owners = card["sales"].get("by_owner", [])
     with st.container(border=True):
         st.markdown("**Rep leaderboard** — first-touch compliance, best first")
+        if ft.get("status") == "no_activity_data":
+            empty_state(NO_ACTIVITIES)
+            return
         if not owners:
             empty_state("No MQLs to follow up this month yet.")
             return
@@ -357,13 +409,22 @@ def sales_details(card: dict) -> None:
             height=38 + 35 * len(board),
         )
         st.markdown("**Slowest first response** (median business hours)")
-        table(
-            tables.slowest_reps(owners),
-            {"Median response": hours_column("Median"), "p90 response": hours_column("p90")},
-            key="slowest",
-        )
+        slowest = tables.slowest_reps(owners)
+        if slowest.empty:
+            empty_state("No rep has a first touch this month yet, so there are no response times to rank.")
+        else:
+            table(
+                slowest,
+                {"Median response": hours_column("Median"), "p90 response": hours_column("p90")},
+                key="slowest",
+            )
         st.markdown("**Where the wait comes from** — routing vs rep delay (mean business hours)")
-        plot(charts.delay_split(ft.get("routing_delay_mean_hours"), ft.get("rep_delay_mean_hours")), key="delays")
+        plot_or_empty(
+            charts.delay_split(ft.get("routing_delay_mean_hours"), ft.get("rep_delay_mean_hours")),
+            ft.get("rep_delay_mean_hours") is not None,
+            "No first touch yet this month, so there is no wait to split.",
+            key="delays",
+        )
         st.caption(
             f"Median routing delay {hours(ft.get('routing_delay_median_hours'))} · "
             f"median rep delay {hours(ft.get('rep_delay_median_hours'))}"

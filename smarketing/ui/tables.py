@@ -88,16 +88,22 @@ def source_table(by_source: Sequence[dict], total: int) -> pd.DataFrame:
     )
 
 
+NO_TEAM = "no team"
+NO_SOURCE = "no source"
+
+
 def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
-    """Reps ranked by first-touch compliance (then speed), with each rate's 95% interval."""
+    """Reps ranked by first-touch compliance (then speed), with each rate's 95% interval.
+
+    Unassigned leads are listed last, unranked: nobody to rank."""
     rows = []
     for o in by_owner:
         judged = o["first_touch_met"] + o["first_touch_breached"]
         ft = rate(o["first_touch_met"], judged)
         rows.append(
             {
-                "Rep": o["name"],
-                "Team": o.get("team") or "",
+                "Rep": o["name"] if o.get("owner_id") else "Unassigned (no owner)",
+                "Team": o.get("team") or NO_TEAM,
                 "Leads": o["leads"],
                 "First touch": _percent(o["first_touch_compliance"]),
                 "First touch 95% CI": wilson_text(ft),
@@ -107,14 +113,18 @@ def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
                 "Breached": o["first_touch_breached"],
                 "Untouched": o.get("untouched", 0),
                 "Sample": "few leads" if judged < FEW_LEADS else "",
+                "_assigned": bool(o.get("owner_id")),
             }
         )
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame = frame.sort_values(["First touch", "Median response"], ascending=[False, True], na_position="last")
-    frame.insert(0, "#", range(1, len(frame) + 1))
-    return frame.reset_index(drop=True)
+    frame = frame.sort_values(
+        ["_assigned", "First touch", "Median response"], ascending=[False, False, True], na_position="last"
+    )
+    ranked = frame["_assigned"].cumsum()
+    frame.insert(0, "#", [str(r) if a else "–" for r, a in zip(ranked, frame["_assigned"])])
+    return frame.drop(columns="_assigned").reset_index(drop=True)
 
 
 def slowest_reps(by_owner: Sequence[dict], n: int = 3) -> pd.DataFrame:
@@ -124,7 +134,7 @@ def slowest_reps(by_owner: Sequence[dict], n: int = 3) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Rep": [o["name"] for o in timed[:n]],
-            "Team": [o.get("team") or "" for o in timed[:n]],
+            "Team": [o.get("team") or NO_TEAM for o in timed[:n]],
             "Median response": [o["median_hours"] for o in timed[:n]],
             "p90 response": [o.get("p90_hours") for o in timed[:n]],
             "Leads": [o["leads"] for o in timed[:n]],
@@ -140,9 +150,9 @@ def worklist_table(worklist: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.
         {
             "Lead": worklist["lead_id"],
             "Owner": [name_of(o, names) for o in worklist["owner_id"]],
-            "Team": [teams.get(str(o), "") for o in worklist["owner_id"]],
+            "Team": [teams.get(str(o)) or NO_TEAM for o in worklist["owner_id"]],
             "Segment": worklist["segment"],
-            "Source": worklist["source"],
+            "Source": worklist["source"].fillna(NO_SOURCE),
             "MQL at": local_naive(worklist["mql_at"], tz),
             "Deadline": local_naive(worklist["first_touch_deadline"], tz),
             "Status": ["✘ Overdue" if b else "◷ Due soon" for b in breached],
@@ -181,7 +191,7 @@ def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.Data
             "Lead": ledger["lead_id"],
             "Owner": [name_of(o, names) for o in ledger["owner_id"]],
             "Segment": ledger["segment"],
-            "Source": ledger["source"],
+            "Source": ledger["source"].fillna(NO_SOURCE),
             **({"Calendar": ledger["calendar"]} if _several_calendars(ledger) else {}),
             "MQL at": local_naive(ledger["mql_at"], tz),
             "Deadline": local_naive(ledger["first_touch_deadline"], tz),

@@ -1,9 +1,9 @@
 """The "Next month's targets" panel (DESIGN section 6): the proposed quota with every input, and Apply.
 
-Which month: proposals are always for the month after the current one (the month of as_of),
-computed from the history up to now — whatever month the reader is looking at. A marketing
-manager plans next month; a past month's target cannot be changed any more (it was measured,
-maybe closed), and changing the running month's quota half-way would move the goalposts.
+Which month: the month after the one on screen (the reviewed month), so that the lookback and
+the cohorts are anchored on the reviewed month and its data, not on the wall clock: reviewing
+February proposes March from the months up to February, and a data set that ends in 2018 gets
+a proposal from 2018. A closed month keeps its terms (see apply_blocker).
 
 Nothing is applied silently: Apply needs a ticked "I reviewed these inputs" first, then saves a
 new terms version effective from that month (api.apply_recalc) and clears every cache.
@@ -18,6 +18,7 @@ import streamlit as st
 
 from smarketing import api
 from smarketing.core.errors import UserError
+from smarketing.core.evidence import plural
 from smarketing.core.funnel import FEW_LEADS, rate
 from smarketing.core.months import add_months
 from smarketing.core.terms import TermsVersion, version_for_month
@@ -32,8 +33,8 @@ APPLY_KEY = "targets_apply"
 
 
 def target_month(ctx: PageContext) -> str:
-    """The month targets are proposed for: the one after the month of as_of."""
-    return add_months(loaders.this_month(ctx.tz, ctx.as_of), 1)
+    """The month targets are proposed for: the one after the month on screen."""
+    return add_months(ctx.month, 1)
 
 
 def next_month_targets(ctx: PageContext, card: dict | None = None) -> None:
@@ -70,12 +71,12 @@ def _basis_line(ctx: PageContext, proposal: Mapping, card: dict | None) -> str:
         f"won deals closed {_span(inputs.get('lookback_months'))}, MQL cohorts {_span(inputs.get('cohort_months'))} "
         "(customers counted as of now). Nothing changes until someone applies it."
     )
-    if card is not None and ctx.month != add_months(proposal["month"], -1):
+    if card is not None:
         quota = (card.get("marketing") or {}).get("quota")
-        text += (
-            f" You are looking at {month_label(ctx.month)} (quota {count(quota)}); targets are always "
-            "proposed for the month after the current one."
-        )
+        text += f" {month_label(ctx.month)}, the month on screen, has a quota of {plural(quota, 'MQL')}."
+    without = inputs.get("won_deals_without_amount")
+    if without:
+        text += f" {plural(without, 'won deal')} without an amount left out of the average."
     return text
 
 
@@ -111,7 +112,7 @@ def _headline(proposal: Mapping) -> None:
         border=True,
         help="Mean amount of the won deals closed in the lookback months.",
     )
-    c.caption(f"from {count(inputs.get('won_deals'))} won deals · {money(inputs.get('won_revenue'))} won")
+    c.caption(f"from {plural(inputs.get('won_deals'), 'won deal')} · {money(inputs.get('won_revenue'))} won")
     d.metric(
         "Lead → customer",
         _rate_value(inputs),
@@ -123,12 +124,21 @@ def _headline(proposal: Mapping) -> None:
         "Customers needed",
         number(inputs.get("customers_needed")),
         border=True,
-        help="Revenue goal × marketing's share ÷ average won deal.",
+        help="Revenue goal × marketing's share ÷ average won deal, not rounded; the quota is rounded up once, "
+        "at the end.",
     )
-    e.caption(f"{money(inputs.get('revenue_goal'))} expected from marketing leads")
+    e.caption(_customers_note(inputs))
     carried = inputs.get("carried_shortfall")
     if carried:
-        st.caption(f":material/redo: Carried forward: last month's shortfall of {count(carried)} MQLs is added.")
+        st.caption(f":material/redo: Carried forward: last month's shortfall of {plural(carried, 'MQL')} is added.")
+
+
+def _customers_note(inputs: Mapping) -> str:
+    """'$960.0k from marketing ÷ $21.5k = 44.65 (not rounded)'."""
+    goal, size, needed = inputs.get("revenue_goal"), inputs.get("avg_deal_size"), inputs.get("customers_needed")
+    if needed is None:
+        return f"{money(goal)} expected from marketing leads"
+    return f"{money(goal)} from marketing ÷ {money(size)} = {needed:,.2f}, not rounded (the quota is rounded up)"
 
 
 def _rate_value(inputs: Mapping) -> str:
@@ -141,7 +151,7 @@ def _rate_note(inputs: Mapping) -> str:
     """'171 customers of 2,488 MQLs · 95% CI 5.9–7.9%' (with 'few leads' under the threshold)."""
     mqls, customers = int(inputs.get("cohort_mqls") or 0), int(inputs.get("cohort_customers") or 0)
     r = rate(customers, mqls)
-    text = f"{count(customers)} customers of {count(mqls)} MQLs"
+    text = f"{plural(customers, 'customer')} of {plural(mqls, 'MQL')}"
     if mqls:
         text += f" · 95% CI {wilson_text(r)}"
     return text + (" · few leads, read with care" if r["few"] else "")
@@ -156,11 +166,11 @@ def _segments(rows: list[dict]) -> None:
     table(
         segment_frame(rows),
         {
-            "Current": st.column_config.NumberColumn("Current", width="small"),
-            "Proposed": st.column_config.NumberColumn("Proposed", width="small"),
-            "Change": st.column_config.TextColumn("Change", width="small"),
-            "Won deals": st.column_config.NumberColumn("Won deals", width="small"),
-            "Average won deal": st.column_config.NumberColumn("Avg won deal", format="$%,.0f"),
+            "Current": st.column_config.NumberColumn("Current"),
+            "Proposed": st.column_config.NumberColumn("Proposed"),
+            "Change": st.column_config.TextColumn("Change"),
+            "Won deals": st.column_config.NumberColumn("Won deals"),
+            "Average won deal": st.column_config.NumberColumn("Average won deal", format="$%,.0f"),
             "Customers / MQLs": st.column_config.TextColumn(
                 "Customers / MQLs", help="Customers ÷ MQLs of the cohort months"
             ),

@@ -8,13 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from smarketing.core.consequences import COMMITMENT_LABELS, weight_of
+from smarketing.core.errors import UserError
+from smarketing.core.evidence import plural
 from smarketing.core.months import add_months, month_range
+from smarketing.core.recalc import reverse_funnel
 from smarketing.core.terms import CONSEQUENCE_DEFAULTS, Terms, TermsVersion, terms_to_toml, with_consequences_table
 from smarketing.ui import actions, loaders, tables
-from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.components import empty_state, table
 from smarketing.ui.context import PageContext
-from smarketing.ui.fmt import count, md_escape, money, month_label, number, pct
+from smarketing.ui.fmt import count, md_escape, money, month_label, month_short, number, pct
 
 
 def versions(ctx: PageContext) -> None:
@@ -24,7 +26,7 @@ def versions(ctx: PageContext) -> None:
         st.subheader("Versions of the agreement")
         if not rows:
             empty_state(
-                "No terms are stored yet, so the defaults of DESIGN section 3 apply (UTC, 400 MQLs, "
+                "No terms are stored yet, so the default agreement applies (UTC, 400 MQLs, "
                 "4 business hours). Save a version below."
             )
             return
@@ -218,13 +220,12 @@ def _start_months(ctx: PageContext) -> list[str]:
 
 def calculator(ctx: PageContext, terms: Terms) -> None:
     """Revenue goal × marketing share → customers needed → MQLs needed, with editable inputs."""
-    deal, rate, deal_from, rate_from = _calculator_defaults(ctx, terms)
+    proposal = _proposal(ctx)
+    inputs = (proposal or {}).get("inputs") or {}
+    deal, rate = float(inputs.get("avg_deal_size") or 0.0), float(inputs.get("lead_to_customer_rate") or 0.0)
     with st.container(border=True):
         st.subheader("Reverse-funnel calculator")
-        st.caption(
-            f"Starting values: the revenue goal and share of the terms in force; the average won deal of "
-            f"{deal_from}; the MQL → customer rate of the {rate_from} cohort. Change any of them."
-        )
+        st.caption(_calculator_basis(proposal))
         a, b, c, d = st.columns(4)
         goal = a.number_input(
             "Revenue goal per month", min_value=0.0, value=float(terms.revenue_goal), step=10000.0, format="%.0f"
@@ -253,12 +254,37 @@ def calculator(ctx: PageContext, terms: Terms) -> None:
             else None
         )
         z.metric("MQLs needed per month", count(result["mqls_needed"]), delta=quota_delta, delta_color="off")
+        if proposal is not None and (proposal.get("by_segment") or inputs.get("carried_shortfall")):
+            st.caption(
+                f"The proposal for {month_label(proposal['month'])} is {count(proposal['proposed_quota'])}: "
+                + (
+                    "it adds up each segment's own deal size and conversion, so it differs from this "
+                    "one-line, whole-company calculation"
+                    if proposal.get("by_segment")
+                    else f"it adds last month's shortfall of {plural(inputs['carried_shortfall'], 'MQL')}"
+                )
+                + "."
+            )
 
 
-def _calculator_defaults(ctx: PageContext, terms: Terms) -> tuple[float, float, str, str]:
-    """Average won deal of last month and the MQL→customer rate of the cohort lag month."""
-    deal_month = add_months(ctx.month, -1)
-    rate_month = add_months(ctx.month, -max(1, terms.cohort_lag_months))
-    deal = ctx.bundle(deal_month).card["funnel"].get("avg_won_deal_size") or 0.0
-    rate = (ctx.bundle(rate_month).card["funnel"].get("mql_to_customer") or {}).get("value") or 0.0
-    return float(deal), float(rate), month_label(deal_month), month_label(rate_month)
+def _proposal(ctx: PageContext) -> dict | None:
+    """Next month's proposal (the month after the one on screen), whose inputs the calculator starts from."""
+    try:
+        return loaders.proposal(ctx.url, add_months(ctx.month, 1), ctx.as_of_iso, ctx.token)
+    except UserError:
+        return None
+
+
+def _calculator_basis(proposal: dict | None) -> str:
+    """Where the starting values come from: the same inputs as next month's proposal."""
+    if proposal is None:
+        return "Enter a revenue goal, a share, an average won deal and a conversion rate."
+    inputs = proposal["inputs"]
+    looked, cohorts = inputs.get("lookback_months") or [], inputs.get("cohort_months") or []
+    return (
+        f"Starting values are the inputs of the proposal for {month_label(proposal['month'])}: the revenue goal "
+        f"and share of the terms in force, the average of {plural(inputs.get('won_deals'), 'won deal')} closed "
+        f"{month_short(looked[0])} – {month_short(looked[-1])} and the MQL → customer rate of the "
+        f"{month_short(cohorts[0])} – {month_short(cohorts[-1])} cohorts. With these values both give the same "
+        "number; change any of them to try another."
+    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.ui import charts
-from smarketing.ui.components import empty_state, plot, table
+from smarketing.ui.components import empty_state, plot, plot_or_empty, table
 from smarketing.ui.fmt import month_short, status_text
-from smarketing.ui.history import miss_summary, status_history
+from smarketing.ui.history import any_value, has_activities, miss_summary, status_history
+
+NO_JUDGED = "No lead of these months has been judged yet (met or breached), so there is no compliance to draw."
 
 
 def history(cards: dict[str, dict]) -> None:
@@ -25,7 +28,11 @@ def history(cards: dict[str, dict]) -> None:
                 "'frozen' marks a closed month shown from its snapshot."
             )
         with right:
+            measured = has_activities(cards)
             for row in miss_summary(raw).itertuples(index=False):
+                if not measured and str(row[0]).startswith("Sales"):
+                    empty_state(f"{row[0]}: {NO_ACTIVITIES}", icon=":material/block:")
+                    continue
                 st.metric(
                     f"{row[0]} · misses in a row",
                     f"{row[3]}",
@@ -46,17 +53,40 @@ def charts_grid(cards: dict[str, dict]) -> None:
         plot(charts.mqls_trend(cards), key="t_mqls")
     with right, st.container(border=True):
         st.markdown("**Revenue · won per close month against the goal**")
-        plot(charts.revenue_trend(cards), key="t_revenue")
+        plot_or_empty(
+            charts.revenue_trend(cards),
+            any_value(cards, ("funnel", "won_revenue")),
+            "Won revenue is unknown in these months: no won deal has an amount.",
+            key="t_revenue",
+        )
+    if not has_activities(cards):
+        empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
+        return
     left, mid, right = st.columns(3)
     with left, st.container(border=True):
         st.markdown("**Sales · first-touch compliance**")
-        plot(charts.compliance_trend(cards, "first_touch"), key="t_ft")
+        plot_or_empty(
+            charts.compliance_trend(cards, "first_touch"),
+            any_value(cards, ("sales", "first_touch", "compliance")),
+            NO_JUDGED,
+            key="t_ft",
+        )
     with mid, st.container(border=True):
         st.markdown("**Sales · attempt compliance**")
-        plot(charts.compliance_trend(cards, "attempts"), key="t_att")
+        plot_or_empty(
+            charts.compliance_trend(cards, "attempts"),
+            any_value(cards, ("sales", "attempts", "compliance")),
+            NO_JUDGED,
+            key="t_att",
+        )
     with right, st.container(border=True):
         st.markdown("**Sales · response time (business hours)**")
-        plot(charts.response_trend(cards), key="t_resp")
+        plot_or_empty(
+            charts.response_trend(cards),
+            any_value(cards, ("sales", "first_touch", "median_hours")),
+            "No first touch in these months yet, so no response times.",
+            key="t_resp",
+        )
 
 
 def scores(csq: dict) -> None:

@@ -162,9 +162,10 @@ def test_terms_page_calculator_uses_the_terms(app_env: str) -> None:
     terms = api.month_terms(storage.make_engine(app_env), MONTH)
     shown = metrics(at)
     assert shown["Revenue expected from marketing"].startswith("$")
-    engine = storage.make_engine(app_env)
-    deal = api.scorecard(engine, "2026-02", NOW)["funnel"]["avg_won_deal_size"]
-    rate = api.scorecard(engine, "2026-01", NOW)["funnel"]["mql_to_customer"]["value"]
+    # v2: the calculator starts from next month's proposal (one source of truth), not from one
+    # month's deal size and one cohort's rate.
+    inputs = api.recalc(storage.make_engine(app_env), "2026-04", NOW)["inputs"]
+    deal, rate = inputs["avg_deal_size"], inputs["lead_to_customer_rate"]
     needed = math.ceil(terms.revenue_goal * terms.marketing_share / deal / rate - 1e-9)
     assert shown["MQLs needed per month"] == f"{needed:,}"
 
@@ -281,10 +282,16 @@ def test_bad_query_params_fall_back(app_env: str) -> None:
 
 
 def test_empty_month_is_explained(app_env: str) -> None:
+    # DESIGN v2 section 8: a month with nothing yet says so with the next step, never a row of zeros.
     at = open_page("home", month="2023-01", as_of=AS_OF)
     no_exception(at)
-    assert metrics(at)["MQLs delivered"] == "0"
-    assert at.info, "empty panels explain themselves"
+    assert "MQLs delivered" not in metrics(at)
+    info = " ".join(i.value for i in at.info)
+    assert "No MQLs in January 2023 yet" in info and "pick a month with data" in info
+    at.button(key="empty_to_latest").click().run()
+    no_exception(at)
+    assert at.query_params["month"] in ([MONTH], MONTH)
+    assert metrics(at)["MQLs delivered"] != "0"
 
 
 def test_empty_database_explains_itself(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

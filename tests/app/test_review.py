@@ -20,7 +20,7 @@ pytestmark = pytest.mark.app
 
 REVIEW = "pages/7_Executive_review.py"
 DONE = "2026-02"  # over, nothing pending as of NOW: closable
-NEXT = "2026-04"  # the month targets are proposed for as of NOW (March 2026)
+NEXT = "2026-04"  # the month targets are proposed for on the home page (the month after March)
 
 
 @pytest.fixture(autouse=True)
@@ -229,8 +229,11 @@ def test_targets_panel_shows_the_proposal(app_env: str) -> None:
     assert "Next month's targets · April 2026" in " ".join(s.value for s in at.subheader)
     segments = next(d.value for d in at.dataframe if "Proposed" in d.value.columns)
     assert list(segments["Proposed"]) == [s["proposed_quota"] for s in proposal["by_segment"]]
+    # Reviewing February proposes March, from the months up to February (not April from the wall clock).
     review = open_page("review", month=DONE)
-    assert metrics(review)["Proposed quota"] == f"{proposal['proposed_quota']:,}"
+    march = api.recalc(storage.make_engine(app_env), "2026-03", NOW)
+    assert metrics(review)["Proposed quota"] == f"{march['proposed_quota']:,}"
+    assert "Next month's targets · March 2026" in " ".join(s.value for s in review.subheader)
 
 
 def test_apply_needs_the_review_tick(write_env: str) -> None:

@@ -10,9 +10,9 @@ import pytest
 from app_helpers import MONTH, NOW
 from openpyxl import load_workbook
 
+from smarketing.core.recalc import reverse_funnel
 from smarketing.core.sales import lead_ledger, qualifying_touches, touch_verdicts
 from smarketing.sources.demo import demo_terms, generate_demo
-from smarketing.ui.calculator import reverse_funnel
 from smarketing.ui.exports import csv_bytes, frame_xlsx, ledger_csv, scorecard_csv, scorecard_xlsx
 from smarketing.ui.history import consecutive_misses
 
@@ -78,7 +78,7 @@ def test_verdicts_name_every_reason() -> None:
         "automated",
         "inbound",
         "first touch; attempt 1 of 5",
-        "after as_of",
+        "after the time shown",
     ]
     assert list(verdicts["counts"]) == [False, False, False, False, True, False]
 
@@ -126,3 +126,31 @@ def test_reverse_funnel() -> None:
     assert math.isclose(result["customers_needed"], 30)
     assert result["mqls_needed"] == 600
     assert reverse_funnel(1, 1, 0, 0.1)["mqls_needed"] is None
+
+
+def test_the_prefetch_thread_logs_no_missing_context_warning(caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    from smarketing.ui.loaders import PREFETCH_THREAD
+
+    def run_in(name: str) -> None:
+        thread = threading.Thread(target=get_script_run_ctx, name=name)
+        thread.start()
+        thread.join()
+
+    with caplog.at_level("WARNING"):
+        run_in(PREFETCH_THREAD)
+        assert not [r for r in caplog.records if "ScriptRunContext" in r.getMessage()]
+        run_in("some-other-thread")  # the filter is for the prefetch thread only
+        assert [r for r in caplog.records if "some-other-thread" in r.getMessage()]
+
+
+def test_tables_show_a_dash_for_missing_text_and_keep_numbers() -> None:
+    from smarketing.ui.components import without_missing_text
+
+    frame = pd.DataFrame({"Team": ["East", None], "Source": pd.array([None, "web"], dtype="string"), "n": [1.0, None]})
+    shown = without_missing_text(frame)
+    assert list(shown["Team"]) == ["East", "—"] and list(shown["Source"]) == ["—", "web"]
+    assert shown["n"].isna().tolist() == [False, True]  # numbers stay numbers (formatted by the column)

@@ -221,6 +221,8 @@ def test_crm_names_stay_one_line_of_text() -> None:
     assert "Unassigned" not in text and "Few Leads" not in text
     assert "Marketing: At risk — 10 of 20 MQLs (50% of quota), projected 19 by month end, 0.9 a day needed." in text
     assert "Sales attempts: On track — — reached 5 attempts vs 80% target (0 breached, 10 pending; 2 more" in text
+    # 10 pending, budget 2 → 10 − 2 = 8 of them must still be met (computed for a card without the key).
+    assert "10 pending; 2 more breaches allowed). 10 leads still inside their window; 8 of them must be met" in text
     assert "Overdue" not in text  # no ledger given
     assert [r["owner_id"] for r in worst_reps(card["sales"]["by_owner"], min_leads=1)] == ["b", "a"]
     assert slack_escape(text).count("&lt;!channel&gt; &amp; co") == 1

@@ -58,7 +58,11 @@ def test_every_lead_deal_and_owner_is_imported(imported, raw):
     counts = report["counts"]
     assert {t: c["inserted"] for t, c in counts.items()} == {"owners": 41, "leads": 8000, "touches": 0, "deals": 842}
     assert all(c["updated"] == 0 and c["unchanged"] == 0 and c["skipped"] == 0 for c in counts.values())
-    assert report["warnings"] == []
+    # A real quirk of the dataset: this deal was won on 06-03-2018, two days before its lead's first
+    # contact (08-03-2018). The import keeps it and says so.
+    assert report["warnings"] == [
+        "1 lead has customer_at before mql_at (for example 'b91cf8812365f50ff4bda4bcd6206b05')."
+    ]
     assert report["terms_effective_from"] == "2017-06"
 
 

@@ -538,3 +538,56 @@ def test_data_loads_newest_first(db_engine):
     assert str(loads["started_at"].dtype).endswith("UTC]") and (loads["finished_at"] >= loads["started_at"]).all()
     assert list(loads["status"]) == ["ok", "ok"] and loads["error"].isna().all()
     assert len(storage.data_loads(db_engine, limit=1)) == 1
+
+
+# -- what a month's load knows of the whole source (v2) -------------------------------------------
+
+
+def _months_of_mqls() -> CrmData:
+    """MQLs (New York): Dec 2 (one without a segment), Jan 1, Feb 3 (one after the as_of used
+    below), Mar 1; one March touch."""
+    stamps = {
+        "d1": "2025-12-10T15:00Z",
+        "d2": "2025-12-11T15:00Z",
+        "j1": "2026-01-10T15:00Z",
+        "f1": "2026-02-10T15:00Z",
+        "f2": "2026-02-11T15:00Z",
+        "f3": "2026-02-27T15:00Z",
+        "m1": "2026-03-10T15:00Z",
+    }
+    leads = pd.DataFrame(
+        {
+            "lead_id": list(stamps),
+            "mql_at": pd.to_datetime(list(stamps.values()), utc=True),
+            "segment": ["A", None, "A", "A", "B", "B", "A"],
+        }
+    )
+    touches = pd.DataFrame(
+        {"touch_id": ["t1"], "lead_id": ["m1"], "kind": ["call"], "occurred_at": [pd.Timestamp("2026-03-10T16:00Z")]}
+    )
+    return CrmData.of(leads=leads, touches=touches)
+
+
+def test_a_month_load_carries_the_three_months_before_and_whether_the_source_has_touches(db_engine):
+    storage.save_data(db_engine, _months_of_mqls(), source="test")
+    as_of = pd.Timestamp("2026-02-20T12:00Z")  # f3 (Feb 27) and m1 are not known yet
+    data = storage.load_data(db_engine, months=["2026-03"], tz=NY, as_of=as_of)
+    assert data.touches.empty and data.has_touches  # the month has none; the source has one
+    earlier = data.earlier_mqls.sort_values("lead_id")
+    assert list(earlier["lead_id"]) == ["d1", "d2", "f1", "f2", "j1"]
+    assert dict(zip(earlier["lead_id"], earlier["segment"]))["d2"] == "all"  # no segment: segment all
+    assert str(earlier["mql_at"].dt.tz) == "UTC"
+
+
+def test_a_load_of_a_source_without_touches_says_so(db_engine):
+    data = _months_of_mqls()
+    storage.save_data(db_engine, CrmData.of(leads=data.leads), source="test")
+    assert not storage.load_data(db_engine, months=["2026-03"], tz=NY).has_touches
+
+
+def test_latest_mql_month_respects_as_of_and_before(db_engine):
+    storage.save_data(db_engine, _months_of_mqls(), source="test")
+    as_of = pd.Timestamp("2026-03-20T12:00Z")
+    assert storage.latest_mql_month(db_engine, NY, as_of) == "2026-03"
+    assert storage.latest_mql_month(db_engine, NY, as_of, before="2026-03") == "2026-02"
+    assert storage.latest_mql_month(db_engine, NY, pd.Timestamp("2025-12-01T00:00Z")) is None

@@ -166,3 +166,36 @@ def test_funnel_summary_combines_both(make_data, at):
     assert (s["mqls"], s["sqls"], s["customers"], s["won_deals"]) == (7, 5, 2, 6)
     assert s["won_revenue"] == pytest.approx(10300)
     assert not math.isnan(s["mql_to_sql"]["low"])
+
+
+# -- unknown amounts (v2) -----------------------------------------------------------------------
+
+
+def _deals_without_amounts(make_data, amounts):
+    leads = [{"lead_id": "m", "mql_at": "2026-03-02 10:00"}]
+    deals = [
+        {"deal_id": f"d{i}", "lead_id": "m", "amount": a, "closed_at": "2026-03-10 12:00"}
+        for i, a in enumerate(amounts)
+    ]
+    return make_data(leads=leads, deals=deals)
+
+
+def test_revenue_from_known_amounts_only(make_data, at):
+    # Won: 1000, unknown, 500 → revenue 1500 from 2 known amounts, average 1500/2 = 750 (not
+    # 1500/3 = 500: an unknown amount is not 0); 1 won deal without an amount.
+    r = revenue_summary(_deals_without_amounts(make_data, [1000, None, 500]), "2026-03", at("2026-04-01 12:00"), NY)
+    assert (r["won_deals"], r["won_deals_without_amount"]) == (3, 1)
+    assert r["won_revenue"] == pytest.approx(1500)
+    assert r["avg_won_deal_size"] == pytest.approx(750)
+    assert r["mql_won_revenue"] == pytest.approx(1500)
+
+
+def test_revenue_is_unknown_when_no_won_deal_has_an_amount(make_data, at):
+    r = revenue_summary(_deals_without_amounts(make_data, [None, None]), "2026-03", at("2026-04-01 12:00"), NY)
+    assert (r["won_deals"], r["won_deals_without_amount"]) == (2, 2)
+    assert r["won_revenue"] is None and r["avg_won_deal_size"] is None and r["mql_won_revenue"] is None
+
+
+def test_no_won_deal_is_zero_revenue_not_unknown(make_data, at):
+    r = revenue_summary(_deals_without_amounts(make_data, []), "2026-03", at("2026-04-01 12:00"), NY)
+    assert (r["won_deals"], r["won_revenue"], r["won_deals_without_amount"]) == (0, 0.0, 0)

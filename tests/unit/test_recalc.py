@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from smarketing.core.frames import CrmData
-from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
+from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate, reverse_funnel
 from smarketing.core.terms import Terms
 
 pytestmark = pytest.mark.unit
@@ -116,3 +116,23 @@ def test_whole_results_are_not_rounded_up_by_float_noise() -> None:
     """100,000 × 0.6 / 20,000 = 3.0000000000000004 in floats; / 0.2 must give 15, not 16."""
     terms = Terms(**{**TERMS.__dict__, "marketing_share": 0.6})
     assert recalculate(history(), terms, "2026-06", AS_OF)["proposed_quota"] == 15
+
+
+def test_unknown_amounts_are_left_out_of_the_average_deal(make_data, ny_terms, at):
+    # Won in the lookback: 30000, unknown, 10000 → average (30000 + 10000)/2 = 20000, not 40000/3.
+    deals = [
+        {"deal_id": f"d{i}", "lead_id": None, "amount": a, "closed_at": "2026-02-10 12:00"}
+        for i, a in enumerate([30000, None, 10000])
+    ]
+    data = make_data(leads=[], deals=deals)
+    proposal = recalculate(data, ny_terms(), "2026-03", at("2026-03-01 12:00"))
+    assert proposal["inputs"]["avg_deal_size"] == pytest.approx(20000)
+    assert (proposal["inputs"]["won_deals"], proposal["inputs"]["won_deals_without_amount"]) == (3, 1)
+
+
+def test_reverse_funnel_rounds_up_once_at_the_end():
+    # 500000 × 0.6 = 300000 ÷ 7000 = 42.857… customers (not rounded) ÷ 0.065 = 659.34 → 660 MQLs.
+    result = reverse_funnel(500000, 0.6, 7000, 0.065)
+    assert result["customers_needed"] == pytest.approx(300000 / 7000)
+    assert result["mqls_needed"] == 660
+    assert reverse_funnel(500000, 0.6, None, 0.065)["mqls_needed"] is None

@@ -650,3 +650,45 @@ def test_overdue_worklist(make_data, ny_terms, at):
     assert list(work["lead_id"]) == ["b1", "u2", "b2"]
     assert list(work["overdue_hours"]) == pytest.approx([15.0, 13.0, 0.0])
     assert list(work["first_touch_status"]) == ["breached", "breached", "pending"]
+
+
+# -- needed_of_pending and no activity data (v2) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "met, breached, pending, target, needed, status",
+    [
+        # n = 10, target 0.8 → allowed 2; breached 1 → budget 1; 4 pending − 1 = 3 must be met.
+        (5, 1, 4, 0.8, 3, "on_track"),
+        # Nothing pending and the budget used up exactly (allowed 2, breached 2) → 0 needed;
+        # 2 ≥ 0.75 × 2 → at_risk.
+        (8, 2, 0, 0.8, 0, "at_risk"),
+        # Nothing pending, one breach too many: 0 − (−1) = 1 > 0 pending → out of reach.
+        (7, 3, 0, 0.8, 1, "behind"),
+        # Budget larger than pending: 2 pending, allowed floor(0.2 × 20) = 4, breached 0 → 0 needed.
+        (18, 0, 2, 0.8, 0, "on_track"),
+        # Out of reach: n = 10, allowed 2, breached 3 → budget −1; 5 − (−1) = 6 > 5 pending.
+        (2, 3, 5, 0.8, 6, "behind"),
+    ],
+)
+def test_needed_of_pending(met, breached, pending, target, needed, status):
+    out = commitment_status(met, breached, pending, target, False)
+    assert (out["needed_of_pending"], out["status"]) == (needed, status)
+
+
+def test_finished_month_with_pending_leads_says_how_many_must_be_met():
+    # The month is over but 171 leads are inside their window: n = 729 + 100 + 171 = 1000,
+    # allowed floor(0.2 × 1000) = 200, 100 breached → budget 100, so 171 − 100 = 71 of the
+    # pending leads must still be met to keep 80 %.
+    out = commitment_status(729, 100, 171, 0.8, True)
+    assert (out["status"], out["budget_left"], out["needed_of_pending"]) == ("on_track", 100, 71)
+
+
+def test_unmeasurable_commitment_is_no_activity_data():
+    # The source has no touches at all: nothing is judged, nothing reads 0 %.
+    out = commitment_status(0, 7, 3, 0.9, True, measurable=False)
+    assert out["status"] == "no_activity_data"
+    assert (out["met"], out["breached"], out["pending"], out["leads"]) == (0, 7, 3, 10)
+    assert out["compliance"] is None and out["budget_left"] is None and out["needed_of_pending"] is None
+    # Even a month with no MQL says why nothing can be judged.
+    assert commitment_status(0, 0, 0, 0.9, False, measurable=False)["status"] == "no_activity_data"

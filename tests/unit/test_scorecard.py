@@ -325,3 +325,49 @@ def test_future_data_changes_no_ledger_row(make_data, ny_terms, at, as_of, clock
     before = lead_ledger(base, terms, at(as_of))
     after = lead_ledger(more, terms, at(as_of))
     pd.testing.assert_frame_equal(after, before)
+
+
+# -- evidence (v2) ----------------------------------------------------------------------------------
+
+
+def test_source_without_touches_is_no_activity_data(make_data, ny_terms, at):
+    data = _base(make_data)
+    no_touches = CrmData.of(leads=data.leads, deals=data.deals, owners=data.owners)
+    card = build_scorecard(no_touches, ny_terms(), "2026-03", at("2026-04-15 12:00"))
+    json.dumps(card, allow_nan=False)
+    assert card["sales"]["has_activities"] is False
+    for side in ("first_touch", "attempts"):
+        assert card["sales"][side]["status"] == "no_activity_data"
+        assert card["sales"][side]["compliance"] is None
+
+
+def test_month_slice_without_touches_is_judged_when_the_source_has_some(make_data, ny_terms, at):
+    # A partial load: this month's leads have no touches, but the source does → breached, not
+    # no_activity_data. m2 (converted by sql_at) still meets attempts.
+    data = _base(make_data)
+    sliced = CrmData.of(leads=data.leads, deals=data.deals, owners=data.owners)
+    sliced.source_has_touches = True
+    card = build_scorecard(sliced, ny_terms(), "2026-03", at("2026-04-15 12:00"))
+    assert card["sales"]["has_activities"] is True
+    assert (card["sales"]["first_touch"]["breached"], card["sales"]["first_touch"]["status"]) == (3, "missed")
+
+
+def test_earlier_mqls_of_a_partial_load_make_the_prior(make_data, ny_terms, at):
+    # The loaded month has no February leads; earlier_mqls holds 6 of them → prior 6.
+    data = _base(make_data)
+    data.earlier_mqls = pd.DataFrame(
+        {
+            "lead_id": [f"f{i}" for i in range(6)],
+            "mql_at": pd.to_datetime(["2026-02-10 15:00"] * 6, utc=True),
+            "segment": ["all"] * 6,
+        }
+    )
+    card = build_scorecard(data, ny_terms(), "2026-03", at("2026-03-10 12:00"))
+    assert card["marketing"]["prior"] == 6
+
+
+def test_scorecard_has_the_v2_evidence_keys(make_data, ny_terms, at):
+    card = build_scorecard(_base(make_data), ny_terms(), "2026-03", at("2026-04-15 12:00"))
+    assert "prior" in card["marketing"]
+    assert "needed_of_pending" in card["sales"]["first_touch"] and "needed_of_pending" in card["sales"]["attempts"]
+    assert card["funnel"]["won_deals_without_amount"] == 0
