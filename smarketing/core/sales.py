@@ -12,12 +12,16 @@ import math
 import numpy as np
 import pandas as pd
 
+from smarketing.core.acceptance import lead_acceptance
 from smarketing.core.calendar import NAT_NS, NS_PER_HOUR, from_ns, to_ns
+from smarketing.core.exclusions import exclusion_reasons, excluded_mask
 from smarketing.core.frames import QUALIFYING_KINDS, CrmData
 from smarketing.core.months import local_month, month_bounds
 from smarketing.core.terms import Terms
 
-MET, BREACHED, PENDING = "met", "breached", "pending"
+MET, BREACHED, PENDING, EXCLUDED = "met", "breached", "pending", "excluded"
+# The commitments a lead can leave, in the order `excluded_from` lists them.
+EXCLUDABLE = ("mql_quota", "first_touch", "attempts", "acceptance")
 _NEVER = np.iinfo(np.int64).max
 # Tolerance when flooring (1 - r) × n: 10% of 10 leads is 1 breach, not 0.999… → 0.
 _FLOOR_TOLERANCE = 1e-9
@@ -80,7 +84,10 @@ def clock_start(leads: pd.DataFrame, terms: Terms, as_of: pd.Timestamp) -> np.nd
 
 
 def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | None = None) -> pd.DataFrame:
-    """One row per MQL (of `month`, or all) with its clock, deadlines, touches and both statuses."""
+    """One row per MQL (of `month`, or all) with its clock, deadlines, touches and statuses.
+
+    A lead rejected by its acceptance deadline, or with an approved exclusion, is `excluded`
+    from those commitments; its clock, deadlines and touches are still shown."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     cal = terms.calendar
     leads = mqls_as_of(data.leads, as_of, month, terms.timezone).reset_index(drop=True)
@@ -121,6 +128,19 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     handover = np.where(assigned != NAT_NS, np.maximum(mql, assigned), mql)
     overdue_ns = np.where(~has_touch & (now > ft_deadline), cal.business_ns(from_ns(ft_deadline), as_of), 0)
 
+    acc = lead_acceptance(leads, start, ft_at, terms, now)
+    left = {c: excluded_mask(leads["lead_id"], data.exclusions, c, as_of) for c in EXCLUDABLE}
+    left["first_touch"] |= acc.rejected_in_time
+    left["attempts"] |= acc.rejected_in_time
+    if terms.acceptance_hours is None:
+        left["acceptance"][:] = False
+    ft_status[left["first_touch"]] = EXCLUDED
+    att_status = np.where(left["attempts"], EXCLUDED, att_status)
+    acc.status[left["acceptance"]] = EXCLUDED
+    rejection_reason = leads["rejection_reason"].where(acc.rejected_at != NAT_NS)
+    reasons = exclusion_reasons(leads["lead_id"], data.exclusions, as_of)
+    reasons = reasons.where(reasons.notna(), rejection_reason.where(acc.rejected_in_time))
+
     return pd.DataFrame(
         {
             "lead_id": leads["lead_id"],
@@ -143,8 +163,24 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "routing_delay_hours": _hours(cal.business_ns(leads["mql_at"], from_ns(assigned))),
             "rep_delay_hours": _hours(cal.business_ns(from_ns(handover), from_ns(ft_at))),
             "overdue_hours": overdue_ns / NS_PER_HOUR,
+            "accepted_at": from_ns(acc.accepted_at),
+            "rejected_at": from_ns(acc.rejected_at),
+            "rejection_reason": rejection_reason,
+            "acceptance_decided_at": from_ns(acc.decided_at),
+            "acceptance_deadline": from_ns(acc.deadline),
+            "acceptance_status": acc.status,
+            "excluded_from": _excluded_from(left, len(leads)),
+            "exclusion_reason": reasons,
         }
     )
+
+
+def _excluded_from(left: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per lead, the commitments it left, comma-separated ('' when none)."""
+    names = np.full(n, "", dtype=object)
+    for commitment in EXCLUDABLE:
+        names = np.where(left[commitment], np.where(names == "", commitment, names + "," + commitment), names)
+    return names
 
 
 def _hours(ns: np.ndarray) -> np.ndarray:
@@ -170,8 +206,11 @@ def _conversion(data: CrmData, leads: pd.DataFrame, as_of: pd.Timestamp) -> np.n
 # -- summaries ------------------------------------------------------------------------------
 
 
-def commitment_status(met: int, breached: int, pending: int, target: float, month_over: bool) -> dict:
-    """Counts, compliance, breach budget and status of one sales commitment (DESIGN section 5)."""
+def commitment_status(
+    met: int, breached: int, pending: int, target: float, month_over: bool, *, excluded: int = 0
+) -> dict:
+    """Counts, compliance, breach budget and status of one sales commitment (DESIGN section 5).
+    `excluded` leads are reported beside the counts and judged in none of them."""
     n = met + breached + pending
     compliance = met / (met + breached) if met + breached else None
     allowed = math.floor((1 - target) * n + _FLOOR_TOLERANCE)
@@ -196,6 +235,7 @@ def commitment_status(met: int, breached: int, pending: int, target: float, mont
         "allowed_breaches": allowed,
         "budget_left": budget_left,
         "status": status,
+        "excluded": excluded,
     }
 
 
@@ -205,6 +245,11 @@ def status_counts(statuses: pd.Series) -> tuple[int, int, int]:
     return int(counts.get(MET, 0)), int(counts.get(BREACHED, 0)), int(counts.get(PENDING, 0))
 
 
+def excluded_count(statuses: pd.Series) -> int:
+    """How many leads of a status column were left out of the commitment."""
+    return int((statuses == EXCLUDED).sum())
+
+
 def percentile(values: pd.Series, q: float) -> float | None:
     """numpy's default (linear) percentile of the non-missing values; None when there are none."""
     v = values.dropna().to_numpy(dtype="float64")
@@ -212,7 +257,11 @@ def percentile(values: pd.Series, q: float) -> float | None:
 
 
 def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) -> dict:
-    summary = commitment_status(*status_counts(ledger["first_touch_status"]), terms.first_touch_target, month_over)
+    statuses = ledger["first_touch_status"]
+    summary = commitment_status(
+        *status_counts(statuses), terms.first_touch_target, month_over, excluded=excluded_count(statuses)
+    )
+    ledger = ledger.loc[(statuses != EXCLUDED).to_numpy()]
     summary["median_hours"] = percentile(ledger["response_hours"], 50)
     summary["p90_hours"] = percentile(ledger["response_hours"], 90)
     summary["target_hours"] = (
@@ -227,10 +276,31 @@ def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) ->
 
 
 def attempts_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) -> dict:
-    summary = commitment_status(*status_counts(ledger["attempts_status"]), terms.attempts_target, month_over)
+    statuses = ledger["attempts_status"]
+    summary = commitment_status(
+        *status_counts(statuses), terms.attempts_target, month_over, excluded=excluded_count(statuses)
+    )
     summary["min_attempts"] = terms.min_attempts
     summary["window_days"] = terms.attempt_window_days
     summary["converted"] = int(ledger["converted_at"].notna().sum())
+    return summary
+
+
+def acceptance_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) -> dict | None:
+    """The acceptance commitment (None without acceptance_hours): counts, budget, status."""
+    if terms.acceptance_hours is None:
+        return None
+    statuses = ledger["acceptance_status"]
+    summary = commitment_status(
+        *status_counts(statuses), terms.acceptance_target, month_over, excluded=excluded_count(statuses)
+    )
+    summary["target_hours"] = terms.acceptance_hours
+    summary["touch_accepts"] = terms.touch_accepts
+    summary["accepted"] = int(ledger["accepted_at"].notna().sum())
+    summary["rejected"] = int(ledger["rejected_at"].notna().sum())
+    summary["rejected_in_time"] = int(
+        (ledger["rejected_at"].notna() & (ledger["rejected_at"] <= ledger["acceptance_deadline"])).sum()
+    )
     return summary
 
 
@@ -246,12 +316,13 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
         side: ledger.groupby([key, ledger[f"{side}_status"]])
         .size()
         .unstack(fill_value=0)
-        .reindex(columns=[MET, BREACHED, PENDING], fill_value=0)
+        .reindex(columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
         for side in ("first_touch", "attempts")
     }
-    hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].groupby(key)
+    judged = ledger["first_touch_status"] != EXCLUDED
+    hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].where(judged, axis=0).groupby(key)
     medians, p90 = hours.quantile(0.5), hours.quantile(0.9)
-    untouched = ledger["first_touch_at"].isna().groupby(key).sum()
+    untouched = (ledger["first_touch_at"].isna() & judged).groupby(key).sum()
     names = owners.drop_duplicates("owner_id").set_index("owner_id")
     rows = []
     for owner_id in counts["first_touch"].index:
@@ -267,12 +338,14 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
                 "first_touch_met": int(ft[MET]),
                 "first_touch_breached": int(ft[BREACHED]),
                 "first_touch_pending": int(ft[PENDING]),
+                "first_touch_excluded": int(ft[EXCLUDED]),
                 "first_touch_compliance": _share(ft[MET], ft[BREACHED]),
                 "median_hours": _number(medians.at[owner_id, "response_hours"]),
                 "p90_hours": _number(p90.at[owner_id, "response_hours"]),
                 "attempts_met": int(at[MET]),
                 "attempts_breached": int(at[BREACHED]),
                 "attempts_pending": int(at[PENDING]),
+                "attempts_excluded": int(at[EXCLUDED]),
                 "attempts_compliance": _share(at[MET], at[BREACHED]),
                 "routing_delay_median_hours": _number(medians.at[owner_id, "routing_delay_hours"]),
                 "rep_delay_median_hours": _number(medians.at[owner_id, "rep_delay_hours"]),
@@ -298,7 +371,7 @@ def _number(value: float) -> float | None:
 
 def overdue_worklist(ledger: pd.DataFrame) -> pd.DataFrame:
     """Leads with no first touch whose deadline has passed or is still running, most overdue first."""
-    untouched = ledger.loc[ledger["first_touch_at"].isna()].copy()
+    untouched = ledger.loc[ledger["first_touch_at"].isna() & (ledger["first_touch_status"] != EXCLUDED)].copy()
     untouched["is_breached"] = untouched["first_touch_status"] == BREACHED
     return (
         untouched.sort_values(["is_breached", "overdue_hours", "first_touch_deadline"], ascending=[False, False, True])

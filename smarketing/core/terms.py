@@ -53,6 +53,11 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    acceptance_hours: float | None = None
+    acceptance_target: float = 0.95
+    touch_accepts: bool = True
+    quota_counts: str = "mqls"
+    max_rejection_rate: float | None = None
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
@@ -99,8 +104,12 @@ class Terms:
         marketing: dict[str, Any] = {"mql_quota": self.quota, "at_risk_ratio": self.at_risk_ratio}
         if self.segment_quotas:
             marketing["segment_quotas"] = dict(self.segment_quotas)
+        if self.quota_counts != "mqls":
+            marketing["quota_counts"] = self.quota_counts
+        if self.max_rejection_rate is not None:
+            marketing["max_rejection_rate"] = self.max_rejection_rate
         ft = self.first_touch_hours
-        return {
+        result = {
             "timezone": self.timezone,
             "calendar": calendar,
             "marketing": marketing,
@@ -120,6 +129,20 @@ class Terms:
                 "carry_forward_shortfall": self.carry_forward_shortfall,
             },
         }
+        result["sales"].update(self._acceptance_dict())
+        return result
+
+    def _acceptance_dict(self) -> dict[str, Any]:
+        """The acceptance keys of [sales] that differ from the defaults (version 1 files stay as they were)."""
+        keys: dict[str, Any] = {}
+        if self.acceptance_hours is not None:
+            keys["acceptance_hours"] = self.acceptance_hours
+            keys["acceptance_target"] = self.acceptance_target
+        elif self.acceptance_target != 0.95:
+            keys["acceptance_target"] = self.acceptance_target
+        if not self.touch_accepts:
+            keys["touch_accepts"] = False
+        return keys
 
     def with_quota(self, quota: int, segment_quotas: Mapping[str, int] | None = None) -> Terms:
         """A copy with a new monthly quota (and segment quotas when given)."""
@@ -164,7 +187,7 @@ def version_for_month(versions: list[TermsVersion], month: str) -> TermsVersion 
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "": ("timezone", "effective_from", "calendar", "marketing", "sales", "targets"),
     "calendar": ("workdays", "hours", "holidays", "extra_holidays"),
-    "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
+    "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio", "quota_counts", "max_rejection_rate"),
     "sales": (
         "clock_starts",
         "first_touch_hours",
@@ -172,6 +195,9 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "min_attempts",
         "attempt_window_days",
         "attempts_target",
+        "acceptance_hours",
+        "acceptance_target",
+        "touch_accepts",
     ),
     "targets": (
         "revenue_goal",
@@ -260,6 +286,11 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         lookback_months=int(values["lookback_months"]),
         cohort_lag_months=int(values["cohort_lag_months"]),
         carry_forward_shortfall=bool(values["carry_forward_shortfall"]),
+        acceptance_hours=None if values["acceptance_hours"] is None else float(values["acceptance_hours"]),
+        acceptance_target=float(values["acceptance_target"]),
+        touch_accepts=bool(values["touch_accepts"]),
+        quota_counts=values["quota_counts"],
+        max_rejection_rate=None if values["max_rejection_rate"] is None else float(values["max_rejection_rate"]),
     )
     return terms, effective_from
 
@@ -376,6 +407,23 @@ def _validate(v: dict[str, Any]) -> list[str]:
         )
     if not isinstance(v["carry_forward_shortfall"], bool):
         problems.append("targets.carry_forward_shortfall must be true or false.")
+    problems += _validate_acceptance(v)
+    return problems
+
+
+def _validate_acceptance(v: dict[str, Any]) -> list[str]:
+    """Problems with the acceptance and lead-quality keys (DESIGN section 3, version 2)."""
+    problems: list[str] = []
+    hours = v["acceptance_hours"]
+    if hours is not None and (not _is_number(hours) or hours <= 0):
+        problems.append(f"sales.acceptance_hours must be a number of business hours above 0, not {hours!r}.")
+    _ratio(problems, "sales.acceptance_target", v["acceptance_target"])
+    if not isinstance(v["touch_accepts"], bool):
+        problems.append("sales.touch_accepts must be true or false.")
+    if v["quota_counts"] not in ("mqls", "not_rejected"):
+        problems.append(f'marketing.quota_counts must be "mqls" or "not_rejected", not {v["quota_counts"]!r}.')
+    if v["max_rejection_rate"] is not None:
+        _ratio(problems, "marketing.max_rejection_rate", v["max_rejection_rate"])
     return problems
 
 

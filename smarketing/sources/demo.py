@@ -720,6 +720,9 @@ class _Generator:
                 "source": _text(_take(pa.array(SOURCES), source[o])),
                 "owner_id": _text(_take(owner_ids, owner[o])),
                 "updated_at": from_ns(updated[o]),
+                "accepted_at": from_ns(np.full(n_all, NAT_NS, dtype="int64")),
+                "rejected_at": from_ns(np.full(n_all, NAT_NS, dtype="int64")),
+                "rejection_reason": _text(pa.nulls(n_all, pa.string())),
             }
         )
         touches = pd.DataFrame(
