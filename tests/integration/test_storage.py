@@ -10,6 +10,7 @@ from smarketing.core.errors import UserError
 from smarketing.core.frames import ID_COLUMN, SCHEMAS, TABLES, CrmData, normalize
 from smarketing.core.terms import Terms, terms_to_toml
 from smarketing.store import storage
+from smarketing.store.tables import metadata
 
 NY = "America/New_York"
 
@@ -117,7 +118,7 @@ def test_tables_have_the_frame_columns_and_indexes(db_engine):
 def test_make_engine_is_cached_and_idempotent(db_url):
     engine = storage.make_engine(db_url)
     assert storage.make_engine(db_url) is engine
-    storage.SQLModel.metadata.create_all(engine)  # creating the tables again changes nothing
+    metadata.create_all(engine)  # creating the tables again changes nothing
     assert storage.data_counts(engine) == {t: 0 for t in TABLES}
 
 
