@@ -27,7 +27,7 @@ from smarketing.core.terms import (
 )
 from smarketing.outputs import reports
 from smarketing.outputs.digest import digest_text
-from smarketing.sources.canonical import read_canonical_dir
+from smarketing.sources.canonical import ImportFailed, read_canonical_dir, unknown_exclusion_leads
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
 from smarketing.store import storage
 
@@ -145,6 +145,11 @@ def import_directory(engine: Engine, directory: str | Path) -> dict:
     versions = storage.load_terms_versions(engine)
     tz = versions[0].terms.timezone if versions else Terms().timezone
     parsed = read_canonical_dir(Path(directory), tz)
+    if len(parsed.data.exclusions):
+        stored = storage.known_lead_ids(engine, parsed.data.exclusions["lead_id"].dropna())
+        problems = unknown_exclusion_leads(parsed.data, stored)
+        if problems:
+            raise ImportFailed(problems)
     terms_from = None
     if parsed.terms_toml is not None:
         terms, effective = parse_terms_toml(parsed.terms_toml)
@@ -159,6 +164,49 @@ def _same_version_exists(engine: Engine, toml_text: str, effective_from: str) ->
     """Re-importing the same terms.toml must not create another version."""
     new_terms = parse_terms_toml(toml_text)[0]
     return any(v.effective_from == effective_from and v.terms == new_terms for v in terms_versions(engine))
+
+
+# -- exclusions (disputes) ------------------------------------------------------------------------
+
+EXCLUSION_COLUMNS = [
+    "exclusion_id",
+    "lead_id",
+    "commitment",
+    "reason",
+    "requested_by",
+    "requested_at",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+]
+
+
+def request_exclusion(engine: Engine, lead_id: str, commitment: str, reason: str, *, by: str) -> dict:
+    """Ask to leave a lead out of a commitment (or `all`); the request waits for a decision."""
+    return storage.add_exclusion(engine, lead_id, commitment, reason, requested_by=by)
+
+
+def decide_exclusion(
+    engine: Engine, exclusion_id: str, *, approve: bool, by: str, note: str | None = None, forbid_self: bool = False
+) -> dict:
+    """Approve or deny a pending request; a decided request is never decided again."""
+    return storage.decide_exclusion(
+        engine, exclusion_id, approve=approve, decided_by=by, note=note, forbid_self=forbid_self
+    )
+
+
+def exclusion_requests(engine: Engine, *, month: str | None = None, lead_id: str | None = None) -> pd.DataFrame:
+    """Every request (of a month's MQLs, or of one lead), oldest first, with its decision."""
+    tz = month_terms(engine, month or "9999-12").timezone
+    return storage.load_exclusions(engine, month=parse_month(month) if month else None, lead_id=lead_id, tz=tz)
+
+
+def exclusion_records(frame: pd.DataFrame, tz: str = "UTC") -> list[dict[str, Any]]:
+    """Exclusion rows as JSON-ready dicts, instants ISO 8601 with offset."""
+    from smarketing.core.scorecard import ledger_records
+
+    return ledger_records(frame, tz, EXCLUSION_COLUMNS)
 
 
 # -- recalculation and month close ----------------------------------------------------------------
@@ -194,7 +242,7 @@ def close_month(
     if not force and not is_over(month, as_of, terms.timezone):
         raise UserError(f"{month} is not over yet; close it after it ends, or use --force.")
     card = scorecard(engine, month, as_of)
-    pending = card["sales"]["first_touch"]["pending"] + card["sales"]["attempts"]["pending"]
+    pending = sum(card["sales"][c]["pending"] for c in ("first_touch", "attempts", "acceptance") if c in card["sales"])
     if pending and not force:
         raise UserError(
             f"{month} still has {pending} follow-up deadline(s) running; close it when they have passed, "

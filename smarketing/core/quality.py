@@ -44,7 +44,13 @@ def rejections_by(month_mqls: pd.DataFrame, rejected: pd.Series, column: str) ->
         n, r = int(mine.sum()), int(rejected.to_numpy()[mine].sum())
         reasons = month_mqls.loc[mine & rejected.to_numpy(), "rejection_reason"]
         rows.append(
-            {column: key, "mqls": n, "rejected": r, "rejection_rate": r / n if n else None, "reasons": reason_counts(reasons)}
+            {
+                column: key,
+                "mqls": n,
+                "rejected": r,
+                "rejection_rate": r / n if n else None,
+                "reasons": reason_counts(reasons),
+            }
         )
     return rows
 

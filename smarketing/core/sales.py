@@ -14,7 +14,7 @@ import pandas as pd
 
 from smarketing.core.acceptance import lead_acceptance
 from smarketing.core.calendar import NAT_NS, NS_PER_HOUR, from_ns, to_ns
-from smarketing.core.exclusions import exclusion_reasons, excluded_mask
+from smarketing.core.exclusions import excluded_mask, exclusion_reasons
 from smarketing.core.frames import QUALIFYING_KINDS, CrmData
 from smarketing.core.months import local_month, month_bounds
 from smarketing.core.terms import Terms

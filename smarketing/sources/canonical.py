@@ -20,15 +20,17 @@ import pandas as pd
 
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
+    ALL_TABLES,
     AMOUNT,
+    COMMITMENTS,
     DEAL_STATUSES,
+    DECISIONS,
     DIRECTIONS,
     FLAG,
     ID_COLUMN,
     INSTANT,
     REQUIRED,
     SCHEMAS,
-    TABLES,
     TOUCH_KINDS,
     CrmData,
     normalize,
@@ -42,6 +44,8 @@ _ALLOWED = {
     ("touches", "kind"): TOUCH_KINDS,
     ("touches", "direction"): DIRECTIONS,
     ("deals", "status"): DEAL_STATUSES,
+    ("exclusions", "commitment"): COMMITMENTS,
+    ("exclusions", "decision"): DECISIONS,
 }
 
 
@@ -241,6 +245,13 @@ def parse_table(
             allowed = _ALLOWED[(table, column)]
             report(column, values.notna() & ~values.isin(allowed).fillna(False), f"is not one of {', '.join(allowed)}")
         parsed[column] = values
+    if table == "leads" and {"rejected_at", "mql_at"} <= parsed.keys():
+        early = (parsed["rejected_at"] < parsed["mql_at"]).fillna(False).astype(bool)
+        report("rejected_at", early, "is before the lead's mql_at; a lead is rejected after it became an MQL")
+    if table == "exclusions" and "decision" in parsed:
+        decided = parsed["decision"].isin(["approved", "denied"]).fillna(False).astype(bool)
+        undated = decided & (parsed["decided_at"].isna() if "decided_at" in parsed else True)
+        report("decision", pd.Series(undated, index=raw.index), "needs a decided_at (when it was decided)")
     id_column = ID_COLUMN[table]
     if check_duplicates:
         ids = parsed[id_column]
@@ -289,7 +300,7 @@ def find_table_file(directory: Path, table: str) -> Path | None:
 
 
 def read_canonical_dir(directory: Path, tz: str) -> ParsedFiles:
-    """Read owners/leads/touches/deals (.csv or .xlsx) and terms.toml; raise with every problem."""
+    """Read owners/leads/touches/deals/exclusions (.csv or .xlsx) and terms.toml; raise with every problem."""
     directory = Path(directory)
     if not directory.is_dir():
         raise UserError(f"{directory} is not a folder; give the folder that holds leads.csv.")
@@ -305,7 +316,7 @@ def read_canonical_dir(directory: Path, tz: str) -> ParsedFiles:
     problems: list[str] = []
     warnings: list[str] = []
     files: dict[str, str] = {}
-    for table in TABLES:
+    for table in ALL_TABLES:
         path = find_table_file(directory, table)
         if path is None:
             continue
@@ -319,3 +330,13 @@ def read_canonical_dir(directory: Path, tz: str) -> ParsedFiles:
     if problems:
         raise ImportFailed(problems)
     return ParsedFiles(CrmData.of(**frames), terms_toml, warnings, files)
+
+
+def unknown_exclusion_leads(data: CrmData, stored: set[str]) -> list[str]:
+    """Problems for exclusions whose lead is neither in the import nor stored already."""
+    known = set(data.leads["lead_id"].dropna()) | stored
+    problems = []
+    for position, lead_id in enumerate(data.exclusions["lead_id"]):
+        if lead_id not in known:
+            problems.append(f"exclusions.csv, row {position + 2}, column lead_id: '{lead_id}' is not a known lead.")
+    return problems[:MAX_PROBLEMS]

@@ -45,8 +45,8 @@ from smarketing.core.errors import UserError
 from smarketing.core.exclusions import check_commitment, check_decidable
 from smarketing.core.frames import (
     COMMITMENTS,
-    DECISIONS,
     DEAL_STATUSES,
+    DECISIONS,
     DIRECTIONS,
     FLAG,
     ID_COLUMN,
@@ -602,6 +602,18 @@ def add_exclusion(
     return _exclusion_record(row)
 
 
+def known_lead_ids(engine: Engine, lead_ids: Any) -> set[str]:
+    """Which of the given lead ids are stored."""
+    wanted = sorted({str(i) for i in lead_ids})
+    leads = DATA_TABLES["leads"]
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            found |= set(conn.execute(sa.select(leads.c.lead_id).where(leads.c.lead_id.in_(chunk))).scalars())
+    return found
+
+
 def _next_exclusion_id(conn: Connection) -> str:
     """One more than the largest numeric exclusion id (imported ids may be any text)."""
     ids = conn.execute(sa.select(EXCLUSIONS.c.exclusion_id)).scalars()
@@ -840,16 +852,16 @@ def data_loads(engine: Engine, limit: int = 20) -> pd.DataFrame:
 
 __all__ = [
     "add_exclusion",
-    "decide_exclusion",
-    "load_exclusions",
     "all_cursors",
     "closed_months",
     "data_counts",
     "data_loads",
+    "decide_exclusion",
     "default_db_url",
     "delete_all_data",
     "get_cursor",
     "load_data",
+    "load_exclusions",
     "load_month_notes",
     "load_snapshot",
     "load_terms_toml",

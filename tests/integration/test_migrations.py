@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -29,8 +29,20 @@ AS_OF = pd.Timestamp("2026-12-01T12:00:00Z")
 # Keys whose meaning version 2 keeps when no v2 setting is used: they must not move by a digit.
 MARKETING_KEYS = ("quota", "mqls", "attainment", "elapsed_fraction", "expected_to_date", "pace", "required_daily_rate")
 SALES_KEYS = ("met", "breached", "pending", "compliance", "budget_left")
-LEAD_KEYS = ("lead_id", "owner_id", "segment", "mql_at", "clock_start", "first_touch_deadline", "first_touch_at",
-             "response_hours", "first_touch_status", "attempts", "attempts_deadline", "attempts_status")
+LEAD_KEYS = (
+    "lead_id",
+    "owner_id",
+    "segment",
+    "mql_at",
+    "clock_start",
+    "first_touch_deadline",
+    "first_touch_at",
+    "response_hours",
+    "first_touch_status",
+    "attempts",
+    "attempts_deadline",
+    "attempts_status",
+)
 
 
 def v1_rows() -> dict[str, dict]:
@@ -54,7 +66,7 @@ def _value(value, column: sa.Column):
     if value is None:
         return None
     if isinstance(column.type, sa.DateTime):
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     if isinstance(column.type, sa.Boolean):
         return bool(value)
     return value
@@ -76,7 +88,9 @@ def write_version_1_database(url: str) -> None:
                 conn.execute(target.insert(), rows)
         if engine.dialect.name == "postgresql":  # serial columns continue after the copied ids
             for name in ("terms_versions", "month_snapshots", "data_loads"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
+                )
     engine.dispose()
 
 
@@ -98,7 +112,7 @@ def _normal(value, column: sa.Column):
     if isinstance(value, str) and isinstance(column.type, sa.DateTime):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(column.type, sa.Boolean) and value is not None:
         value = bool(value)
     return value
@@ -183,7 +197,7 @@ def test_a_revision_0001_database_with_rows_upgrades_to_0002_with_every_row_kept
         command.upgrade(migrate._config(conn), "0001")
         conn.execute(
             sa.text("INSERT INTO leads (lead_id, mql_at, segment) VALUES ('a', :t, 'A'), ('b', NULL, NULL)"),
-            {"t": datetime(2026, 11, 2, 14, tzinfo=timezone.utc)},
+            {"t": datetime(2026, 11, 2, 14, tzinfo=UTC)},
         )
         conn.execute(sa.text("INSERT INTO owners (owner_id, name, active) VALUES ('o1', 'Ann', :yes)"), {"yes": True})
     engine.dispose()
