@@ -7,5 +7,6 @@ ctx = setup_page("Marketing", ":material/campaign:")
 card = ctx.bundle().card
 view.headline(card)
 view.segments(card)
+view.rejections(card)
 view.drill_down(ctx, card)
 view.trend(ctx)

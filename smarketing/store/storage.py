@@ -666,6 +666,14 @@ def load_exclusions(
     return frame.iloc[key.argsort(kind="stable").to_numpy()].reset_index(drop=True)
 
 
+def exclusions_fingerprint(engine: Engine) -> str:
+    """Requests and decisions so far, as a short text that changes with each of them."""
+    decided = sa.func.count(EXCLUSIONS.c.decided_at)
+    with engine.connect() as conn:
+        total, done = conn.execute(sa.select(sa.func.count(), decided).select_from(EXCLUSIONS)).one()
+    return f"{total}/{done}"
+
+
 def _exclusion_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored exclusion as plain values, instants ISO 8601 in UTC."""
     out = dict(row)
@@ -859,6 +867,7 @@ __all__ = [
     "decide_exclusion",
     "default_db_url",
     "delete_all_data",
+    "exclusions_fingerprint",
     "get_cursor",
     "load_data",
     "load_exclusions",

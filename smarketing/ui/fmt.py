@@ -17,6 +17,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "breached": ("✘", "Breached"),
     "pending": ("◷", "Pending"),
     "no_data": ("–", "No data"),
+    "excluded": ("⊘", "Excluded"),
 }
 STATUS_BADGE: dict[str, tuple[str, str]] = {
     # status: (material icon, badge colour)
@@ -28,6 +29,7 @@ STATUS_BADGE: dict[str, tuple[str, str]] = {
     "breached": (":material/cancel:", "red"),
     "pending": (":material/hourglass_empty:", "gray"),
     "no_data": (":material/remove:", "gray"),
+    "excluded": (":material/block:", "gray"),
 }
 DASH = "—"
 MD_SPECIAL = set("\\`*_[]<>|~:$")

@@ -86,12 +86,13 @@ def ensure_demo(url: str) -> bool:
 
 @st.cache_data(ttl=TOKEN_TTL_SECONDS, show_spinner=False)
 def data_token(url: str) -> str:
-    """A fingerprint of the stored data: newest load, row counts, terms versions, closed months."""
+    """A fingerprint of the stored data: newest load, row counts, terms versions, closed months, disputes."""
     eng = engine(url)
     loads = storage.data_loads(eng, limit=1)
     newest = f"{loads['id'].iloc[0]}@{loads['finished_at'].iloc[0].isoformat()}" if len(loads) else "none"
     versions = [v.version_id for v in storage.load_terms_versions(eng)]
-    return f"{newest}|{storage.data_counts(eng)}|{versions}|{storage.closed_months(eng)}"
+    disputes = storage.exclusions_fingerprint(eng)
+    return f"{newest}|{storage.data_counts(eng)}|{versions}|{storage.closed_months(eng)}|{disputes}"
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
