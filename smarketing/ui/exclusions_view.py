@@ -113,6 +113,34 @@ def review_queue(ctx: PageContext) -> None:
                 table(history_frame(decided, ctx.tz).assign(Lead=decided["lead_id"].to_numpy()), key="decided")
 
 
+def decided_after_close(ctx: PageContext, card: dict) -> None:
+    """On a closed month: decisions on its MQLs made after the close, which the snapshot does not
+    include, with a "Re-close to include" action (the old snapshot stays in the history)."""
+    if not card.get("closed") or not card.get("closed_at"):
+        return
+    closed_at = pd.Timestamp(card["closed_at"]).tz_convert("UTC")
+    requests = api.exclusion_requests(ctx.engine, month=ctx.month)
+    late = requests.loc[requests["decided_at"].notna() & (requests["decided_at"] > closed_at)]
+    if late.empty:
+        return
+    st.warning(
+        f"{len(late)} exclusion decision(s) on this month's leads came after the close and are not in the "
+        "frozen numbers.",
+        icon=":material/gavel:",
+    )
+    table(history_frame(late, ctx.tz).assign(Lead=late["lead_id"].to_numpy()), key="late_decisions")
+    if st.button("Re-close to include", key="reclose_include", icon=":material/lock_reset:"):
+        as_of = max(ctx.as_of, late["decided_at"].max())
+        try:
+            result = api.close_month(ctx.engine, ctx.month, closed_by=who(ctx), force=True, as_of=as_of)
+        except UserError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        loaders.refresh()
+        st.session_state[FLASH_KEY] = f"Re-closed: snapshot {result['snapshot_id']} includes those decisions."
+        st.rerun()
+
+
 def _decision_row(ctx: PageContext, request: dict) -> None:
     """One pending request: what was asked, by whom, and the approver's buttons."""
     rid = request["exclusion_id"]

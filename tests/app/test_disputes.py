@@ -125,3 +125,21 @@ def test_acceptance_and_lead_quality_show_once_the_terms_set_them(write_env: str
     assert any(s.value == "Rejected by sales" for s in at.subheader)
     by_source = table_with(at, "Source", "Reason", "Count")
     assert by_source["Count"].sum() == card["marketing"]["rejected"]
+
+
+def test_a_decision_after_the_close_offers_a_reclose_that_includes_it(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    done = "2026-02"
+    api.close_month(engine, done, closed_by="dana", as_of=NOW, force=True)
+    ledger, _ = api.ledger(engine, done, NOW)
+    lead_id = str(ledger["lead_id"].iloc[0])
+    request = api.request_exclusion(engine, lead_id, "first_touch", "test entry", by="sam")
+    api.decide_exclusion(engine, request["exclusion_id"], approve=True, by="lee")
+    at = open_page("review", month=done)
+    no_exception(at)
+    assert any("after the close" in w.value for w in at.warning)
+    at.button(key="reclose_include").click().run()
+    no_exception(at)
+    history = storage.snapshot_history(engine, done)
+    assert len(history) == 2 and history[1]["superseded"]
+    assert history[0]["payload"]["sales"]["first_touch"]["excluded"] == 1
