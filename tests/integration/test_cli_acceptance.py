@@ -162,3 +162,11 @@ def test_exclusions_csv_is_imported_with_the_leads(tmp_path: Path, capsys) -> No
     (folder / "exclusions.csv").write_text("exclusion_id,lead_id,commitment,reason\nX2,nobody,all,typo\n")
     assert main(["--db", url, "import", str(folder)]) == 2
     assert "exclusions.csv, row 2, column lead_id: 'nobody' is not a known lead" in capsys.readouterr().err
+
+
+def test_the_digest_has_acceptance_and_lead_quality(db: str, capsys) -> None:
+    capsys.readouterr()
+    assert main(["--db", db, "digest", "--month", "2026-05", "--as-of", LATE, "--no-post"]) == 0
+    out = capsys.readouterr().out
+    assert "Sales acceptance: Missed — 50.0% accepted or rejected in time vs 95% target" in out
+    assert "Lead quality: Missed — 2 of 4 MQLs rejected by sales (50.0%; at most 20%)." in out
