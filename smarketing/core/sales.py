@@ -319,6 +319,14 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
         .reindex(columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
         for side in ("first_touch", "attempts")
     }
+    acceptance = None
+    if ledger["acceptance_status"].notna().any():
+        acceptance = (
+            ledger.groupby([key, ledger["acceptance_status"]])
+            .size()
+            .unstack(fill_value=0)
+            .reindex(index=counts["first_touch"].index, columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
+        )
     judged = ledger["first_touch_status"] != EXCLUDED
     hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].where(judged, axis=0).groupby(key)
     medians, p90 = hours.quantile(0.5), hours.quantile(0.9)
@@ -352,6 +360,16 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
                 "untouched": int(untouched.get(owner_id, 0)),
             }
         )
+        if acceptance is not None:
+            acc = acceptance.loc[owner_id]
+            rows[-1].update(
+                {
+                    "acceptance_met": int(acc[MET]),
+                    "acceptance_breached": int(acc[BREACHED]),
+                    "acceptance_pending": int(acc[PENDING]),
+                    "acceptance_compliance": _share(acc[MET], acc[BREACHED]),
+                }
+            )
     rows.sort(key=lambda r: (-r["leads"], r["owner_id"] or ""))
     return rows
 

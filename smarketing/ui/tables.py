@@ -102,6 +102,7 @@ def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
                 "Median response": o.get("median_hours"),
                 "p90 response": o.get("p90_hours"),
                 "Attempts": _percent(o.get("attempts_compliance")),
+                **({"Acceptance": _percent(o.get("acceptance_compliance"))} if "acceptance_met" in o else {}),
                 "Breached": o["first_touch_breached"],
                 "Untouched": o.get("untouched", 0),
                 "Sample": "few leads" if judged < FEW_LEADS else "",

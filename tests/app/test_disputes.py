@@ -125,6 +125,9 @@ def test_acceptance_and_lead_quality_show_once_the_terms_set_them(write_env: str
     assert any(s.value == "Rejected by sales" for s in at.subheader)
     by_source = table_with(at, "Source", "Reason", "Count")
     assert by_source["Count"].sum() == card["marketing"]["rejected"]
+    at = open_page("sales")
+    no_exception(at)
+    assert "Acceptance" in table_with(at, "Rep", "Acceptance").columns
 
 
 def test_a_decision_after_the_close_offers_a_reclose_that_includes_it(write_env: str) -> None:

@@ -284,3 +284,12 @@ def test_acceptance_terms_round_trip_through_toml(ny_terms):
 def test_acceptance_terms_are_validated_in_one_sentence(section, key, value, message):
     with pytest.raises(TermsError, match=message):
         terms_from_dict({section: {key: value}})
+
+
+def test_owner_rows_have_acceptance_counts_when_the_terms_set_it(make_data, ny_terms, at):
+    # a accepted Mon 10:00 (met); b undecided at Tue 10:00 > Mon 17:00 (breached): 1 / 2 = 0.5
+    data = make_data(leads=[lead("a", accepted_at="2026-05-04 10:00"), lead("b")])
+    (owner,) = owner_summary(lead_ledger(data, ny_terms(acceptance_hours=8), at("2026-05-05 10:00")), data.owners)
+    assert (owner["acceptance_met"], owner["acceptance_breached"], owner["acceptance_compliance"]) == (1, 1, 0.5)
+    (plain,) = owner_summary(lead_ledger(data, ny_terms(), at("2026-05-05 10:00")), data.owners)
+    assert "acceptance_met" not in plain
