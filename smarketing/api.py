@@ -315,7 +315,7 @@ def report_bundle(
             )
     ledger = reports.with_owner_names(ledger, card, data.owners)
 
-    daily = daily_mqls(data.leads, terms, month, numbers_as_of)
+    daily = daily_mqls(data.leads, terms, month, numbers_as_of, data.exclusions)
     frozen_mqls = (card.get("marketing") or {}).get("mqls")
     if snapshot is not None and frozen_mqls is not None and int(daily["mqls"].sum()) != int(frozen_mqls):
         caveats.append(

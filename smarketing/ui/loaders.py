@@ -125,7 +125,7 @@ def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
         card=card,
         ledger=ledger,
         data=view.data,
-        daily=daily_mqls(view.data.leads, view.terms, view.month, stamp),
+        daily=daily_mqls(view.data.leads, view.terms, view.month, stamp, view.data.exclusions),
         version_id=version.version_id if version else None,
         version_from=version.effective_from if version else None,
     )
@@ -245,8 +245,8 @@ def segment_detail(
     leads = bundle.data.leads
     if segment is not None:
         leads = leads.loc[leads["segment"] == segment]
-    summary = marketing_summary(leads, bundle.terms, month, bundle.as_of)
-    return summary["by_source"], daily_mqls(leads, bundle.terms, month, bundle.as_of)
+    summary = marketing_summary(leads, bundle.terms, month, bundle.as_of, bundle.data.exclusions)
+    return summary["by_source"], daily_mqls(leads, bundle.terms, month, bundle.as_of, bundle.data.exclusions)
 
 
 def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: str | None) -> None:

@@ -63,12 +63,28 @@ def _settings(terms: Terms) -> dict[str, str]:
         "Clock starts at": "the MQL" if terms.clock_starts == "mql" else "assignment (or the MQL if later)",
         "Attempts": f"{terms.min_attempts} within {terms.attempt_window_days:g} business days · target "
         f"{pct(terms.attempts_target, 0)}",
+        "Acceptance": _acceptance(terms),
+        "Quota counts": "every MQL" if terms.quota_counts == "mqls" else "MQLs not rejected by sales",
+        "Lead quality": "not promised"
+        if terms.max_rejection_rate is None
+        else f"at most {pct(terms.max_rejection_rate, 0)} of MQLs rejected by sales",
         "Business hours": f"{', '.join(terms.workdays)} {terms.hours[0]}–{terms.hours[1]} · holidays "
         f"{terms.holidays or 'none'}",
         "Timezone": terms.timezone,
         "Revenue goal": f"{money(terms.revenue_goal)} a month · {pct(terms.marketing_share, 0)} from marketing",
         "Targets from": f"{terms.lookback_months} months of history, cohorts lagged {terms.cohort_lag_months} months",
     }
+
+
+def _acceptance(terms: Terms) -> str:
+    """'accept or reject within 8 business hours · target 95% · a touch counts' (or not promised)."""
+    if terms.acceptance_hours is None:
+        return "not promised (a rejection removes nothing)"
+    touch = " · a qualifying touch counts as accepting" if terms.touch_accepts else ""
+    return (
+        f"accept or reject within {terms.acceptance_hours:g} business hours · target "
+        f"{pct(terms.acceptance_target, 0)}{touch}"
+    )
 
 
 def _quota(terms: Terms) -> str:
