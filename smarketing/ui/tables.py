@@ -157,7 +157,7 @@ def worklist_table(worklist: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.
 def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
     """The per-lead ledger for browsing."""
     names = owner_names(owners)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "Lead": ledger["lead_id"],
             "Owner": [name_of(o, names) for o in ledger["owner_id"]],
@@ -172,6 +172,11 @@ def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.Data
             "Attempts": [status_text(s) for s in ledger["attempts_status"]],
         }
     )
+    if "acceptance_status" in ledger and ledger["acceptance_status"].notna().any():
+        frame["Acceptance"] = [status_text(s) for s in ledger["acceptance_status"]]
+    if "rejected_at" in ledger and ledger["rejected_at"].notna().any():
+        frame["Rejected"] = ledger["rejection_reason"].where(ledger["rejected_at"].notna(), None).fillna("")
+    return frame
 
 
 def verdict_table(verdicts: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
