@@ -12,5 +12,6 @@ if empty_month(ctx, card):
     st.stop()
 view.headline(card)
 view.segments(card)
+view.rejections(card)
 view.drill_down(ctx, card)
 view.trend(ctx)

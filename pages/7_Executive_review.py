@@ -4,7 +4,7 @@ commitment, next month's targets, the notes and the report."""
 
 import streamlit as st
 
-from smarketing.ui import consequences_view, setup_page
+from smarketing.ui import consequences_view, exclusions_view, setup_page
 from smarketing.ui import review_view as view
 from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import consequences, trend_cards
@@ -24,4 +24,5 @@ consequences_view.scores(csq, key="review")
 consequences_view.standing(csq)
 view.commitments(trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month))
 next_month_targets(ctx, card)
+exclusions_view.review_queue(ctx)
 view.notes_and_report(ctx, card)

@@ -198,6 +198,49 @@ def import_uploaded(engine: Engine, files: dict[str, bytes]) -> dict:
     return mapping.import_files(engine, files)
 
 
+# -- exclusions (disputes) ------------------------------------------------------------------------
+
+EXCLUSION_COLUMNS = [
+    "exclusion_id",
+    "lead_id",
+    "commitment",
+    "reason",
+    "requested_by",
+    "requested_at",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+]
+
+
+def request_exclusion(engine: Engine, lead_id: str, commitment: str, reason: str, *, by: str) -> dict:
+    """Ask to leave a lead out of a commitment (or `all`); the request waits for a decision."""
+    return storage.add_exclusion(engine, lead_id, commitment, reason, requested_by=by)
+
+
+def decide_exclusion(
+    engine: Engine, exclusion_id: str, *, approve: bool, by: str, note: str | None = None, forbid_self: bool = False
+) -> dict:
+    """Approve or deny a pending request; a decided request is never decided again."""
+    return storage.decide_exclusion(
+        engine, exclusion_id, approve=approve, decided_by=by, note=note, forbid_self=forbid_self
+    )
+
+
+def exclusion_requests(engine: Engine, *, month: str | None = None, lead_id: str | None = None) -> pd.DataFrame:
+    """Every request (of a month's MQLs, or of one lead), oldest first, with its decision."""
+    tz = month_terms(engine, month or "9999-12").timezone
+    return storage.load_exclusions(engine, month=parse_month(month) if month else None, lead_id=lead_id, tz=tz)
+
+
+def exclusion_records(frame: pd.DataFrame, tz: str = "UTC") -> list[dict[str, Any]]:
+    """Exclusion rows as JSON-ready dicts, instants ISO 8601 with offset."""
+    from smarketing.core.scorecard import ledger_records
+
+    return ledger_records(frame, tz, EXCLUSION_COLUMNS)
+
+
 # -- recalculation and month close ----------------------------------------------------------------
 
 
@@ -231,7 +274,7 @@ def close_month(
     if not force and not is_over(month, as_of, terms.timezone):
         raise UserError(f"{month} is not over yet; close it after it ends, or use --force.")
     card = scorecard(engine, month, as_of)
-    pending = card["sales"]["first_touch"]["pending"] + card["sales"]["attempts"]["pending"]
+    pending = sum(card["sales"][c]["pending"] for c in ("first_touch", "attempts", "acceptance") if c in card["sales"])
     if pending and not force:
         raise UserError(
             f"{month} still has {pending} follow-up deadline(s) running; close it when they have passed, "
@@ -318,7 +361,7 @@ def report_bundle(
             )
     ledger = reports.with_owner_names(ledger, card, data.owners)
 
-    daily = daily_mqls(data.leads, terms, month, numbers_as_of)
+    daily = daily_mqls(data.leads, terms, month, numbers_as_of, data.exclusions)
     frozen_mqls = (card.get("marketing") or {}).get("mqls")
     if snapshot is not None and frozen_mqls is not None and int(daily["mqls"].sum()) != int(frozen_mqls):
         caveats.append(

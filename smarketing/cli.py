@@ -129,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list the alerts; send and record nothing")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--every", type=_interval_arg, help="run again every interval (e.g. 5m, 30s, 1h) until stopped")
+    p = add("exclusions", help="disputes: ask to exclude a lead from a commitment, decide, list")
+    ex_sub = p.add_subparsers(dest="exclusions_command", required=True, metavar="ACTION")
+    a = ex_sub.add_parser("add", help="request that a lead not count for a commitment")
+    a.add_argument("--lead", required=True, help="the lead id")
+    a.add_argument("--commitment", required=True, help="mql_quota, first_touch, attempts, acceptance or all")
+    a.add_argument("--reason", required=True)
+    a.add_argument("--by", default=os.environ.get("USER") or "cli", help="who asks (default: $USER)")
+    d = ex_sub.add_parser("decide", help="approve or deny a pending request")
+    d.add_argument("exclusion_id")
+    verdict = d.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true")
+    verdict.add_argument("--deny", action="store_true")
+    d.add_argument("--by", default=os.environ.get("USER") or "cli", help="who decides (default: $USER)")
+    d.add_argument("--note", help="why")
+    li = ex_sub.add_parser("list", help="every request and its decision")
+    li.add_argument("--month", type=_month_arg, help="only the requests of this month's MQLs")
+    li.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     p = add("terms", help="export or import the agreement's terms")
     terms_sub = p.add_subparsers(dest="terms_command", required=True, metavar="ACTION")
@@ -261,7 +278,7 @@ def cmd_leads(args: argparse.Namespace) -> int:
         print(json.dumps(records, indent=2))
     else:
         columns = list(records[0]) if records else []
-        write_csv(sys.stdout, columns, [[r[c] for c in columns] for r in records])
+        write_csv(sys.stdout, columns, [[_cell(r[c]) for c in columns] for r in records])
     return 0
 
 
@@ -343,6 +360,35 @@ def cmd_terms(args: argparse.Namespace) -> int:
     parse_terms_toml(text)
     version_id = storage.save_terms_version(engine, text, args.from_month, note=f"imported from {args.file}")
     print(f"Terms version {version_id} is in force from {args.from_month}.")
+    return 0
+
+
+@command("exclusions")
+def cmd_exclusions(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    if args.exclusions_command == "add":
+        row = api.request_exclusion(engine, args.lead, args.commitment, args.reason, by=args.by)
+        print(f"Exclusion {row['exclusion_id']} requested: lead {row['lead_id']} from {row['commitment']} (pending).")
+        return 0
+    if args.exclusions_command == "decide":
+        row = api.decide_exclusion(engine, args.exclusion_id, approve=args.approve, by=args.by, note=args.note)
+        print(f"Exclusion {row['exclusion_id']} {row['decision']} by {row['decided_by']}.")
+        return 0
+    tz = api.month_terms(engine, args.month or "9999-12").timezone
+    records = api.exclusion_records(api.exclusion_requests(engine, month=args.month), tz)
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    elif args.format == "csv":
+        write_csv(sys.stdout, api.EXCLUSION_COLUMNS, [[r[c] for c in api.EXCLUSION_COLUMNS] for r in records])
+    else:
+        for r in records:
+            decided = f" by {r['decided_by']} {r['decided_at']}" if r["decision"] != "pending" else ""
+            print(
+                f"{r['exclusion_id']:>4}  lead {r['lead_id']}  {r['commitment']:<11} {r['decision']}{decided}  "
+                f"asked by {r['requested_by']}: {r['reason']}"
+            )
+        if not records:
+            print("No exclusion requests.")
     return 0
 
 
@@ -457,6 +503,11 @@ def format_table(card: dict) -> str:
     if notes:
         lines += ["", "NOTES", *(f"  {note}" for note in notes)]
     return "\n".join(lines)
+
+
+def _cell(value: Any) -> Any:
+    """A ledger value for CSV: lists (excluded_from) as semicolon-separated text."""
+    return ";".join(value) if isinstance(value, list) else value
 
 
 def _show(value: Any) -> str:

@@ -37,8 +37,6 @@ ALERT_COLUMNS = ["lead_id", "owner_id", "kind", "trigger_at", "deadline", "hours
 
 def rejected_by(ledger: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
     """True for leads that sales rejected by as_of."""
-    if "rejected_at" not in ledger:  # ledgers without lead rejection (DESIGN v1 data): nobody is rejected
-        return np.zeros(len(ledger), dtype=bool)
     rejected = to_ns(ledger["rejected_at"])
     return (rejected != NAT_NS) & (rejected <= as_of.value)
 

@@ -34,6 +34,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "source": TEXT,
         "owner_id": TEXT,
         "updated_at": INSTANT,
+        "accepted_at": INSTANT,
+        "rejected_at": INSTANT,
+        "rejection_reason": TEXT,
     },
     "touches": {
         "touch_id": TEXT,
@@ -54,15 +57,38 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "status": TEXT,
         "pipeline": TEXT,
     },
+    "exclusions": {
+        "exclusion_id": TEXT,
+        "lead_id": TEXT,
+        "commitment": TEXT,
+        "reason": TEXT,
+        "requested_by": TEXT,
+        "requested_at": INSTANT,
+        "decision": TEXT,
+        "decided_by": TEXT,
+        "decided_at": INSTANT,
+        "decision_note": TEXT,
+    },
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "owners": ("owner_id",),
     "leads": ("lead_id",),
     "touches": ("touch_id", "lead_id", "kind", "occurred_at"),
     "deals": ("deal_id", "status"),
+    "exclusions": ("exclusion_id", "lead_id", "commitment", "reason"),
 }
-ID_COLUMN = {"owners": "owner_id", "leads": "lead_id", "touches": "touch_id", "deals": "deal_id"}
-TABLES = tuple(SCHEMAS)
+ID_COLUMN = {
+    "owners": "owner_id",
+    "leads": "lead_id",
+    "touches": "touch_id",
+    "deals": "deal_id",
+    "exclusions": "exclusion_id",
+}
+# The four CRM tables every source fills; exclusions (disputes) are kept beside them.
+TABLES = ("owners", "leads", "touches", "deals")
+ALL_TABLES = (*TABLES, "exclusions")
+COMMITMENTS = ("mql_quota", "first_touch", "attempts", "acceptance", "all")
+DECISIONS = ("pending", "approved", "denied")
 
 
 def empty_frame(table: str) -> pd.DataFrame:
@@ -95,17 +121,20 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         result["segment"] = result["segment"].fillna(NO_SEGMENT)
     if table == "touches":
         result["direction"] = result["direction"].fillna("outbound")
+    if table == "exclusions":
+        result["decision"] = result["decision"].fillna("pending")
     return result
 
 
 @dataclass
 class CrmData:
-    """The four canonical tables, as frames."""
+    """The four canonical tables and the exclusions, as frames."""
 
     owners: pd.DataFrame = field(default_factory=lambda: empty_frame("owners"))
     leads: pd.DataFrame = field(default_factory=lambda: empty_frame("leads"))
     touches: pd.DataFrame = field(default_factory=lambda: empty_frame("touches"))
     deals: pd.DataFrame = field(default_factory=lambda: empty_frame("deals"))
+    exclusions: pd.DataFrame = field(default_factory=lambda: empty_frame("exclusions"))
     # What a partial load (one month's slice) knows of the whole source; None: the frames are whole.
     source_has_touches: bool | None = None  # whether the source holds any touch at all, any lead, any time
     earlier_mqls: pd.DataFrame | None = None  # lead_id, mql_at, segment of the MQLs just before the load
@@ -125,7 +154,7 @@ class CrmData:
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> CrmData:
         """Normalise whichever tables are given; the rest are empty."""
-        return cls(**{t: normalize(t, frames[t]) if t in frames else empty_frame(t) for t in TABLES})
+        return cls(**{t: normalize(t, frames[t]) if t in frames else empty_frame(t) for t in ALL_TABLES})
 
     def lead_rows(self, lead_ids: pd.Series) -> np.ndarray:
         """Row positions in `leads` of the given ids (-1 where unknown). The hash index is built

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from smarketing.core.exclusions import excluded_mask
 from smarketing.core.months import add_months, days_left_in_month, local_month, month_bounds
 from smarketing.core.sales import mqls_as_of
 from smarketing.core.terms import Terms
@@ -113,17 +114,39 @@ def pacing(
     }
 
 
+def quota_mqls(
+    month_mqls: pd.DataFrame, terms: Terms, as_of: pd.Timestamp, exclusions: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The MQLs that count toward the quota: without those rejected by as_of when
+    quota_counts = "not_rejected", and without approved mql_quota / all exclusions."""
+    keep = pd.Series(True, index=month_mqls.index)
+    if terms.quota_counts == "not_rejected":
+        keep &= ~(month_mqls["rejected_at"].notna() & (month_mqls["rejected_at"] <= as_of))
+    if exclusions is not None and len(exclusions):
+        keep &= ~excluded_mask(month_mqls["lead_id"], exclusions, "mql_quota", as_of)
+    return month_mqls.loc[keep.to_numpy(dtype=bool)]
+
+
 def marketing_summary(
-    leads: pd.DataFrame, terms: Terms, month: str, as_of: pd.Timestamp, history: pd.DataFrame | None = None
+    leads: pd.DataFrame,
+    terms: Terms,
+    month: str,
+    as_of: pd.Timestamp,
+    *,
+    history: pd.DataFrame | None = None,
+    exclusions: pd.DataFrame | None = None,
 ) -> dict:
     """The marketing column of a month's scorecard, with per-segment and per-source splits.
 
     `history` holds the MQLs (mql_at, segment) of the months before `month` for the prior
     (None: they are in `leads`)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
-    month_mqls = mqls_as_of(leads, as_of, month, terms.timezone)
+    all_mqls = mqls_as_of(leads, as_of, month, terms.timezone)
+    month_mqls = quota_mqls(all_mqls, terms, as_of, exclusions)
     prior, segment_priors = monthly_priors(leads if history is None else history, month, as_of, terms.timezone)
     summary = pacing(int(len(month_mqls)), terms.quota, month, as_of, terms, prior)
+    summary["mqls_total"] = int(len(all_mqls))
+    summary["quota_counts"] = terms.quota_counts
     summary["at_risk_ratio"] = terms.at_risk_ratio
     by_segment_counts = month_mqls["segment"].value_counts()
     segments = sorted(set(by_segment_counts.index) | set(terms.segment_quotas))
@@ -146,9 +169,12 @@ def marketing_summary(
     return summary
 
 
-def daily_mqls(leads: pd.DataFrame, terms: Terms, month: str, as_of: pd.Timestamp) -> pd.DataFrame:
-    """MQLs per local day of the month with the cumulative count (for the pace chart)."""
-    month_mqls = mqls_as_of(leads, pd.Timestamp(as_of).tz_convert("UTC"), month, terms.timezone)
+def daily_mqls(
+    leads: pd.DataFrame, terms: Terms, month: str, as_of: pd.Timestamp, exclusions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """MQLs that count toward the quota per local day of the month, with the cumulative count."""
+    as_of = pd.Timestamp(as_of).tz_convert("UTC")
+    month_mqls = quota_mqls(mqls_as_of(leads, as_of, month, terms.timezone), terms, as_of, exclusions)
     days = pd.date_range(f"{month}-01", periods=pd.Period(month, freq="M").days_in_month, freq="D")
     local_day = month_mqls["mql_at"].dt.tz_convert(terms.timezone).dt.tz_localize(None).dt.normalize()
     counts = local_day.value_counts().reindex(days, fill_value=0)

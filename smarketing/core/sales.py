@@ -12,12 +12,16 @@ import math
 import numpy as np
 import pandas as pd
 
+from smarketing.core.acceptance import lead_acceptance
 from smarketing.core.calendar import DEFAULT_CALENDAR_NAME, NAT_NS, NS_PER_HOUR, CalendarMix, from_ns, to_ns
+from smarketing.core.exclusions import excluded_mask, exclusion_reasons
 from smarketing.core.frames import QUALIFYING_KINDS, CrmData
 from smarketing.core.months import local_month, month_bounds
 from smarketing.core.terms import Terms
 
-MET, BREACHED, PENDING = "met", "breached", "pending"
+MET, BREACHED, PENDING, EXCLUDED = "met", "breached", "pending", "excluded"
+# The commitments a lead can leave, in the order `excluded_from` lists them.
+EXCLUDABLE = ("mql_quota", "first_touch", "attempts", "acceptance")
 _NEVER = np.iinfo(np.int64).max
 # Tolerance when flooring (1 - r) × n: 10% of 10 leads is 1 breach, not 0.999… → 0.
 _FLOOR_TOLERANCE = 1e-9
@@ -94,8 +98,11 @@ def lead_calendars(leads: pd.DataFrame, owners: pd.DataFrame, terms: Terms) -> n
 
 
 def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | None = None) -> pd.DataFrame:
-    """One row per MQL (of `month`, or all) with its clock, deadlines, touches and both statuses,
-    each lead's business time on its own calendar (see lead_calendars)."""
+    """One row per MQL (of `month`, or all) with its clock, deadlines, touches and statuses, each
+    lead's business time on its own calendar (see lead_calendars).
+
+    A lead rejected by its acceptance deadline, or with an approved exclusion, is `excluded`
+    from those commitments; its clock, deadlines and touches are still shown."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     leads = mqls_as_of(data.leads, as_of, month, terms.timezone).reset_index(drop=True)
     now = as_of.as_unit("ns").value
@@ -138,6 +145,19 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     overdue_ns = np.where(~has_touch & (now > ft_deadline), cal.business_ns(ft_deadline, np.int64(now)), 0)
     timezones = {name: c.timezone for name, c in terms.calendars_by_name.items()}
 
+    acc = lead_acceptance(leads, start, ft_at, terms, now, cal)
+    left = {c: excluded_mask(leads["lead_id"], data.exclusions, c, as_of) for c in EXCLUDABLE}
+    left["first_touch"] |= acc.rejected_in_time
+    left["attempts"] |= acc.rejected_in_time
+    if terms.acceptance_hours is None:
+        left["acceptance"][:] = False
+    ft_status[left["first_touch"]] = EXCLUDED
+    att_status = np.where(left["attempts"], EXCLUDED, att_status)
+    acc.status[left["acceptance"]] = EXCLUDED
+    rejection_reason = leads["rejection_reason"].where(acc.rejected_at != NAT_NS)
+    reasons = exclusion_reasons(leads["lead_id"], data.exclusions, as_of)
+    reasons = reasons.where(reasons.notna(), rejection_reason.where(acc.rejected_in_time))
+
     return pd.DataFrame(
         {
             "lead_id": leads["lead_id"],
@@ -162,8 +182,24 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "routing_delay_hours": _hours(cal.business_ns(mql, assigned)),
             "rep_delay_hours": _hours(cal.business_ns(handover, ft_at)),
             "overdue_hours": overdue_ns / NS_PER_HOUR,
+            "accepted_at": from_ns(acc.accepted_at),
+            "rejected_at": from_ns(acc.rejected_at),
+            "rejection_reason": rejection_reason,
+            "acceptance_decided_at": from_ns(acc.decided_at),
+            "acceptance_deadline": from_ns(acc.deadline),
+            "acceptance_status": acc.status,
+            "excluded_from": _excluded_from(left, len(leads)),
+            "exclusion_reason": reasons,
         }
     )
+
+
+def _excluded_from(left: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per lead, the commitments it left, comma-separated ('' when none)."""
+    names = np.full(n, "", dtype=object)
+    for commitment in EXCLUDABLE:
+        names = np.where(left[commitment], np.where(names == "", commitment, names + "," + commitment), names)
+    return names
 
 
 def _hours(ns: np.ndarray) -> np.ndarray:
@@ -193,13 +229,21 @@ NO_ACTIVITY_DATA = "no_activity_data"
 
 
 def commitment_status(
-    met: int, breached: int, pending: int, target: float, month_over: bool, *, measurable: bool = True
+    met: int,
+    breached: int,
+    pending: int,
+    target: float,
+    month_over: bool,
+    *,
+    measurable: bool = True,
+    excluded: int = 0,
 ) -> dict:
     """Counts, compliance, breach budget and status of one sales commitment (DESIGN section 5).
 
     `needed_of_pending` is how many pending leads must still be met to keep the target (more
     than `pending`: out of reach). Not `measurable` (the source has no activities at all):
-    status no_activity_data, and compliance, budget and need are null, since nothing can be judged."""
+    status no_activity_data, and compliance, budget and need are null, since nothing can be judged.
+    `excluded` leads are reported beside the counts and judged in none of them."""
     n = met + breached + pending
     compliance = met / (met + breached) if met + breached else None
     allowed = math.floor((1 - target) * n + _FLOOR_TOLERANCE)
@@ -217,6 +261,7 @@ def commitment_status(
             "budget_left": None,
             "needed_of_pending": None,
             "status": NO_ACTIVITY_DATA,
+            "excluded": excluded,
         }
     if n == 0:
         status = "no_data"
@@ -239,6 +284,7 @@ def commitment_status(
         "budget_left": budget_left,
         "needed_of_pending": needed,
         "status": status,
+        "excluded": excluded,
     }
 
 
@@ -248,6 +294,11 @@ def status_counts(statuses: pd.Series) -> tuple[int, int, int]:
     return int(counts.get(MET, 0)), int(counts.get(BREACHED, 0)), int(counts.get(PENDING, 0))
 
 
+def excluded_count(statuses: pd.Series) -> int:
+    """How many leads of a status column were left out of the commitment."""
+    return int((statuses == EXCLUDED).sum())
+
+
 def percentile(values: pd.Series, q: float) -> float | None:
     """numpy's default (linear) percentile of the non-missing values; None when there are none."""
     v = values.dropna().to_numpy(dtype="float64")
@@ -255,9 +306,15 @@ def percentile(values: pd.Series, q: float) -> float | None:
 
 
 def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool, *, has_touches: bool = True) -> dict:
+    statuses = ledger["first_touch_status"]
     summary = commitment_status(
-        *status_counts(ledger["first_touch_status"]), terms.first_touch_target, month_over, measurable=has_touches
+        *status_counts(statuses),
+        terms.first_touch_target,
+        month_over,
+        measurable=has_touches,
+        excluded=excluded_count(statuses),
     )
+    ledger = ledger.loc[(statuses != EXCLUDED).to_numpy()]
     summary["median_hours"] = percentile(ledger["response_hours"], 50)
     summary["p90_hours"] = percentile(ledger["response_hours"], 90)
     summary["target_hours"] = (
@@ -272,12 +329,35 @@ def first_touch_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool, *,
 
 
 def attempts_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool, *, has_touches: bool = True) -> dict:
+    statuses = ledger["attempts_status"]
     summary = commitment_status(
-        *status_counts(ledger["attempts_status"]), terms.attempts_target, month_over, measurable=has_touches
+        *status_counts(statuses),
+        terms.attempts_target,
+        month_over,
+        measurable=has_touches,
+        excluded=excluded_count(statuses),
     )
     summary["min_attempts"] = terms.min_attempts
     summary["window_days"] = terms.attempt_window_days
     summary["converted"] = int(ledger["converted_at"].notna().sum())
+    return summary
+
+
+def acceptance_summary(ledger: pd.DataFrame, terms: Terms, month_over: bool) -> dict | None:
+    """The acceptance commitment (None without acceptance_hours): counts, budget, status."""
+    if terms.acceptance_hours is None:
+        return None
+    statuses = ledger["acceptance_status"]
+    summary = commitment_status(
+        *status_counts(statuses), terms.acceptance_target, month_over, excluded=excluded_count(statuses)
+    )
+    summary["target_hours"] = terms.acceptance_hours
+    summary["touch_accepts"] = terms.touch_accepts
+    summary["accepted"] = int(ledger["accepted_at"].notna().sum())
+    summary["rejected"] = int(ledger["rejected_at"].notna().sum())
+    summary["rejected_in_time"] = int(
+        (ledger["rejected_at"].notna() & (ledger["rejected_at"] <= ledger["acceptance_deadline"])).sum()
+    )
     return summary
 
 
@@ -293,12 +373,21 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
         side: ledger.groupby([key, ledger[f"{side}_status"]])
         .size()
         .unstack(fill_value=0)
-        .reindex(columns=[MET, BREACHED, PENDING], fill_value=0)
+        .reindex(columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
         for side in ("first_touch", "attempts")
     }
-    hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].groupby(key)
+    acceptance = None
+    if ledger["acceptance_status"].notna().any():
+        acceptance = (
+            ledger.groupby([key, ledger["acceptance_status"]])
+            .size()
+            .unstack(fill_value=0)
+            .reindex(index=counts["first_touch"].index, columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
+        )
+    judged = ledger["first_touch_status"] != EXCLUDED
+    hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].where(judged, axis=0).groupby(key)
     medians, p90 = hours.quantile(0.5), hours.quantile(0.9)
-    untouched = ledger["first_touch_at"].isna().groupby(key).sum()
+    untouched = (ledger["first_touch_at"].isna() & judged).groupby(key).sum()
     names = owners.drop_duplicates("owner_id").set_index("owner_id")
     rows = []
     for owner_id in counts["first_touch"].index:
@@ -314,18 +403,30 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
                 "first_touch_met": int(ft[MET]),
                 "first_touch_breached": int(ft[BREACHED]),
                 "first_touch_pending": int(ft[PENDING]),
+                "first_touch_excluded": int(ft[EXCLUDED]),
                 "first_touch_compliance": _share(ft[MET], ft[BREACHED]),
                 "median_hours": _number(medians.at[owner_id, "response_hours"]),
                 "p90_hours": _number(p90.at[owner_id, "response_hours"]),
                 "attempts_met": int(at[MET]),
                 "attempts_breached": int(at[BREACHED]),
                 "attempts_pending": int(at[PENDING]),
+                "attempts_excluded": int(at[EXCLUDED]),
                 "attempts_compliance": _share(at[MET], at[BREACHED]),
                 "routing_delay_median_hours": _number(medians.at[owner_id, "routing_delay_hours"]),
                 "rep_delay_median_hours": _number(medians.at[owner_id, "rep_delay_hours"]),
                 "untouched": int(untouched.get(owner_id, 0)),
             }
         )
+        if acceptance is not None:
+            acc = acceptance.loc[owner_id]
+            rows[-1].update(
+                {
+                    "acceptance_met": int(acc[MET]),
+                    "acceptance_breached": int(acc[BREACHED]),
+                    "acceptance_pending": int(acc[PENDING]),
+                    "acceptance_compliance": _share(acc[MET], acc[BREACHED]),
+                }
+            )
     rows.sort(key=lambda r: (-r["leads"], r["owner_id"] or ""))
     return rows
 
@@ -345,7 +446,7 @@ def _number(value: float) -> float | None:
 
 def overdue_worklist(ledger: pd.DataFrame) -> pd.DataFrame:
     """Leads with no first touch whose deadline has passed or is still running, most overdue first."""
-    untouched = ledger.loc[ledger["first_touch_at"].isna()].copy()
+    untouched = ledger.loc[ledger["first_touch_at"].isna() & (ledger["first_touch_status"] != EXCLUDED)].copy()
     untouched["is_breached"] = untouched["first_touch_status"] == BREACHED
     return (
         untouched.sort_values(["is_breached", "overdue_hours", "first_touch_deadline"], ascending=[False, False, True])

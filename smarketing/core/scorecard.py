@@ -13,7 +13,16 @@ from smarketing.core.frames import CrmData
 from smarketing.core.funnel import funnel_summary
 from smarketing.core.marketing import marketing_summary
 from smarketing.core.months import is_over
-from smarketing.core.sales import attempts_summary, first_touch_summary, lead_ledger, owner_summary
+from smarketing.core.quality import lead_quality
+from smarketing.core.sales import (
+    PENDING,
+    acceptance_summary,
+    attempts_summary,
+    first_touch_summary,
+    lead_ledger,
+    mqls_as_of,
+    owner_summary,
+)
 from smarketing.core.terms import Terms, TermsVersion, terms_for_month
 
 LEDGER_COLUMNS = [
@@ -29,6 +38,12 @@ LEDGER_COLUMNS = [
     "attempts",
     "attempts_deadline",
     "attempts_status",
+    "accepted_at",
+    "rejected_at",
+    "rejection_reason",
+    "acceptance_deadline",
+    "acceptance_status",
+    "excluded_from",
 ]
 # Version 2 keys of `leads --format json` (DESIGN section 7), after the version 1 ones.
 LEDGER_V2_COLUMNS = ["calendar"]
@@ -45,18 +60,29 @@ def build_scorecard(
     funnel = funnel_summary(data, month, as_of, terms.timezone)
     funnel["revenue_goal"] = terms.revenue_goal
     funnel["marketing_revenue_goal"] = terms.revenue_goal * terms.marketing_share
+    marketing = marketing_summary(
+        data.leads, terms, month, as_of, history=data.mql_history(), exclusions=data.exclusions
+    )
+    if terms.max_rejection_rate is not None:
+        pending = int((ledger["acceptance_status"] == PENDING).sum())
+        month_mqls = mqls_as_of(data.leads, as_of, month, terms.timezone)
+        marketing.update(lead_quality(month_mqls, terms.max_rejection_rate, as_of, over, pending))
+    sales = {
+        "has_activities": data.has_touches,
+        "first_touch": first_touch_summary(ledger, terms, over, has_touches=data.has_touches),
+        "attempts": attempts_summary(ledger, terms, over, has_touches=data.has_touches),
+        "by_owner": owner_summary(ledger, data.owners),
+    }
+    acceptance = acceptance_summary(ledger, terms, over)
+    if acceptance is not None:
+        sales["acceptance"] = acceptance
     card = {
         "month": month,
         "as_of": iso(as_of, terms.timezone),
         "timezone": terms.timezone,
         "month_over": over,
-        "marketing": marketing_summary(data.leads, terms, month, as_of, data.mql_history()),
-        "sales": {
-            "has_activities": data.has_touches,
-            "first_touch": first_touch_summary(ledger, terms, over, has_touches=data.has_touches),
-            "attempts": attempts_summary(ledger, terms, over, has_touches=data.has_touches),
-            "by_owner": owner_summary(ledger, data.owners),
-        },
+        "marketing": marketing,
+        "sales": sales,
         "funnel": funnel,
     }
     return jsonable(card)
@@ -90,6 +116,8 @@ def ledger_records(ledger: pd.DataFrame, tz: str, columns: list[str] | None = No
         values = frame[column]
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             out[column] = [iso(v, tz) for v in values]
+        elif column == "excluded_from":
+            out[column] = [str(v).split(",") if isinstance(v, str) and v else [] for v in values]
         else:
             out[column] = [jsonable(v) for v in values.astype(object)]
     return [dict(zip(out, row)) for row in zip(*out.values())]
@@ -166,6 +194,25 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("sales attempts", k, att.get(k))
         for k in ("met", "breached", "pending", "compliance", "status", "budget_left", "needed_of_pending")
     ]
+    if card["sales"].get("acceptance"):
+        rows += [
+            ("sales acceptance", k, card["sales"]["acceptance"].get(k))
+            for k in (
+                "met",
+                "breached",
+                "pending",
+                "excluded",
+                "compliance",
+                "status",
+                "budget_left",
+                "needed_of_pending",
+            )
+        ]
+    if mkt.get("quality_status"):
+        rows += [
+            ("marketing lead quality", k, mkt.get(k))
+            for k in ("mqls_total", "rejected", "rejection_rate", "max_rejection_rate", "quality_status")
+        ]
     rows += [
         ("funnel", k, fun.get(k))
         for k in ("mqls", "sqls", "customers", "won_deals", "won_revenue", "won_deals_without_amount")

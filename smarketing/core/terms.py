@@ -133,6 +133,11 @@ class Terms:
     lookback_months: int = 6
     cohort_lag_months: int = 2
     carry_forward_shortfall: bool = False
+    acceptance_hours: float | None = None
+    acceptance_target: float = 0.95
+    touch_accepts: bool = True
+    quota_counts: str = "mqls"
+    max_rejection_rate: float | None = None
     weights: Mapping[str, float] | None = None  # [consequences].weights; None: every commitment weighs 1
     critical_misses: int = CONSEQUENCE_DEFAULTS["critical_misses"]
     critical_window_months: int = CONSEQUENCE_DEFAULTS["critical_window_months"]
@@ -202,6 +207,10 @@ class Terms:
         marketing: dict[str, Any] = {"mql_quota": self.quota, "at_risk_ratio": self.at_risk_ratio}
         if self.segment_quotas:
             marketing["segment_quotas"] = dict(self.segment_quotas)
+        if self.quota_counts != "mqls":
+            marketing["quota_counts"] = self.quota_counts
+        if self.max_rejection_rate is not None:
+            marketing["max_rejection_rate"] = self.max_rejection_rate
         ft = self.first_touch_hours
         sales: dict[str, Any] = {
             "clock_starts": self.clock_starts,
@@ -232,10 +241,23 @@ class Terms:
             },
             **alerts,
         }
+        out["sales"].update(self._acceptance_dict())
         consequences = self.consequences_table()
         if consequences:
             out["consequences"] = consequences
         return out
+
+    def _acceptance_dict(self) -> dict[str, Any]:
+        """The acceptance keys of [sales] that differ from the defaults (version 1 files stay as they were)."""
+        keys: dict[str, Any] = {}
+        if self.acceptance_hours is not None:
+            keys["acceptance_hours"] = self.acceptance_hours
+            keys["acceptance_target"] = self.acceptance_target
+        elif self.acceptance_target != 0.95:
+            keys["acceptance_target"] = self.acceptance_target
+        if not self.touch_accepts:
+            keys["touch_accepts"] = False
+        return keys
 
     def consequences_table(self) -> dict[str, Any]:
         """The [consequences] table: only the settings that differ from the defaults (empty: omitted)."""
@@ -304,7 +326,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "consequences",
     ),
     "calendar": ("workdays", "hours", "holidays", "extra_holidays", "week"),
-    "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio"),
+    "marketing": ("mql_quota", "segment_quotas", "at_risk_ratio", "quota_counts", "max_rejection_rate"),
     "sales": (
         "clock_starts",
         "first_touch_hours",
@@ -314,6 +336,9 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "attempts_target",
         "calendar_by_team",
         "calendar_by_segment",
+        "acceptance_hours",
+        "acceptance_target",
+        "touch_accepts",
     ),
     "targets": (
         "revenue_goal",
@@ -436,6 +461,11 @@ def terms_from_dict(data: Mapping[str, Any], *, base: Terms | None = None) -> tu
         alerts=alerts,
         weights=None if values["weights"] is None else {str(k): float(w) for k, w in values["weights"].items()},
         **{key: int(values[key]) for key in CONSEQUENCE_DEFAULTS},
+        acceptance_hours=None if values["acceptance_hours"] is None else float(values["acceptance_hours"]),
+        acceptance_target=float(values["acceptance_target"]),
+        touch_accepts=bool(values["touch_accepts"]),
+        quota_counts=values["quota_counts"],
+        max_rejection_rate=None if values["max_rejection_rate"] is None else float(values["max_rejection_rate"]),
     )
     return terms, effective_from
 
@@ -587,6 +617,7 @@ def _validate(v: dict[str, Any], week_given: bool = False) -> list[str]:
     if not isinstance(v["carry_forward_shortfall"], bool):
         problems.append("targets.carry_forward_shortfall must be true or false.")
     problems += _consequence_problems(v)
+    problems += _validate_acceptance(v)
     return problems
 
 
@@ -749,6 +780,22 @@ def _routing_problems(v: Mapping[str, Any], calendar_names: set[str]) -> list[st
                     f"sales.{key}.{group} names the calendar {name!r}, which is not defined "
                     f'(add [calendars.{name}] or use "24/7").'
                 )
+    return problems
+
+
+def _validate_acceptance(v: dict[str, Any]) -> list[str]:
+    """Problems with the acceptance and lead-quality keys (DESIGN section 3, version 2)."""
+    problems: list[str] = []
+    hours = v["acceptance_hours"]
+    if hours is not None and (not _is_number(hours) or hours <= 0):
+        problems.append(f"sales.acceptance_hours must be a number of business hours above 0, not {hours!r}.")
+    _ratio(problems, "sales.acceptance_target", v["acceptance_target"])
+    if not isinstance(v["touch_accepts"], bool):
+        problems.append("sales.touch_accepts must be true or false.")
+    if v["quota_counts"] not in ("mqls", "not_rejected"):
+        problems.append(f'marketing.quota_counts must be "mqls" or "not_rejected", not {v["quota_counts"]!r}.')
+    if v["max_rejection_rate"] is not None:
+        _ratio(problems, "marketing.max_rejection_rate", v["max_rejection_rate"])
     return problems
 
 

@@ -74,6 +74,14 @@ def digest_text(
         return "\n".join(lines)
     lines.append(_commitment_line("Sales first touch", ft, "touched in time"))
     lines.append(_commitment_line("Sales attempts", att, f"reached {att.get('min_attempts', '?')} attempts"))
+    if sales.get("acceptance"):
+        lines.append(_commitment_line("Sales acceptance", sales["acceptance"], "accepted or rejected in time"))
+    if mkt.get("quality_status"):
+        lines.append(
+            f"Lead quality: {status_words(mkt.get('quality_status'))} — {num(mkt.get('rejected'))} of "
+            f"{num(mkt.get('mqls_total'))} MQLs rejected by sales ({pct(mkt.get('rejection_rate'))}; "
+            f"at most {pct(mkt.get('max_rejection_rate'), 0)})."
+        )
 
     lines += consequence_lines(card.get("consequences"))
 

@@ -499,8 +499,10 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
                 _COUNT,
             )
         )
-    for key, side in (("first_touch", "Sales first touch"), ("attempts", "Sales attempts")):
-        part = ft if key == "first_touch" else att
+    commitments = [("Sales first touch", ft), ("Sales attempts", att)]
+    if card["sales"].get("acceptance"):
+        commitments.append(("Sales acceptance", card["sales"]["acceptance"]))
+    for side, part in commitments:
         lines += [
             (
                 side,
@@ -515,6 +517,20 @@ def _scorecard_sheet(ws: Any, bundle: ReportBundle) -> None:
             (side, "Pending", part.get("pending"), None, None, _COUNT),
             (side, "Breach budget left", part.get("budget_left"), None, None, _COUNT),
             (side, "Pending leads that must still be met", part.get("needed_of_pending"), None, None, _COUNT),
+            (side, "Excluded (rejected in time or disputed)", part.get("excluded"), None, None, _COUNT),
+        ]
+    if mkt.get("quality_status"):
+        lines += [
+            ("Marketing lead quality", "MQLs (all)", mkt.get("mqls_total"), None, None, None),
+            ("Marketing lead quality", "Rejected by sales", mkt.get("rejected"), None, None, None),
+            (
+                "Marketing lead quality",
+                "Rejection rate",
+                mkt.get("rejection_rate"),
+                mkt.get("max_rejection_rate"),
+                status_words(mkt.get("quality_status")),
+                _PERCENT,
+            ),
         ]
     lines += [
         ("Sales first touch", "Median response (business hours)", ft.get("median_hours"), None, None, _HOURS),

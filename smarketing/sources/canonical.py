@@ -19,7 +19,9 @@ from smarketing.core import bounds
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
     AMOUNT,
+    COMMITMENTS,
     DEAL_STATUSES,
+    DECISIONS,
     DIRECTIONS,
     FLAG,
     ID_COLUMN,
@@ -27,6 +29,7 @@ from smarketing.core.frames import (
     REQUIRED,
     SCHEMAS,
     TOUCH_KINDS,
+    CrmData,
     normalize,
 )
 
@@ -38,6 +41,8 @@ _ALLOWED = {
     ("touches", "kind"): TOUCH_KINDS,
     ("touches", "direction"): DIRECTIONS,
     ("deals", "status"): DEAL_STATUSES,
+    ("exclusions", "commitment"): COMMITMENTS,
+    ("exclusions", "decision"): DECISIONS,
 }
 
 
@@ -245,6 +250,13 @@ def parse_table(
             allowed = _ALLOWED[(table, column)]
             report(column, values.notna() & ~values.isin(allowed).fillna(False), f"is not one of {', '.join(allowed)}")
         parsed[column] = values
+    if table == "leads" and {"rejected_at", "mql_at"} <= parsed.keys():
+        early = (parsed["rejected_at"] < parsed["mql_at"]).fillna(False).astype(bool)
+        report("rejected_at", early, "is before the lead's mql_at; a lead is rejected after it became an MQL")
+    if table == "exclusions" and "decision" in parsed:
+        decided = parsed["decision"].isin(["approved", "denied"]).fillna(False).astype(bool)
+        undated = decided & (parsed["decided_at"].isna() if "decided_at" in parsed else True)
+        report("decision", pd.Series(undated, index=raw.index), "needs a decided_at (when it was decided)")
     id_column = ID_COLUMN[table]
     if check_duplicates:
         ids = parsed[id_column]
@@ -268,3 +280,13 @@ def read_text_file(path: Path, what: str) -> str:
         ) from None
     except OSError as exc:
         raise UserError(f"The {what} {path.name} cannot be read ({exc.strerror or type(exc).__name__}).") from None
+
+
+def unknown_exclusion_leads(data: CrmData, stored: set[str]) -> list[str]:
+    """Problems for exclusions whose lead is neither in the import nor stored already."""
+    known = set(data.leads["lead_id"].dropna()) | stored
+    problems = []
+    for position, lead_id in enumerate(data.exclusions["lead_id"]):
+        if lead_id not in known:
+            problems.append(f"exclusions.csv, row {position + 2}, column lead_id: '{lead_id}' is not a known lead.")
+    return problems[:MAX_PROBLEMS]

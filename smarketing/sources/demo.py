@@ -43,6 +43,7 @@ The random stream depends on `now` too: another `now` gives another (equally sha
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,8 @@ SEASONALITY = {
 NON_MQL_SHARE = 0.08  # leads that never become MQLs, relative to all leads
 
 # Per segment: source mix, funnel rates, deal sizes and cycles.
+_REJECTION_REASONS = ("duplicate", "student", "competitor", "no budget", "wrong country")
+_REASON_MIX = (0.3, 0.25, 0.1, 0.25, 0.1)
 _SOURCE_MIX = {
     #               Organic Paid  Social Events Referr Email  Direct
     "Enterprise": (0.16, 0.08, 0.04, 0.26, 0.20, 0.10, 0.16),
@@ -221,6 +224,8 @@ class _Generator:
         self.cal = terms.calendar
         self.tz = terms.timezone
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, 20_260_101]))
+        # Acceptance draws come from their own stream, so version 1's data stays the same.
+        self.acceptance_rng = np.random.default_rng(np.random.SeedSequence([seed, 20_261_201]))
         self.now = now
         self.now_ns = int(now.as_unit("ns").value)
         self.n_leads = n_leads
@@ -648,6 +653,18 @@ class _Generator:
         touches = [self._part(lead + self.n, at, np.full(len(lead), EMAIL), np.full(len(lead), -1), automated=True)]
         return {"n": n, "created": created, "seg": seg, "source": source, "owner": owner, "touches": touches}
 
+    def _acceptance(self, mql: np.ndarray, cut: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sales' accept/reject decision per lead: about 7 % of MQLs rejected with a reason a few
+        hours after the MQL, most others accepted within hours (wall clock), some never decided."""
+        rng, n = self.acceptance_rng, len(mql)
+        is_mql = mql != NAT_NS
+        draw = rng.random(n)
+        after = (rng.exponential(3.0, n) * NS_PER_HOUR).astype("int64") + 10 * NS_MINUTE
+        rejected = cut(np.where(is_mql & (draw < 0.07), mql + after, NAT_NS))
+        accepted = cut(np.where(is_mql & (draw >= 0.07) & (draw < 0.9), mql + after, NAT_NS))
+        reasons = np.array(_REJECTION_REASONS, dtype=object)[rng.choice(len(_REJECTION_REASONS), n, p=_REASON_MIX)]
+        return accepted, rejected, np.where(rejected != NAT_NS, reasons, None)
+
     # -- assembly ---------------------------------------------------------------------------
     def _assemble(self, touch_parts: list[dict], deals: dict, deals_nolead: dict, non_mql: dict) -> CrmData:
         now = self.now_ns
@@ -700,6 +717,8 @@ class _Generator:
             np.maximum.at(latest, d["lead"][with_lead], np.maximum(d["created"], d["closed"])[with_lead])
         updated = cut(np.minimum(latest + (self.rng.uniform(0, 30, n_all) * NS_MINUTE).astype("int64"), now))
 
+        accepted, rejected, reason = self._acceptance(mql, cut)
+
         lead_order = np.argsort(created, kind="stable")
         lead_rank = np.empty(n_all, dtype="int64")
         lead_rank[lead_order] = np.arange(n_all)
@@ -720,6 +739,9 @@ class _Generator:
                 "source": _text(_take(pa.array(SOURCES), source[o])),
                 "owner_id": _text(_take(owner_ids, owner[o])),
                 "updated_at": from_ns(updated[o]),
+                "accepted_at": from_ns(accepted[o]),
+                "rejected_at": from_ns(rejected[o]),
+                "rejection_reason": _text(pa.array(reason[o], type=pa.string())),
             }
         )
         touches = pd.DataFrame(

@@ -118,18 +118,25 @@ from sqlalchemy.engine import Engine
 from smarketing.core.consistency import dates_out_of_order, unknown_references
 from smarketing.core.errors import UserError
 from smarketing.core.frames import (
+    ALL_TABLES,
     AMOUNT,
     ID_COLUMN,
     INSTANT,
     REQUIRED,
     SCHEMAS,
-    TABLES,
     CrmData,
     empty_frame,
     normalize,
 )
 from smarketing.core.terms import Terms, TermsError, parse_terms_toml, terms_from_dict
-from smarketing.sources.canonical import MAX_PROBLEMS, ImportFailed, cell_text, parse_table, read_text_file
+from smarketing.sources.canonical import (
+    MAX_PROBLEMS,
+    ImportFailed,
+    cell_text,
+    parse_table,
+    read_text_file,
+    unknown_exclusion_leads,
+)
 from smarketing.store import storage
 
 CHUNK_ROWS = 100_000
@@ -144,7 +151,7 @@ PRESET_PACKAGE = "smarketing.sources.presets"
 _MAX_TEXT_PROBLEMS = 200  # problems kept as text (the message shows MAX_PROBLEMS; the rest are counted)
 _MAX_UNKNOWN_VALUES = 8  # distinct unknown values named in one warning
 
-_TOP_KEYS = {"name", "description", "timezone", "null_values", "chunk_rows", "terms", "derive", "combine", *TABLES}
+_TOP_KEYS = {"name", "description", "timezone", "null_values", "chunk_rows", "terms", "derive", "combine", *ALL_TABLES}
 _SOURCE_KEYS = {"file", "required", "mode", "delimiter", "encoding", "sheet", "skip", "columns"}
 _BASE_KEYS = ("column", "value", "concat", "first_of", "hash", "row_number", "cases")
 _OPTION_KEYS = {
@@ -570,9 +577,9 @@ def mapping_from_dict(
         problems.append("[combine] must be a table of tables")
     else:
         for table, rules in raw_combine.items():
-            if table not in TABLES or not isinstance(rules, dict):
+            if table not in ALL_TABLES or not isinstance(rules, dict):
                 problems.append(
-                    f'[combine] \'{table}\' must be one of {", ".join(TABLES)} with column = "first" or "join"'
+                    f'[combine] \'{table}\' must be one of {", ".join(ALL_TABLES)} with column = "first" or "join"'
                 )
                 continue
             for column, how in rules.items():
@@ -582,7 +589,7 @@ def mapping_from_dict(
                     )
             combine[table] = {str(c): str(h) for c, h in rules.items()}
     sources: list[Source] = []
-    for table in TABLES:
+    for table in ALL_TABLES:
         entries = data.get(table)
         if entries is None:
             continue
@@ -840,7 +847,7 @@ def _parse_lookup(raw: Any, where: str, problems: list[str]) -> Lookup | None:
 def canonical_mapping() -> ImportMapping:
     """The canonical layout (owners.csv, leads.csv, ... with canonical headers) as a mapping."""
     data: dict[str, Any] = {"name": "canonical"}
-    for table in TABLES:
+    for table in ALL_TABLES:
         columns: dict[str, Any] = {}
         for column in SCHEMAS[table]:
             spec: dict[str, Any] = {"column": column}
@@ -1207,12 +1214,12 @@ class _Runner:
         self.skipped: Counter = Counter()
         self.file_stats: list[dict] = []
         self.stop_early = stop_early
-        self.carried: dict[str, set[str]] = {t: set() for t in TABLES}
+        self.carried: dict[str, set[str]] = {t: set() for t in ALL_TABLES}
 
     # reading ---------------------------------------------------------------------------
 
     def run(self) -> RunResult:
-        parts: dict[str, list[_Part]] = {t: [] for t in TABLES}
+        parts: dict[str, list[_Part]] = {t: [] for t in ALL_TABLES}
         for source in self.mapping.sources:
             matched = match_files(self.files, source.patterns)
             if not matched:
@@ -1229,18 +1236,18 @@ class _Runner:
         if self.problems:
             raise ImportFailed(self.problems.texts, total=self.problems.total)
         canonical: dict[str, pd.DataFrame] = {}
-        for table in TABLES:
+        for table in ALL_TABLES:
             if parts[table]:
                 combined = self._combine(table, parts.pop(table))
                 canonical[table] = normalize(table, combined)
                 del combined
-        data = CrmData(**{t: canonical.pop(t) if t in canonical else empty_frame(t) for t in TABLES})
+        data = CrmData(**{t: canonical.pop(t) if t in canonical else empty_frame(t) for t in ALL_TABLES})
         if self.mapping.customer_at_from_won_deals:
             data = _derive_customer_at(data)
             self.carried["leads"].add("customer_at")
         for entry in self.unknown.values():
             self.warnings.append(entry.warning())
-        columns = {t: tuple(c for c in SCHEMAS[t] if c in self.carried[t]) for t in TABLES if self.carried[t]}
+        columns = {t: tuple(c for c in SCHEMAS[t] if c in self.carried[t]) for t in ALL_TABLES if self.carried[t]}
         skipped = {t: n for t, n in self.skipped.items() if n}
         return RunResult(data, self.warnings, skipped, self.file_stats, columns)
 
@@ -1782,6 +1789,11 @@ def _import(
     except TermsError as exc:
         raise UserError(f"terms.toml: {exc}") from None
     result = run_mapping(mapping, files, tz)
+    if len(result.data.exclusions):
+        stored = storage.known_lead_ids(engine, result.data.exclusions["lead_id"].dropna())
+        problems = unknown_exclusion_leads(result.data, stored)
+        if problems:
+            raise ImportFailed(problems)
     unknown = unknown_references(result.data, lambda table, ids: storage.existing_ids(engine, table, ids))
     if unknown and refuse_unknown:
         raise ImportFailed([f"{f.text}; nothing was imported." for f in unknown])
@@ -1843,7 +1855,9 @@ def preview_import(
         return Preview({}, shown, [], {})
     except UserError as exc:
         return Preview({}, [str(exc)], [], {})
-    frames = {t: result.data.frame(t).head(head).reset_index(drop=True) for t in TABLES if len(result.data.frame(t))}
+    frames = {
+        t: result.data.frame(t).head(head).reset_index(drop=True) for t in ALL_TABLES if len(result.data.frame(t))
+    }
     return Preview(frames, [], result.warnings, result.data.counts())
 
 

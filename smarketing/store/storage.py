@@ -42,9 +42,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from smarketing.core import bounds, frames
 from smarketing.core.errors import UserError
+from smarketing.core.exclusions import check_commitment, check_decidable
 from smarketing.core.frames import (
     AMOUNT,
+    COMMITMENTS,
     DEAL_STATUSES,
+    DECISIONS,
     DIRECTIONS,
     FLAG,
     ID_COLUMN,
@@ -61,7 +64,7 @@ from smarketing.core.months import add_months, month_bounds, month_of, parse_mon
 from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
 from smarketing.store import migrate
-from smarketing.store.tables import DATA_TABLES, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
+from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +77,10 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.E
 ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "touches": {"kind": TOUCH_KINDS, "direction": DIRECTIONS},
     "deals": {"status": DEAL_STATUSES},
+    "exclusions": {"commitment": COMMITMENTS, "decision": DECISIONS},
 }
+# The tables save_data writes: the four CRM tables and the exclusions beside them.
+WRITTEN_TABLES: dict[str, sa.Table] = {**DATA_TABLES, "exclusions": EXCLUSIONS}
 
 
 # -- engines -----------------------------------------------------------------------------
@@ -275,7 +281,7 @@ def _read(
     conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None, columns: list[str] | None = None
 ) -> pd.DataFrame:
     """Rows of a data table as a canonical frame (columns not read are empty)."""
-    table = DATA_TABLES[name]
+    table = WRITTEN_TABLES[name]
     stmt = _select(conn, table, columns)
     if where is not None:
         stmt = stmt.where(where)
@@ -296,17 +302,18 @@ def save_data(
     columns: Mapping[str, Sequence[str]] | None = None,
     error: str | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Upsert the four tables by id, the sync cursors and a data_loads row in one transaction.
+    """Upsert the four tables (and exclusions, when there are any) by id, the sync cursors and a data_loads row in one transaction.
 
     `columns` names, per table, the columns its source carries (default: all): a stored row
     keeps every other column, so a file with only lead_id and segment erases no dates. With
     `error` the load is recorded as failed (a sync that stopped still saves what it read)."""
     started = _now()
+    names = [*TABLES, *(["exclusions"] if len(data.exclusions) else [])]
     try:
-        prepared = {name: _prepare(name, data.frame(name)) for name in TABLES}
-        carried = {name: _carried(name, (columns or {}).get(name)) for name in TABLES}
+        prepared = {name: _prepare(name, data.frame(name)) for name in names}
+        carried = {name: _carried(name, (columns or {}).get(name)) for name in names}
         with _writing(engine) as conn:
-            counts = {name: _upsert_frame(conn, name, prepared[name], carried[name]) for name in TABLES}
+            counts = {name: _upsert_frame(conn, name, prepared[name], carried[name]) for name in names}
             _write_cursors(conn, sync_cursors or {})
             _record_load(conn, source, detail, started, counts, error)
     except DATABASE_ERRORS as exc:
@@ -381,7 +388,7 @@ def _upsert_frame(conn: Connection, name: str, frame: pd.DataFrame, carried: Seq
     updated and unchanged rows."""
     if frame.empty:
         return {"inserted": 0, "updated": 0, "unchanged": 0}
-    table = DATA_TABLES[name]
+    table = WRITTEN_TABLES[name]
     if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
         _insert_into_empty(conn, table, name, frame)
         return {"inserted": len(frame), "updated": 0, "unchanged": 0}
@@ -529,9 +536,9 @@ def _record_failed_load(engine: Engine, source: str, detail: str, started: datet
 
 
 def delete_all_data(engine: Engine) -> None:
-    """Empty owners, leads, touches, deals and the sync cursors; terms, snapshots, notes stay."""
+    """Empty owners, leads, touches, deals, exclusions and the sync cursors; terms, snapshots, notes stay."""
     with _writing(engine) as conn:
-        for table in (*DATA_TABLES.values(), SYNC):
+        for table in (*WRITTEN_TABLES.values(), SYNC):
             conn.execute(sa.delete(table))
 
 
@@ -599,6 +606,7 @@ def load_data(
             leads=_read(conn, "leads", lead_rows),
             touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
             deals=_read(conn, "deals", deal_scope),
+            exclusions=_read(conn, "exclusions"),
         )
         if months is not None:
             data.source_has_touches = conn.execute(sa.select(sa.exists().select_from(touches))).scalar_one()
@@ -687,6 +695,116 @@ def latest_mql_month(engine: Engine, tz: str, as_of: pd.Timestamp, before: str |
     with engine.connect() as conn:
         latest = conn.execute(sa.select(sa.func.max(mql_at)).where(*scope)).scalar_one()
     return None if latest is None else month_of(_utc(latest), tz)
+
+
+# -- exclusions (disputes) ---------------------------------------------------------------
+
+
+def add_exclusion(
+    engine: Engine, lead_id: str, commitment: str, reason: str, *, requested_by: str, at: Any = None
+) -> dict[str, Any]:
+    """Record a pending request to leave a lead out of a commitment; returns the stored row."""
+    check_commitment(commitment)
+    if not str(reason or "").strip():
+        raise UserError("An exclusion needs a reason; say why the lead should not count.")
+    leads = DATA_TABLES["leads"]
+    with _writing(engine) as conn:
+        if conn.execute(sa.select(leads.c.lead_id).where(leads.c.lead_id == str(lead_id))).first() is None:
+            raise UserError(f"There is no lead '{lead_id}'; nothing was recorded.")
+        row = {
+            "exclusion_id": _next_exclusion_id(conn),
+            "lead_id": str(lead_id),
+            "commitment": commitment,
+            "reason": str(reason).strip(),
+            "requested_by": requested_by,
+            "requested_at": _bind(at) if at is not None else _now(),
+            "decision": "pending",
+            "decided_by": None,
+            "decided_at": None,
+            "decision_note": None,
+        }
+        conn.execute(sa.insert(EXCLUSIONS).values(**row))
+    return _exclusion_record(row)
+
+
+def known_lead_ids(engine: Engine, lead_ids: Any) -> set[str]:
+    """Which of the given lead ids are stored."""
+    wanted = sorted({str(i) for i in lead_ids})
+    leads = DATA_TABLES["leads"]
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            found |= set(conn.execute(sa.select(leads.c.lead_id).where(leads.c.lead_id.in_(chunk))).scalars())
+    return found
+
+
+def _next_exclusion_id(conn: Connection) -> str:
+    """One more than the largest numeric exclusion id (imported ids may be any text)."""
+    ids = conn.execute(sa.select(EXCLUSIONS.c.exclusion_id)).scalars()
+    numbers = [int(i) for i in ids if str(i).isdigit()]
+    return str(max(numbers, default=0) + 1)
+
+
+def decide_exclusion(
+    engine: Engine,
+    exclusion_id: str,
+    *,
+    approve: bool,
+    decided_by: str,
+    note: str | None = None,
+    at: Any = None,
+    forbid_self: bool = False,
+) -> dict[str, Any]:
+    """Approve or deny a pending request (once); with forbid_self, not by the person who asked."""
+    with _writing(engine) as conn:
+        found = conn.execute(sa.select(EXCLUSIONS).where(EXCLUSIONS.c.exclusion_id == str(exclusion_id)))
+        request = found.mappings().first()
+        if request is None:
+            raise UserError(f"There is no exclusion request '{exclusion_id}'.")
+        check_decidable(request, decided_by, forbid_self=forbid_self)
+        values = {
+            "decision": "approved" if approve else "denied",
+            "decided_by": decided_by,
+            "decided_at": _bind(at) if at is not None else _now(),
+            "decision_note": (note or "").strip() or None,
+        }
+        conn.execute(sa.update(EXCLUSIONS).where(EXCLUSIONS.c.exclusion_id == str(exclusion_id)).values(**values))
+    return _exclusion_record({**dict(request), **values})
+
+
+def load_exclusions(
+    engine: Engine, *, lead_id: str | None = None, month: str | None = None, tz: str = "UTC"
+) -> pd.DataFrame:
+    """Exclusion requests (of one lead, or of the leads whose MQL is in a local month), oldest first."""
+    where: list[sa.ColumnElement[bool]] = []
+    if lead_id is not None:
+        where.append(EXCLUSIONS.c.lead_id == str(lead_id))
+    if month is not None:
+        start, end = _months_range([month], tz)
+        leads = DATA_TABLES["leads"]
+        in_month = sa.select(leads.c.lead_id).where(leads.c.mql_at >= start, leads.c.mql_at < end)
+        where.append(EXCLUSIONS.c.lead_id.in_(in_month))
+    with engine.connect() as conn:
+        frame = _read(conn, "exclusions", sa.and_(sa.true(), *where))
+    key = frame["exclusion_id"].map(lambda i: (0, int(i), "") if str(i).isdigit() else (1, 0, str(i)))
+    return frame.iloc[key.argsort(kind="stable").to_numpy()].reset_index(drop=True)
+
+
+def exclusions_fingerprint(engine: Engine) -> str:
+    """Requests and decisions so far, as a short text that changes with each of them."""
+    decided = sa.func.count(EXCLUSIONS.c.decided_at)
+    with engine.connect() as conn:
+        total, done = conn.execute(sa.select(sa.func.count(), decided).select_from(EXCLUSIONS)).one()
+    return f"{total}/{done}"
+
+
+def _exclusion_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored exclusion as plain values, instants ISO 8601 in UTC."""
+    out = dict(row)
+    for column in ("requested_at", "decided_at"):
+        out[column] = _iso(out.get(column))
+    return out
 
 
 # -- terms -------------------------------------------------------------------------------
@@ -910,16 +1028,20 @@ def data_loads(engine: Engine, limit: int = 20) -> pd.DataFrame:
 
 
 __all__ = [
+    "add_exclusion",
     "all_cursors",
     "closed_months",
     "closed_months_governed",
     "data_counts",
     "data_loads",
+    "decide_exclusion",
     "default_db_url",
     "delete_all_data",
+    "exclusions_fingerprint",
     "existing_ids",
     "get_cursor",
     "load_data",
+    "load_exclusions",
     "load_month_notes",
     "load_snapshot",
     "load_terms_toml",

@@ -48,6 +48,9 @@ class Lead(SQLModel, table=True):
     source: str | None = None
     owner_id: str | None = None
     updated_at: datetime | None = _instant()
+    accepted_at: datetime | None = _instant()
+    rejected_at: datetime | None = _instant()
+    rejection_reason: str | None = _text()
 
 
 class Touch(SQLModel, table=True):
@@ -75,6 +78,24 @@ class Deal(SQLModel, table=True):
     closed_at: datetime | None = _instant(index=True)
     status: str
     pipeline: str | None = None
+
+
+class Exclusion(SQLModel, table=True):
+    """A request to leave a lead out of a commitment, and its decision (frames.SCHEMAS["exclusions"]).
+
+    Rows are never deleted: the table is the disputes' audit trail."""
+
+    __tablename__ = "exclusions"
+    exclusion_id: str = Field(primary_key=True)
+    lead_id: str = Field(index=True)
+    commitment: str
+    reason: str = _text(nullable=False)
+    requested_by: str | None = None
+    requested_at: datetime | None = _instant()
+    decision: str = "pending"
+    decided_by: str | None = None
+    decided_at: datetime | None = _instant()
+    decision_note: str | None = _text()
 
 
 class StoredTermsVersion(SQLModel, table=True):
@@ -165,6 +186,7 @@ class AlertLogEntry(SQLModel, table=True):
 
 DATA_MODELS: dict[str, type[SQLModel]] = {"owners": Owner, "leads": Lead, "touches": Touch, "deals": Deal}
 DATA_TABLES: dict[str, sa.Table] = {n: m.__table__ for n, m in DATA_MODELS.items()}  # type: ignore[attr-defined]
+EXCLUSIONS: sa.Table = Exclusion.__table__  # type: ignore[attr-defined]
 TERMS: sa.Table = StoredTermsVersion.__table__  # type: ignore[attr-defined]
 SNAPSHOTS: sa.Table = MonthSnapshot.__table__  # type: ignore[attr-defined]
 NOTES: sa.Table = MonthNote.__table__  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("–", "No data"),
     "not_started": ("○", "Not started"),
     "no_activity_data": ("–", "No activity data"),
+    "excluded": ("⊘", "Excluded"),
 }
 STATUS_BADGE: dict[str, tuple[str, str]] = {
     # status: (material icon, badge colour)
@@ -32,6 +33,7 @@ STATUS_BADGE: dict[str, tuple[str, str]] = {
     "no_data": (":material/remove:", "gray"),
     "not_started": (":material/schedule:", "gray"),
     "no_activity_data": (":material/block:", "gray"),
+    "excluded": (":material/block:", "gray"),
 }
 DASH = "—"
 MD_SPECIAL = set("\\`*_[]<>|~:$")

@@ -31,10 +31,10 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
             "Find a lead by id", value=st.query_params.get(LEAD_KEY, ""), placeholder="e.g. 10007921", key="lead_search"
         ).strip()
         ft_pick = ft_filter.multiselect(
-            "First touch", ["met", "breached", "pending"], format_func=status_word, key="ft_pick"
+            "First touch", ["met", "breached", "pending", "excluded"], format_func=status_word, key="ft_pick"
         )
         att_pick = att_filter.multiselect(
-            "Attempts", ["met", "breached", "pending"], format_func=status_word, key="att_pick"
+            "Attempts", ["met", "breached", "pending", "excluded"], format_func=status_word, key="att_pick"
         )
         shown = _filter(ledger, ft_pick, att_pick)
         frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
@@ -73,8 +73,9 @@ def _columns() -> dict[str, object]:
     }
 
 
-def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
-    """One lead's clock, both statuses, a timeline and every touch with its verdict."""
+def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> bool:
+    """One lead's clock, its statuses, a timeline and every touch with its verdict; False when the
+    month has no such MQL."""
     match = bundle.ledger.loc[bundle.ledger["lead_id"] == lead_id]
     if match.empty:
         st.warning(
@@ -82,7 +83,7 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
             f"by {local_time(ctx.as_of, ctx.tz)}.",
             icon=":material/search_off:",
         )
-        return
+        return False
     lead = match.iloc[0]
     verdicts = touch_verdicts(bundle.data.touches, lead, bundle.terms, bundle.as_of)
     with st.container(border=True):
@@ -90,10 +91,11 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
         st.text(_who(bundle, lead))
         _clock(ctx, lead)
         _statuses(lead, bundle)
+        _decision(ctx, lead)
         shown = tables.verdict_table(verdicts, bundle.data.owners, ctx.tz)
         if shown.empty:
             empty_state("No touches recorded on this lead.")
-            return
+            return True
         points = verdicts.assign(occurred_at=tables.local_naive(verdicts["occurred_at"], ctx.tz))
         plot(charts.lead_timeline(_marks(ctx, lead), points), key="timeline")
         st.markdown("**Every touch, and whether it counted**")
@@ -102,6 +104,27 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> None:
             "A touch counts when it is a call, email or meeting, by a person (not automated), outbound, "
             "after the MQL and not after the time these numbers are as of. Attempts are numbered inside the attempt window."
         )
+    return True
+
+
+def _decision(ctx: PageContext, lead: pd.Series) -> None:
+    """Acceptance against its deadline, a rejection with its reason, and the commitments it left.
+    The reasons are CRM text: plain st.text, never Markdown."""
+    if lead.get("acceptance_status") is not None and not pd.isna(lead.get("acceptance_status")):
+        decided = short_time(lead["acceptance_decided_at"], ctx.tz) if pd.notna(lead["acceptance_decided_at"]) else DASH
+        status_badge(
+            lead["acceptance_status"],
+            f"Acceptance · decided {decided}, deadline {short_time(lead['acceptance_deadline'], ctx.tz)}",
+        )
+    if pd.notna(lead.get("rejected_at")):
+        reason = lead["rejection_reason"] if pd.notna(lead["rejection_reason"]) else "no reason given"
+        st.text(f"Rejected by sales {short_time(lead['rejected_at'], ctx.tz)}: {reason}")
+    elif pd.notna(lead.get("accepted_at")):
+        st.text(f"Accepted by sales {short_time(lead['accepted_at'], ctx.tz)}")
+    if lead.get("excluded_from"):
+        why = lead["exclusion_reason"] if pd.notna(lead.get("exclusion_reason")) else ""
+        left = ", ".join(str(lead["excluded_from"]).split(",")).replace("_", " ")
+        st.text(f"Left out of: {left}" + (f" ({why})" if why else ""))
 
 
 def _who(bundle: MonthBundle, lead: pd.Series) -> str:

@@ -99,12 +99,13 @@ def ensure_demo(url: str) -> bool:
 
 @st.cache_data(ttl=TOKEN_TTL_SECONDS, show_spinner=False)
 def data_token(url: str) -> str:
-    """A fingerprint of the stored data: newest load, row counts, terms versions, closed months."""
+    """A fingerprint of the stored data: newest load, row counts, terms versions, closed months, disputes."""
     eng = engine(url)
     loads = storage.data_loads(eng, limit=1)
     newest = f"{loads['id'].iloc[0]}@{loads['finished_at'].iloc[0].isoformat()}" if len(loads) else "none"
     versions = [v.version_id for v in storage.load_terms_versions(eng)]
-    return f"{newest}|{storage.data_counts(eng)}|{versions}|{storage.closed_months(eng)}"
+    disputes = storage.exclusions_fingerprint(eng)
+    return f"{newest}|{storage.data_counts(eng)}|{versions}|{storage.closed_months(eng)}|{disputes}"
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -143,7 +144,7 @@ def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
         card=card,
         ledger=ledger,
         data=view.data,
-        daily=daily_mqls(view.data.leads, view.terms, view.month, stamp),
+        daily=daily_mqls(view.data.leads, view.terms, view.month, stamp, view.data.exclusions),
         version_id=version.version_id if version else None,
         version_from=version.effective_from if version else None,
     )
@@ -276,8 +277,8 @@ def segment_detail(
     leads = bundle.data.leads
     if segment is not None:
         leads = leads.loc[leads["segment"] == segment]
-    summary = marketing_summary(leads, bundle.terms, month, bundle.as_of)
-    return summary["by_source"], daily_mqls(leads, bundle.terms, month, bundle.as_of)
+    summary = marketing_summary(leads, bundle.terms, month, bundle.as_of, exclusions=bundle.data.exclusions)
+    return summary["by_source"], daily_mqls(leads, bundle.terms, month, bundle.as_of, bundle.data.exclusions)
 
 
 def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: str | None) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from smarketing.core.evidence import plural, projection_note
 from smarketing.ui import charts, loaders
-from smarketing.ui.components import empty_state, plot, status_badge
+from smarketing.ui.components import empty_state, plot, status_badge, table
 from smarketing.ui.context import PageContext
 from smarketing.ui.fmt import count, month_label, number, pct
 from smarketing.ui.scorecard_view import segment_table
@@ -38,6 +39,46 @@ def headline(card: dict) -> None:
         note = projection_note(m)
         if note:
             st.caption(f":material/insights: {note}")
+
+
+def rejections(card: dict) -> None:
+    """Lead quality, closed loop: why sales rejected MQLs, by source and by segment (plain-text tables)."""
+    m = card["marketing"]
+    if not m.get("quality_status"):
+        return
+    with st.container(border=True):
+        st.subheader("Rejected by sales")
+        status_badge(
+            m.get("quality_status"),
+            f"{count(m.get('rejected'))} of {count(m.get('mqls_total'))} MQLs rejected · "
+            f"rate {pct(m.get('rejection_rate'))}, at most {pct(m.get('max_rejection_rate'), 0)}",
+        )
+        if not m.get("rejected"):
+            empty_state("Sales has rejected none of this month's MQLs so far.")
+            return
+        left, right = st.columns(2)
+        for column, key, title in ((left, "source", "By source"), (right, "segment", "By segment")):
+            with column:
+                st.markdown(f"**{title}**")
+                table(reason_frame(m.get(f"rejections_by_{key}") or [], key), key=f"rejections_{key}")
+        st.caption("Reasons as sales entered them in the CRM.")
+
+
+def reason_frame(rows: list[dict], key: str) -> pd.DataFrame:
+    """One row per (source or segment, reason) with the counts and the group's rejection rate."""
+    out = [
+        {
+            key.title(): row[key],
+            "MQLs": row["mqls"],
+            "Rejected": row["rejected"],
+            "Rate": pct(row["rejection_rate"]),
+            "Reason": reason["reason"],
+            "Count": reason["count"],
+        }
+        for row in rows
+        for reason in row["reasons"]
+    ]
+    return pd.DataFrame(out, columns=[key.title(), "MQLs", "Rejected", "Rate", "Reason", "Count"])
 
 
 def segments(card: dict) -> None:

@@ -17,7 +17,7 @@ from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.store import storage
-from smarketing.ui import charts, loaders
+from smarketing.ui import charts, exclusions_view, loaders
 from smarketing.ui import scorecard_view as scorecard
 from smarketing.ui.components import empty_state, plot, plot_or_empty, table
 from smarketing.ui.context import MONTH_KEY, PageContext
@@ -106,6 +106,7 @@ def month_status(ctx: PageContext, card: dict) -> None:
     with st.container(border=True):
         if card.get("closed"):
             _closed_line(ctx, card)
+            exclusions_view.decided_after_close(ctx, card)
             _reclose(ctx)
         else:
             _open_line(ctx, card)

@@ -207,6 +207,7 @@ def _rep_columns() -> Mapping[str, object]:
         "Median response": hours_column("Median"),
         "p90 response": hours_column("p90"),
         "Attempts": percent_column("Attempts"),
+        "Acceptance": percent_column("Acceptance"),
     }
 
 

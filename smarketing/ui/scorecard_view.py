@@ -170,7 +170,32 @@ def marketing_card(card: dict, prev: dict | None, prev_label: str) -> None:
         note = projection_note(m)
         if note:
             st.caption(note)
+        if m.get("quota_counts") == "not_rejected" or m.get("mqls_total", m["mqls"]) != m["mqls"]:
+            st.caption(
+                f"{count(m['mqls'])} of {count(m.get('mqls_total'))} MQLs count toward the quota "
+                "(rejected by sales or excluded by an approved dispute: not counted)."
+            )
+        lead_quality(m)
         segment_table(m.get("by_segment", []), compact=True)
+
+
+def lead_quality(m: dict) -> None:
+    """Marketing's quality promise: the share of MQLs sales rejected, against the maximum."""
+    if not m.get("quality_status"):
+        return
+    status_badge(
+        m.get("quality_status"),
+        f"Lead quality · {count(m.get('rejected'))} of {count(m.get('mqls_total'))} rejected "
+        f"(at most {pct(m.get('max_rejection_rate'), 0)})",
+    )
+    top = ", ".join(f"{r['reason']} {r['count']}" for r in (m.get("rejections_by_reason") or [])[:3])
+    st.metric(
+        "Rejection rate",
+        pct(m.get("rejection_rate")),
+        help="MQLs of this month that sales rejected by as_of ÷ all MQLs of the month.",
+    )
+    if top:
+        st.caption(f"Top reasons: {md_escape(top)}")
 
 
 def _marketing_note(m: dict) -> str:
@@ -288,6 +313,9 @@ def sales_card(card: dict, prev: dict | None, prev_label: str) -> None:
         g.metric("Attempt budget left", budget_value(att), help="Breaches the attempts target still allows.")
         st.caption(counts_note(att) + f" · {count(att.get('converted'))} converted early")
         _pending_caption(att)
+        acceptance_block(
+            card["sales"].get("acceptance"), (prev or {}).get("sales", {}).get("acceptance") or {}, prev_label
+        )
 
 
 def _pending_caption(part: dict) -> None:
@@ -295,6 +323,27 @@ def _pending_caption(part: dict) -> None:
     note = pending_note(part)
     if note:
         st.caption(f":material/hourglass_top: {note}")
+
+
+def acceptance_block(acc: dict | None, prev: dict, prev_label: str = "") -> None:
+    """Sales' third commitment (when the terms set acceptance_hours): accept or reject every MQL in time."""
+    if not acc:
+        return
+    status_badge(acc.get("status"), "Acceptance · " + _budget_note(acc))
+    a, b = st.columns(2)
+    a.metric(
+        "Acceptance compliance",
+        pct(acc.get("compliance")),
+        delta=delta(acc.get("compliance"), prev.get("compliance")),
+        delta_description=prev_label or None,
+        help=f"MQLs accepted or rejected within {number(acc.get('target_hours'), 0)} business hours"
+        + (" (a qualifying touch counts as accepting)" if acc.get("touch_accepts") else "")
+        + f", of those judged; target {pct(acc.get('target'), 0)}.",
+    )
+    b.metric("Acceptance budget left", budget_value(acc), help="Late decisions the acceptance target still allows.")
+    st.caption(
+        counts_note(acc) + f" · {count(acc.get('rejected'))} rejected ({count(acc.get('rejected_in_time'))} in time)"
+    )
 
 
 def budget_value(part: dict) -> str:
@@ -337,6 +386,8 @@ def counts_note(part: dict) -> str:
     text = (
         f"{count(part.get('met'))} met · {count(part.get('breached'))} breached · {count(part.get('pending'))} pending"
     )
+    if part.get("excluded"):
+        text += f" · {count(part['excluded'])} excluded"
     r = rate(part.get("met", 0), judged)
     if judged:
         text += f" · 95% CI {pct(r['low'], 0)}–{pct(r['high'], 0)}"

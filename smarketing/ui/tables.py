@@ -110,6 +110,7 @@ def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
                 "Median response": o.get("median_hours"),
                 "p90 response": o.get("p90_hours"),
                 "Attempts": _percent(o.get("attempts_compliance")),
+                **({"Acceptance": _percent(o.get("acceptance_compliance"))} if "acceptance_met" in o else {}),
                 "Breached": o["first_touch_breached"],
                 "Untouched": o.get("untouched", 0),
                 "Sample": "few leads" if judged < FEW_LEADS else "",
@@ -186,7 +187,7 @@ def due_soon_table(due: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataF
 def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
     """The per-lead ledger for browsing."""
     names = owner_names(owners)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "Lead": ledger["lead_id"],
             "Owner": [name_of(o, names) for o in ledger["owner_id"]],
@@ -202,6 +203,11 @@ def ledger_table(ledger: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.Data
             "Attempts": [status_text(s) for s in ledger["attempts_status"]],
         }
     )
+    if "acceptance_status" in ledger and ledger["acceptance_status"].notna().any():
+        frame["Acceptance"] = [status_text(s) for s in ledger["acceptance_status"]]
+    if "rejected_at" in ledger and ledger["rejected_at"].notna().any():
+        frame["Rejected"] = ledger["rejection_reason"].where(ledger["rejected_at"].notna(), None).fillna("")
+    return frame
 
 
 def _several_calendars(ledger: pd.DataFrame) -> bool:

@@ -66,6 +66,11 @@ def _settings(terms: Terms) -> dict[str, str]:
         "Clock starts at": "the MQL" if terms.clock_starts == "mql" else "assignment (or the MQL if later)",
         "Attempts": f"{terms.min_attempts} within {terms.attempt_window_days:g} business days · target "
         f"{pct(terms.attempts_target, 0)}",
+        "Acceptance": _acceptance(terms),
+        "Quota counts": "every MQL" if terms.quota_counts == "mqls" else "MQLs not rejected by sales",
+        "Lead quality": "not promised"
+        if terms.max_rejection_rate is None
+        else f"at most {pct(terms.max_rejection_rate, 0)} of MQLs rejected by sales",
         "Business hours": _business_hours(terms),
         "Calendars by team / segment": _routing(terms),
         "Timezone": terms.timezone,
@@ -105,6 +110,17 @@ def _weights(terms: Terms) -> str:
     if terms.weights is None:
         return "each commitment 1"
     return ", ".join(f"{c.replace('_', ' ')} {weight_of(terms, c):g}" for c in terms.commitments())
+
+
+def _acceptance(terms: Terms) -> str:
+    """'accept or reject within 8 business hours · target 95% · a touch counts' (or not promised)."""
+    if terms.acceptance_hours is None:
+        return "not promised (a rejection removes nothing)"
+    touch = " · a qualifying touch counts as accepting" if terms.touch_accepts else ""
+    return (
+        f"accept or reject within {terms.acceptance_hours:g} business hours · target "
+        f"{pct(terms.acceptance_target, 0)}{touch}"
+    )
 
 
 def _quota(terms: Terms) -> str:

@@ -40,6 +40,10 @@ KIND_TO_OBJECT = {
     "other": "communications",
 }
 OBJECT_TO_KIND = {v: k for k, v in KIND_TO_OBJECT.items()}
+LEAD_STATUS_PROPERTY = "hs_lead_status"
+REASON_PROPERTY = "smk_rejection_reason"
+ACCEPTED_STATUSES = ("OPEN", "IN_PROGRESS", "CONNECTED", "OPEN_DEAL")
+REJECTED_STATUSES = ("UNQUALIFIED",)
 ASSOCIATION_TYPE_IDS = {
     "calls": 194,
     "emails": 198,
@@ -139,6 +143,7 @@ class Obj:
     truth: dict[str, Any] = field(default_factory=dict)
     archived: bool = False
     archived_ms: int | None = None
+    history: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # property: [(value, ms)], oldest first
 
     @property
     def modified_prop(self) -> str:
@@ -155,6 +160,8 @@ class Portal:
     def __init__(self, *, segment_property: str = "lead_tier", disqualified_property: str = "smk_disqualified_date"):
         self.segment_property = segment_property
         self.disqualified_property = disqualified_property
+        self.lead_status_property = LEAD_STATUS_PROPERTY
+        self.reason_property = REASON_PROPERTY
         self.owners: dict[str, dict[str, Any]] = {}
         self.objects: dict[str, dict[str, Obj]] = {t: {} for t in ("contacts", "deals", *ACTIVITY_OBJECTS)}
         self.contacts_of: dict[str, dict[str, list[str]]] = {t: {} for t in ("deals", *ACTIVITY_OBJECTS)}
@@ -259,7 +266,18 @@ class Portal:
         frames = {
             "owners": owners,
             "leads": _instants(
-                leads, ("created_at", "mql_at", "assigned_at", "sql_at", "customer_at", "disqualified_at", "updated_at")
+                leads,
+                (
+                    "created_at",
+                    "mql_at",
+                    "assigned_at",
+                    "sql_at",
+                    "customer_at",
+                    "disqualified_at",
+                    "updated_at",
+                    "accepted_at",
+                    "rejected_at",
+                ),
             ),
             "touches": _instants(pd.DataFrame(touches), ("occurred_at",)),
             "deals": _instants(pd.DataFrame(deals), ("created_at", "closed_at")),
@@ -330,6 +348,22 @@ class Portal:
             obj.props["hubspot_owner_id"] = owner_id
             obj.props["hubspot_owner_assigneddate"] = iso(stamp) if owner_id else None
             obj.stamp_modified(stamp)
+            self._changed()
+
+    def set_lead_status(self, contact_id: str, value: str, at_ms: int, reason: str | None = None) -> None:
+        """A rep changes the contact's lead status (and the reason property), as in HubSpot's UI."""
+        with self.lock:
+            obj = self.objects["contacts"][contact_id]
+            obj.history.setdefault(self.lead_status_property, []).append((value, at_ms))
+            obj.props[self.lead_status_property] = value
+            if reason is not None:
+                obj.props[self.reason_property] = reason
+            for key, values in (("accepted_at", ACCEPTED_STATUSES), ("rejected_at", REJECTED_STATUSES)):
+                if value in values and obj.truth.get(key) is None:
+                    obj.truth[key] = at_ms
+            if obj.truth.get("rejected_at") is not None:
+                obj.truth["rejection_reason"] = obj.props.get(self.reason_property)
+            obj.stamp_modified(max(at_ms, obj.modified_ms + 1))
             self._changed()
 
     def set_activity_contacts(
@@ -412,7 +446,17 @@ def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator,
     ids = []
     cols = {
         c: ms_column(leads[c])
-        for c in ("created_at", "mql_at", "assigned_at", "sql_at", "customer_at", "disqualified_at", "updated_at")
+        for c in (
+            "created_at",
+            "mql_at",
+            "assigned_at",
+            "sql_at",
+            "customer_at",
+            "disqualified_at",
+            "updated_at",
+            "accepted_at",
+            "rejected_at",
+        )
     }
     for k, row in enumerate(leads.itertuples(index=False)):
         epoch = k % 7 == 3  # some portals hold imported dates as epoch milliseconds
@@ -447,9 +491,32 @@ def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator,
             "email": f"lead{row.lead_id}@example.org",
         }
         obj = Obj(str(row.lead_id), "contacts", props, truth["created_at"] or modified, modified, truth)
+        _add_lead_status(portal, obj, k, cols["accepted_at"][k], cols["rejected_at"][k], row.rejection_reason)
         portal.objects["contacts"][obj.id] = obj
         ids.append(obj.id)
     return ids
+
+
+def _add_lead_status(portal: Portal, obj: Obj, k: int, accepted: int | None, rejected: int | None, reason: Any) -> None:
+    """The contact's lead-status history: NEW at creation, values outside both sets, and the first
+    change to an accepted (OPEN) or rejected (UNQUALIFIED) value at the canonical instants; a later
+    change to another accepted value (IN_PROGRESS) must not move accepted_at."""
+    history = [("NEW", obj.created_ms)]
+    if accepted is not None:
+        if k % 3 == 0:
+            history.append(("ATTEMPTED_TO_CONTACT", accepted - MINUTE_MS))
+        history.append(("OPEN", accepted))
+        if k % 2 == 0:
+            history.append(("IN_PROGRESS", accepted + 60 * MINUTE_MS))
+    if rejected is not None:
+        history.append(("UNQUALIFIED", rejected))
+        obj.props[portal.reason_property] = None if pd.isna(reason) else str(reason)
+    history.sort(key=lambda entry: entry[1])
+    obj.history[portal.lead_status_property] = history
+    obj.props[portal.lead_status_property] = history[-1][0]
+    obj.truth["accepted_at"] = accepted
+    obj.truth["rejected_at"] = rejected
+    obj.truth["rejection_reason"] = obj.props.get(portal.reason_property) if rejected is not None else None
 
 
 def _add_activities(

@@ -3,12 +3,14 @@
 Endpoints, with HubSpot's documented JSON shapes:
 - GET  /crm/v3/owners/                      owners with teams; limit (≤500), after, archived
 - GET  /crm/v3/pipelines/deals              deal pipelines and stage metadata
-- GET  /crm/v3/objects/{type}               list by id; limit (≤100), after, properties,
+- GET  /crm/v3/objects/{type}               list by id; limit (≤100; ≤50 with propertiesWithHistory),
+                                            after, properties, propertiesWithHistory,
                                             associations (inline, paged past `inline_limit`), archived
 - GET  /crm/v3/objects/{type}/{id}          one object
 - POST /crm/v3/objects/{type}/search        filterGroups (≤5, ≤6 filters each, ≤18 in all), sorts,
                                             properties, limit (≤200), after; 400 past 10,000 results
-- POST /crm/v3/objects/{type}/batch/read    inputs (≤100), properties; 207 with errors for unknown ids
+- POST /crm/v3/objects/{type}/batch/read    inputs (≤100; ≤50 with propertiesWithHistory), properties,
+                                            propertiesWithHistory; 207 with errors for unknown ids
 - GET  /crm/v4/objects/{from}/{id}/associations/{to}          paged (limit ≤500)
 - POST /crm/v4/associations/{from}/{to}/batch/read            inputs (≤1000); 207 with errors for
                                                               ids without associations
@@ -330,7 +332,8 @@ class FakeHubSpot:
 
     def list_objects(self, object_type: str, *, query: dict, payload: dict) -> tuple[int, dict]:
         self._need(object_type)
-        limit = _limit(query, 10, 100)
+        history = _props(query, "propertiesWithHistory")
+        limit = min(_limit(query, 10, 100), 50 if history else 100)
         archived = _flag(query, "archived")
         props = _props(query)
         wanted = [a for a in _props(query, "associations")]
@@ -345,7 +348,7 @@ class FakeHubSpot:
             obj = objects[str(ids[position])]
             position += 1
             if obj.archived == archived:
-                results.append(self._render(obj, props, wanted))
+                results.append(self._render(obj, props, wanted, history))
         body: dict[str, Any] = {"results": results}
         if position < len(ids):
             body["paging"] = {
@@ -399,15 +402,16 @@ class FakeHubSpot:
     def batch_read(self, object_type: str, *, query: dict, payload: dict) -> tuple[int, dict]:
         self._need(object_type)
         inputs = payload.get("inputs") or []
-        if len(inputs) > 100:
-            raise _error(400, "Batch read accepts at most 100 inputs", "VALIDATION_ERROR")
+        history = payload.get("propertiesWithHistory") or []
+        if len(inputs) > (50 if history else 100):
+            raise _error(400, f"Batch read accepts at most {50 if history else 100} inputs", "VALIDATION_ERROR")
         props = payload.get("properties") or []
         objects = self.portal.objects[object_type]
         found, missing = [], []
         for item in inputs:
             obj = objects.get(str(item.get("id")))
             (
-                found.append(self._render(obj, props, []))
+                found.append(self._render(obj, props, [], history))
                 if obj and not obj.archived
                 else missing.append(str(item.get("id")))
             )
@@ -496,7 +500,9 @@ class FakeHubSpot:
             "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
         }
 
-    def _render(self, obj: Obj, props: list[str], associations: list[str]) -> dict[str, Any]:
+    def _render(
+        self, obj: Obj, props: list[str], associations: list[str], history: list[str] | None = None
+    ) -> dict[str, Any]:
         defaults = [
             "hs_object_id",
             "createdate" if obj.object_type == "contacts" else "hs_createdate",
@@ -515,6 +521,8 @@ class FakeHubSpot:
         }
         if obj.archived:
             body["archivedAt"] = iso(obj.archived_ms)
+        if history:
+            body["propertiesWithHistory"] = {name: self._history(obj, name) for name in history}
         assoc = {}
         for other in associations:
             ids = self._associated(obj.object_type, obj.id, other)
@@ -529,6 +537,21 @@ class FakeHubSpot:
         if assoc:
             body["associations"] = assoc
         return body
+
+    def _history(self, obj: Obj, name: str) -> list[dict[str, Any]]:
+        """A property's history in HubSpot's shape: newest first, each with who changed it."""
+        owner = self.portal.owners.get(str(obj.props.get("hubspot_owner_id")))
+        user = owner["user_id"] if owner else None
+        return [
+            {
+                "value": value,
+                "timestamp": iso(stamp),
+                "sourceType": "CRM_UI",
+                "sourceId": f"userId:{user}" if user else None,
+                "updatedByUserId": user,
+            }
+            for value, stamp in sorted(obj.history.get(name, []), key=lambda entry: -entry[1])
+        ]
 
     def _matches(self, object_type: str, groups: list[dict]) -> tuple[list[Obj], bool]:
         """Objects matching any filter group, and whether they are already in modified-date order."""

@@ -37,6 +37,7 @@ def settings_for(fake: FakeHubSpot, portal: Portal, **changes: Any) -> HubSpotSe
         "api_base": fake.base_url,
         "segment_property": portal.segment_property,
         "disqualified_property": portal.disqualified_property,
+        "rejection_reason_property": portal.reason_property,
         "backoff_factor": 0.02,
         **FAST,
     }
@@ -53,6 +54,7 @@ def sync_env(fake: FakeHubSpot, portal: Portal, **extra: str) -> dict[str, str]:
             "HUBSPOT_API_BASE": fake.base_url,
             "HUBSPOT_SEGMENT_PROPERTY": portal.segment_property,
             "HUBSPOT_DISQUALIFIED_PROPERTY": portal.disqualified_property,
+            "HUBSPOT_REJECTION_REASON_PROPERTY": portal.reason_property,
             "HUBSPOT_RATE_LIMIT": "5000/1",
             "HUBSPOT_SEARCH_RATE_LIMIT": "1000/1",
             "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),

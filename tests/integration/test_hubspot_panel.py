@@ -27,6 +27,7 @@ def test_sync_now_button_syncs_and_shows_the_last_sync(sqlite_url, monkeypatch):
             "HUBSPOT_API_BASE": fake.base_url,
             "HUBSPOT_SEGMENT_PROPERTY": portal.segment_property,
             "HUBSPOT_DISQUALIFIED_PROPERTY": portal.disqualified_property,
+            "HUBSPOT_REJECTION_REASON_PROPERTY": portal.reason_property,
             "HUBSPOT_RATE_LIMIT": "5000/1",
             "HUBSPOT_SEARCH_RATE_LIMIT": "1000/1",
         }.items():

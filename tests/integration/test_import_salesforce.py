@@ -55,6 +55,17 @@ def test_the_export_imports_with_the_documented_decisions(engine):
     assert leads["customer_at"].dropna().to_dict() == {lead(3): pd.Timestamp("2024-04-10", tz=NY)}
     assert leads["disqualified_at"].dropna().to_dict() == {lead(4): pd.Timestamp("2024-03-20T09:00:00Z")}
     assert leads.at[lead(6), "source"] == "TikTok" and pd.isna(leads.at[lead(7), "source"])
+    # Lead Status: Working - Contacted / Closed - Converted accepted (ConvertedDate when converted),
+    # Closed - Not Converted rejected at LastModifiedDate with the Unqualified_Reason__c.
+    assert leads["accepted_at"].dropna().to_dict() == {
+        lead(2): pd.Timestamp("2024-03-06T10:00:00Z"),
+        lead(3): pd.Timestamp("2024-03-12", tz=NY),
+        lead(5): pd.Timestamp("2024-03-15", tz=NY),
+        lead(6): pd.Timestamp("2024-03-15T09:00:00Z"),
+        lead(8): pd.Timestamp("2024-04-04T17:30:00Z"),
+    }
+    assert leads["rejected_at"].dropna().to_dict() == {lead(4): pd.Timestamp("2024-03-20T09:00:00Z")}
+    assert leads["rejection_reason"].dropna().to_dict() == {lead(4): "No budget"}
     touches = data.touches.set_index("touch_id")
     assert "00T5e00000TASK06AAA" not in touches.index and "00T5e00000TASK07AAA" not in touches.index
     assert touches.at["00T5e00000TASK03AAA", "lead_id"] == lead(3)  # logged on the contact L3 became

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -197,3 +198,29 @@ def test_opening_an_up_to_date_database_changes_nothing(sqlite_url: str) -> None
     storage._ENGINES.clear()
     engine = storage.make_engine(sqlite_url)
     assert migrate.upgrade(engine) == (migrate.head_revision(), migrate.head_revision())
+
+
+def test_a_revision_0001_database_with_rows_upgrades_to_the_newest_with_every_row_kept(empty_url: str) -> None:
+    engine = storage.open_unmigrated_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0001")
+        conn.execute(
+            sa.text("INSERT INTO leads (lead_id, mql_at, segment) VALUES ('a', :t, 'A'), ('b', NULL, NULL)"),
+            {"t": datetime(2026, 11, 2, 14, tzinfo=UTC)},
+        )
+        conn.execute(sa.text("INSERT INTO owners (owner_id, name, active) VALUES ('o1', 'Ann', :yes)"), {"yes": True})
+    engine.dispose()
+    storage._ENGINES.pop(empty_url, None)
+    engine = storage.make_engine(empty_url)
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == migrate.head_revision()
+        rows = conn.execute(
+            sa.text("SELECT lead_id, segment, accepted_at, rejected_at, rejection_reason FROM leads ORDER BY lead_id")
+        ).all()
+        assert [tuple(r) for r in rows] == [("a", "A", None, None, None), ("b", None, None, None, None)]
+        assert conn.execute(sa.text("SELECT name FROM owners")).scalar_one() == "Ann"
+        assert conn.execute(sa.text("SELECT count(*) FROM exclusions")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM alert_log")).scalar_one() == 0
+    data = storage.load_data(engine)
+    assert data.leads["mql_at"].notna().sum() == 1 and data.exclusions.empty
+    storage._ENGINES.pop(empty_url, None)

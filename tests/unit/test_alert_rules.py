@@ -193,9 +193,9 @@ def test_a_rejection_after_as_of_is_not_known_yet(make_data, ny_terms, at):
     assert set(due) == {FIRST_TOUCH_BREACH, ESCALATION}
 
 
-def test_a_ledger_without_rejections_rejects_nobody(make_data, ny_terms, at):
+def test_a_lead_sales_never_rejected_raises_its_alerts(make_data, ny_terms, at):
     ledger = lead_ledger(make_data(leads=[MONDAY_LEAD]), ny_terms(), at("2026-05-05 10:00"))
-    assert "rejected_at" not in ledger
+    assert ledger["rejected_at"].isna().all()
     assert rejected_by(ledger, at("2026-05-05 10:00")).tolist() == [False]
 
 

@@ -329,7 +329,7 @@ def test_history_frame_supplies_the_prior(make_data, ny_terms, at):
     # The month's leads alone have no December; the history frame has 8 December MQLs → prior 8;
     # projected 1 + 24/7 × (1 + 2) = 79/7.
     history = _january(make_data, {"2025-12": 8})
-    s = marketing_summary(_january(make_data, {}), ny_terms(), "2026-01", at("2026-01-02 00:00"), history)
+    s = marketing_summary(_january(make_data, {}), ny_terms(), "2026-01", at("2026-01-02 00:00"), history=history)
     assert s["prior"] == 8
     assert s["projected"] == pytest.approx(79 / 7)
 

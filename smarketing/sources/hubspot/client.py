@@ -178,6 +178,7 @@ class Record:
     associations: dict[str, list[str]] = field(default_factory=dict)
     incomplete: set[str] = field(default_factory=set)
     archived: bool = False
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,6 +203,8 @@ OBJECT_PATHS: dict[str, tuple[str, ...]] = {
     "communications": ("crm", "objects", "communications"),
 }
 _CONTACT_KEYS = ("contacts", "contact", "0-1")
+# HubSpot reads at most 50 records a call when property history is asked for.
+HISTORY_BATCH = 50
 
 _LIMITERS: dict[tuple, RateLimiter] = {}
 _LIMITERS_LOCK = threading.Lock()
@@ -457,6 +460,26 @@ class HubSpotClient:
         api = self.api(*OBJECT_PATHS[object_type], "search_api")
         page = self.fetch(f"search {object_type}", SCOPES[object_type], api.do_search, request)
         return [_record(obj, False) for obj in page.get("results") or []], int(page.get("total") or 0)
+
+    def contact_histories(self, ids: list[str], properties: list[str]) -> dict[str, dict[str, list[dict]]]:
+        """Each contact's history of some properties (batch read with propertiesWithHistory,
+        HISTORY_BATCH contacts a call): {id: {property: [{"value", "timestamp"}, ...]}}."""
+        if not ids or not properties:
+            return {}
+        package = _package("contacts")
+        api = self.api(*OBJECT_PATHS["contacts"], "batch_api")
+        out: dict[str, dict[str, list[dict]]] = {}
+        for start in range(0, len(ids), HISTORY_BATCH):
+            request = package.BatchReadInputSimplePublicObjectId(
+                inputs=[package.SimplePublicObjectId(id=i) for i in ids[start : start + HISTORY_BATCH]],
+                properties=["hs_object_id"],
+                properties_with_history=properties,
+            )
+            result = self.fetch("read the lead-status history of contacts", SCOPES["contacts"], api.read, request)
+            # contacts deleted meanwhile come back under "errors" (HTTP 207): no history
+            for obj in result.get("results") or []:
+                out[str(obj.get("id"))] = dict(obj.get("propertiesWithHistory") or {})
+        return out
 
     def contact_associations(self, object_type: str, ids: list[str]) -> dict[str, list[str]]:
         """The associated contact ids of each object (v4 batch read; all pages)."""

@@ -28,6 +28,7 @@ Decisions the design leaves open, made here:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,7 +74,34 @@ def modified_property(object_type: str) -> str:
     return MODIFIED.get(object_type, "hs_lastmodifieddate")
 
 
-def contact_properties(segment_property: str | None, disqualified_property: str | None) -> list[str]:
+@dataclass(frozen=True)
+class LeadStatusRule:
+    """How a contact property's history becomes accepted_at / rejected_at (DESIGN section 2)."""
+
+    property: str
+    accepted: frozenset[str]
+    rejected: frozenset[str]
+    reason_property: str | None = None
+
+
+def first_change_to(history: Sequence[dict[str, Any]], values: frozenset[str]) -> Any:
+    """The timestamp of the earliest history entry whose value is one of `values` (None: never)."""
+    stamps = []
+    for entry in history:
+        if str(entry.get("value") or "").strip().upper() not in values:
+            continue
+        try:
+            stamp = _instant_ns(entry.get("timestamp"))
+        except (ValueError, TypeError, OverflowError):
+            continue  # an unreadable entry decides nothing
+        if stamp is not None:
+            stamps.append(stamp)
+    return min(stamps) // 1_000_000 if stamps else None
+
+
+def contact_properties(
+    segment_property: str | None, disqualified_property: str | None, reason_property: str | None = None
+) -> list[str]:
     props = [
         "createdate",
         "lastmodifieddate",
@@ -82,7 +110,7 @@ def contact_properties(segment_property: str | None, disqualified_property: str 
         "hubspot_owner_assigneddate",
         "hs_analytics_source",
     ]
-    props += [p for p in (segment_property, disqualified_property) if p]
+    props += [p for p in (segment_property, disqualified_property, reason_property) if p]
     return list(dict.fromkeys(props))
 
 
@@ -222,6 +250,7 @@ def leads_frame(
     segment_property: str | None = None,
     disqualified_property: str | None = None,
     warnings: list[str] | None = None,
+    lead_status: LeadStatusRule | None = None,
 ) -> pd.DataFrame:
     def instants(prop: str | None) -> pd.Series:
         return parse_instants(_column(records, prop), warnings, f"contact {prop} values")
@@ -242,7 +271,24 @@ def leads_frame(
             "updated_at": instants("lastmodifieddate"),
         }
     )
+    if lead_status is not None:
+        frame = frame.assign(**_decisions(records, lead_status, warnings))
     return normalize("leads", frame)
+
+
+def _decisions(records: Sequence[Record], rule: LeadStatusRule, warnings: list[str] | None) -> dict[str, Any]:
+    """accepted_at, rejected_at (first change to a value of each set) and the reason of rejected leads."""
+    histories = [r.history.get(rule.property) or [] for r in records]
+    accepted = [first_change_to(h, rule.accepted) for h in histories]
+    rejected = [first_change_to(h, rule.rejected) for h in histories]
+    reasons = _text(_column(records, rule.reason_property))
+    return {
+        "accepted_at": parse_instants(accepted, warnings, f"{rule.property} history timestamps"),
+        "rejected_at": parse_instants(rejected, warnings, f"{rule.property} history timestamps"),
+        "rejection_reason": pd.Series(
+            [reason if at is not None else None for reason, at in zip(reasons, rejected)], dtype=object
+        ),
+    }
 
 
 def touches_frame(

@@ -10,6 +10,10 @@ lower case without the prefix, for example `access_token`; the environment wins)
 | HUBSPOT_SEGMENT_PROPERTY | contact property holding the segment (empty: segment `all`) | — |
 | HUBSPOT_ACTIVITY_TYPES | activity objects to pull, comma separated (calls, emails, meetings, notes, tasks, communications) | calls,emails,meetings,notes,tasks |
 | HUBSPOT_DISQUALIFIED_PROPERTY | contact date property that holds leads.disqualified_at | — |
+| HUBSPOT_LEAD_STATUS_PROPERTY | contact property whose history gives accepted_at / rejected_at (`none`: not read) | hs_lead_status |
+| HUBSPOT_ACCEPTED_STATUSES | its values that mean sales accepted the lead, comma separated | OPEN,IN_PROGRESS,CONNECTED,OPEN_DEAL |
+| HUBSPOT_REJECTED_STATUSES | its values that mean sales rejected the lead | UNQUALIFIED |
+| HUBSPOT_REJECTION_REASON_PROPERTY | contact property holding the rejection reason | — |
 | HUBSPOT_AUTOMATED_SOURCES | `hs_engagement_source` values that make a touch automated | AUTOMATION_PLATFORM,WORKFLOWS,PRIMARY_AUTOMATION,AUTOMATION_JOURNEY,SEQUENCES,BOT |
 | HUBSPOT_RATE_LIMIT | requests per seconds, all endpoints (`N/S`) | 100/10 |
 | HUBSPOT_SEARCH_RATE_LIMIT | search requests per seconds (`N/S`) | 5/1 |
@@ -40,6 +44,9 @@ from smarketing.core.redact import register_secret, scrub
 DEFAULT_API_BASE = "https://api.hubapi.com"
 ACTIVITY_TYPES = ("calls", "emails", "meetings", "notes", "tasks", "communications")
 DEFAULT_ACTIVITY_TYPES = ("calls", "emails", "meetings", "notes", "tasks")
+DEFAULT_LEAD_STATUS_PROPERTY = "hs_lead_status"
+DEFAULT_ACCEPTED_STATUSES = ("OPEN", "IN_PROGRESS", "CONNECTED", "OPEN_DEAL")
+DEFAULT_REJECTED_STATUSES = ("UNQUALIFIED",)
 DEFAULT_AUTOMATED_SOURCES = (
     "AUTOMATION_PLATFORM",
     "WORKFLOWS",
@@ -92,6 +99,10 @@ class HubSpotSettings:
     segment_property: str | None = None
     activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES
     disqualified_property: str | None = None
+    lead_status_property: str | None = DEFAULT_LEAD_STATUS_PROPERTY
+    accepted_statuses: tuple[str, ...] = DEFAULT_ACCEPTED_STATUSES
+    rejected_statuses: tuple[str, ...] = DEFAULT_REJECTED_STATUSES
+    rejection_reason_property: str | None = None
     automated_sources: tuple[str, ...] = DEFAULT_AUTOMATED_SOURCES
     rate_limit: RateLimit = RateLimit(100, 10.0)
     search_rate_limit: RateLimit = RateLimit(5, 1.0)
@@ -149,6 +160,10 @@ def settings_from_env(
         segment_property=get("segment_property"),
         activity_types=types,
         disqualified_property=get("disqualified_property"),
+        lead_status_property=_optional_name(get("lead_status_property"), DEFAULT_LEAD_STATUS_PROPERTY),
+        accepted_statuses=_names(get("accepted_statuses") or ",".join(DEFAULT_ACCEPTED_STATUSES)),
+        rejected_statuses=_names(get("rejected_statuses") or ",".join(DEFAULT_REJECTED_STATUSES)),
+        rejection_reason_property=get("rejection_reason_property"),
         automated_sources=_names(get("automated_sources")) if get("automated_sources") else DEFAULT_AUTOMATED_SOURCES,
         rate_limit=_rate(get("rate_limit"), "HUBSPOT_RATE_LIMIT", RateLimit(100, 10.0)),
         search_rate_limit=_rate(get("search_rate_limit"), "HUBSPOT_SEARCH_RATE_LIMIT", RateLimit(5, 1.0)),
@@ -159,6 +174,13 @@ def settings_from_env(
         overlap_seconds=float(_int(get("overlap_seconds"), "HUBSPOT_OVERLAP_SECONDS", 300, 0, 7 * 86400)),
         parallel_types=_int(get("parallel_types"), "HUBSPOT_PARALLEL_TYPES", 3, 1, 8),
     )
+
+
+def _optional_name(text: str | None, default: str) -> str | None:
+    """A property name; unset gives the default, `none` turns the feature off."""
+    if text is None:
+        return default
+    return None if text.lower() == "none" else text
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -376,9 +376,12 @@ class _Sync:
         """Write one batch and its cursor in one transaction (stale touch rows go first)."""
         warnings: list[str] = []
         if object_type == "contacts":
+            rule = self.lead_status_rule()
+            if rule is not None:
+                self._attach_history(records, rule)
             data = _data(
                 leads=mapping.leads_frame(
-                    records, self.settings.segment_property, self.settings.disqualified_property, warnings
+                    records, self.settings.segment_property, self.settings.disqualified_property, warnings, rule
                 )
             )
         elif object_type == "deals":
@@ -422,9 +425,32 @@ class _Sync:
 
     # -- page producers (run in the prefetch thread) -------------------------------------
 
+    def lead_status_rule(self) -> mapping.LeadStatusRule | None:
+        """The lead-status settings as a mapping rule (None: acceptance is not read from HubSpot)."""
+        s = self.settings
+        if not s.lead_status_property:
+            return None
+        return mapping.LeadStatusRule(
+            s.lead_status_property,
+            _upper_set(s.accepted_statuses),
+            _upper_set(s.rejected_statuses),
+            s.rejection_reason_property,
+        )
+
+    def _attach_history(self, records: list[Record], rule: mapping.LeadStatusRule) -> None:
+        """Read the lead-status history of a batch's contacts (the search API does not return history)."""
+        live = [r for r in records if not r.archived]
+        found = self.client.contact_histories([r.id for r in live], [rule.property])
+        for record in live:
+            record.history = found.get(record.id, {})
+
     def properties(self, object_type: str) -> list[str]:
         if object_type == "contacts":
-            return mapping.contact_properties(self.settings.segment_property, self.settings.disqualified_property)
+            return mapping.contact_properties(
+                self.settings.segment_property,
+                self.settings.disqualified_property,
+                self.settings.rejection_reason_property,
+            )
         if object_type == "deals":
             return list(mapping.DEAL_PROPERTIES)
         return mapping.activity_properties(object_type)
@@ -572,6 +598,11 @@ class _Sync:
 
 
 _EMPTY: dict[str, pd.DataFrame] = {}
+
+
+def _upper_set(values: tuple[str, ...]) -> frozenset[str]:
+    """Status values compared case-insensitively."""
+    return frozenset(v.strip().upper() for v in values)
 
 
 def _data(**frames: pd.DataFrame) -> CrmData:
