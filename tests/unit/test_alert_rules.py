@@ -26,6 +26,7 @@ from smarketing.core.alert_rules import (
     scan_start,
     stale,
 )
+from smarketing.core.frames import normalize
 from smarketing.core.sales import lead_ledger
 from smarketing.core.terms import AlertSettings
 
@@ -250,3 +251,37 @@ def test_scan_start_reaches_back_as_far_as_the_latest_trigger_can_be(ny_terms, a
     # calendar days, + 7 days for public holidays, + 24 h of staleness: 19.9 days before as_of.
     as_of = at("2026-05-20 12:00")
     assert scan_start(ny_terms(), as_of) == as_of - pd.Timedelta(days=19.9)
+
+
+# -- from real data: exclusions and rejections as the ledger derives them ------------------------------
+
+
+def test_an_approved_first_touch_exclusion_in_the_data_silences_the_first_touch_alerts(make_data, ny_terms, at):
+    # Mon 10:00 MQL; an exclusion for first_touch approved Mon 11:00. By Tue 10:00 the breach and the
+    # escalation would be due (see test_escalation_counts_business_hours_after_the_deadline): none is.
+    data = make_data(leads=[MONDAY_LEAD])
+    request = {
+        "exclusion_id": "1",
+        "lead_id": "a",
+        "commitment": "first_touch",
+        "reason": "routing outage",
+        "requested_by": "sam",
+        "requested_at": at("2026-05-04 10:30"),
+        "decision": "approved",
+        "decided_by": "dana",
+        "decided_at": at("2026-05-04 11:00"),
+    }
+    data.exclusions = normalize("exclusions", pd.DataFrame([request]))
+    as_of = at("2026-05-05 10:00")
+    assert due_alerts(lead_ledger(data, ny_terms(), as_of), ny_terms(), as_of).empty
+    data.exclusions = normalize("exclusions", pd.DataFrame([{**request, "decision": "denied"}]))
+    due = due_alerts(lead_ledger(data, ny_terms(), as_of), ny_terms(), as_of)
+    assert set(due["kind"]) == {FIRST_TOUCH_BREACH, ESCALATION}
+
+
+def test_a_lead_rejected_in_the_data_raises_no_alert(make_data, ny_terms, at):
+    # Rejected Mon 11:00 (inside 8 acceptance hours): no first-touch or attempts alert afterwards.
+    rejected = {**MONDAY_LEAD, "rejected_at": "2026-05-04 11:00", "rejection_reason": "student"}
+    terms = ny_terms(acceptance_hours=8)
+    as_of = at("2026-05-05 10:00")
+    assert due_alerts(lead_ledger(make_data(leads=[rejected]), terms, as_of), terms, as_of).empty
