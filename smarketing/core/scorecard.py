@@ -154,24 +154,24 @@ def _or_none(value: Any, absent: str) -> Any:
     return absent if value is None else value
 
 
+MARKETING_HEADLINE = (
+    "quota",
+    "mqls",
+    "attainment",
+    "elapsed_fraction",
+    "expected_to_date",
+    "pace",
+    "prior",
+    "projected",
+    "required_daily_rate",
+    "status",
+)
+
+
 def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The headline numbers as (side, measure, value) rows, for tables and CSV."""
     mkt, ft, att, fun = (card["marketing"], card["sales"]["first_touch"], card["sales"]["attempts"], card["funnel"])
-    rows = [
-        ("marketing", k, mkt.get(k))
-        for k in (
-            "quota",
-            "mqls",
-            "attainment",
-            "elapsed_fraction",
-            "expected_to_date",
-            "pace",
-            "prior",
-            "projected",
-            "required_daily_rate",
-            "status",
-        )
-    ]
+    rows = [("marketing", k, mkt.get(k)) for k in MARKETING_HEADLINE]
     rows += [
         ("marketing", f"segment {s['segment']} mqls / quota", f"{s['mqls']} / {_or_none(s['quota'], 'no quota')}")
         for s in mkt["by_segment"]

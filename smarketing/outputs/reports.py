@@ -45,7 +45,7 @@ from smarketing.core.consequences import COMMITMENT_LABELS
 from smarketing.core.errors import UserError
 from smarketing.core.evidence import NO_ACTIVITIES, UNKNOWN, evidence_notes, pending_note, plural, projection_note
 from smarketing.core.sales import status_counts
-from smarketing.core.scorecard import LEDGER_COLUMNS, jsonable
+from smarketing.core.scorecard import LEDGER_COLUMNS, MARKETING_HEADLINE, jsonable
 from smarketing.outputs.exports import neutralise, status_words, write_csv
 
 REPORT_FORMATS = (".pdf", ".xlsx", ".csv")
@@ -304,21 +304,7 @@ def csv_rows(bundle: ReportBundle) -> list[tuple[str, str, str, Any]]:
         ("report", "", "terms_version", bundle.terms_version_id),
         ("report", "", "requested_as_of", bundle.requested_as_of),
     ]
-    rows += [
-        ("marketing", "", k, mkt.get(k))
-        for k in (
-            "quota",
-            "mqls",
-            "attainment",
-            "elapsed_fraction",
-            "expected_to_date",
-            "pace",
-            "prior",
-            "projected",
-            "required_daily_rate",
-            "status",
-        )
-    ]
+    rows += [("marketing", "", k, mkt.get(k)) for k in MARKETING_HEADLINE]
     for seg in mkt.get("by_segment", []):
         rows += [
             ("marketing segment", seg["segment"], k, seg.get(k))
