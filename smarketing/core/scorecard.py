@@ -121,9 +121,7 @@ def build_scorecards(
         for month in group:
             at = rows.get(month, np.empty(0, dtype=np.intp))
             sliced = ledger.iloc[np.sort(at)].reset_index(drop=True)
-            cards[month] = build_scorecard(
-                data, terms, month, as_of, ledger=sliced, commitments_only=commitments_only
-            )
+            cards[month] = build_scorecard(data, terms, month, as_of, ledger=sliced, commitments_only=commitments_only)
     return {m: cards[m] for m in months}
 
 
