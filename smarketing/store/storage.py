@@ -278,7 +278,7 @@ def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str], arrow: b
 
 def _arrow_frame(conn: Connection, stmt: sa.Select) -> pd.DataFrame | None:
     """The select's rows read by the ADBC SQLite driver straight into Arrow columns (issue 17:
-    about 8x faster than rows through sqlite3 and pandas), or None where that path does not apply:
+    loads about 3x faster than rows through sqlite3 and pandas), or None where that path does not apply:
     not a SQLite file, inside a write, no driver, or a column whose stored values mix types.
 
     The read runs on a connection of its own, so only read-only callers outside a write take it."""
