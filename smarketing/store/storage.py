@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -66,11 +65,6 @@ from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
 from smarketing.store import migrate
 from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
-
-try:  # the fast SQLite reader (requirements.txt); without it reads take the sqlite3 path
-    import adbc_driver_sqlite.dbapi as adbc_sqlite
-except ImportError:  # pragma: no cover
-    adbc_sqlite = None
 
 log = logging.getLogger(__name__)
 
@@ -265,57 +259,12 @@ def _instant_columns(table: sa.Table) -> list[str]:
     return [c.name for c in table.columns if isinstance(c.type, sa.DateTime)]
 
 
-def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str], arrow: bool = False) -> pd.DataFrame:
-    """Run a select with pandas (with `arrow`, through Arrow when the database is a SQLite file; the
-    caller then normalises the dtypes) and parse its instant columns to datetime64 UTC."""
-    frame = _arrow_frame(conn, stmt) if arrow else None
-    if frame is None:
-        frame = pd.read_sql(stmt, conn)
+def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.DataFrame:
+    """Run a select with pandas and parse its instant columns to datetime64 UTC."""
+    frame = pd.read_sql(stmt, conn)
     for column in instants:
         frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
     return frame
-
-
-def _arrow_frame(conn: Connection, stmt: sa.Select) -> pd.DataFrame | None:
-    """The select's rows read by the ADBC SQLite driver straight into Arrow columns (issue 17:
-    loads about 3x faster than rows through sqlite3 and pandas), or None where that path does not apply:
-    not a SQLite file, inside a write, no driver, or a column whose stored values mix types.
-
-    The read runs on a connection of its own, so only read-only callers outside a write take it."""
-    path = _sqlite_file(conn)
-    if path is None or adbc_sqlite is None or conn.get_execution_options().get("smarketing_write"):
-        return None
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    values = []
-    for name in compiled.positiontup or []:
-        bind = compiled.binds[name]
-        process = bind.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        values.append(process(params[name]) if process else params[name])
-    try:
-        with adbc_sqlite.connect(path) as adbc, adbc.cursor() as cursor:
-            # One batch, so each column's type is inferred from all of its rows.
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-            cursor.execute(str(compiled), values)
-            table = cursor.fetch_arrow_table()
-    except (adbc_sqlite.Error, pa.ArrowException, OSError):
-        return None
-    columns = {
-        f.name: table.column(i).cast(pa.string()) if table.column(i).null_count == len(table) else table.column(i)
-        for i, f in enumerate(table.schema)
-    }
-    frame = pd.DataFrame({name: column.to_pandas() for name, column in columns.items()})
-    return frame if list(frame.columns) == list(compiled.statement.selected_columns.keys()) else None
-
-
-def _sqlite_file(conn: Connection) -> str | None:
-    """The path of a SQLite database file (None for memory, URI and other databases)."""
-    url = conn.engine.url
-    database = url.database or ""
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    path = Path(database).expanduser()
-    return str(path) if path.is_file() else None
 
 
 def _select(conn: Connection, table: sa.Table, columns: list[str] | None = None) -> sa.Select:
@@ -337,7 +286,7 @@ def _read(
     if where is not None:
         stmt = stmt.where(where)
     instants = [c for c in _instant_columns(table) if columns is None or c in columns]
-    return frames.normalize(name, _read_frame(conn, stmt, instants, arrow=True))
+    return frames.normalize(name, _read_frame(conn, stmt, instants))
 
 
 # -- saving data -------------------------------------------------------------------------
@@ -673,7 +622,7 @@ def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime 
     scope = [leads.c.mql_at >= start, leads.c.mql_at < end, *([] if cutoff is None else [leads.c.mql_at <= cutoff])]
     mql_at = leads.c.mql_at if conn.dialect.name != "sqlite" else sa.type_coerce(leads.c.mql_at, sa.String)
     stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
-    frame = _read_frame(conn, stmt, ["mql_at"], arrow=True)
+    frame = _read_frame(conn, stmt, ["mql_at"])
     segment = frame["segment"].astype("string")
     return frame.assign(
         lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
