@@ -115,7 +115,8 @@ def history_cards(engine: Engine, month: str, as_of: pd.Timestamp) -> dict[str, 
     cards = {m: snap for m in months if m in closed and (snap := storage.load_snapshot(engine, m)) is not None}
     live = [m for m in months if m not in cards]
     if live:
-        cards |= {m: c for m, c in scorecards(engine, month_range(live[0], live[-1]), as_of).items() if m in live}
+        span = month_range(live[0], live[-1])
+        cards |= {m: c for m, c in scorecards(engine, span, as_of, commitments_only=True).items() if m in live}
     return {m: cards[m] for m in months}
 
 
@@ -125,12 +126,15 @@ def ledger(engine: Engine, month: str, as_of: pd.Timestamp) -> tuple[pd.DataFram
     return lead_ledger(view.data, view.terms, as_of, view.month), view.terms
 
 
-def scorecards(engine: Engine, months: list[str], as_of: pd.Timestamp) -> dict[str, dict]:
-    """Live scorecards of several consecutive months from one load."""
+def scorecards(
+    engine: Engine, months: list[str], as_of: pd.Timestamp, *, commitments_only: bool = False
+) -> dict[str, dict]:
+    """Live scorecards of several consecutive months from one load (with `commitments_only`, just
+    the parts consequences read)."""
     versions = terms_versions(engine)
     tz = terms_for_month(versions, months[-1]).timezone
     data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
-    return build_scorecards(data, versions, months, as_of)
+    return build_scorecards(data, versions, months, as_of, commitments_only=commitments_only)
 
 
 def data_months(engine: Engine) -> list[str]:

@@ -146,10 +146,17 @@ class CrmData:
 
     def mql_history(self) -> pd.DataFrame:
         """lead_id, mql_at, segment of every MQL known to this load (for the marketing prior)."""
+        cached = self.__dict__.get("_mql_history")
+        if cached is not None and cached[0] is self.leads and cached[1] is self.earlier_mqls:
+            return cached[2]
         own = self.leads[["lead_id", "mql_at", "segment"]]
         if self.earlier_mqls is None or not len(self.earlier_mqls):
-            return own
-        return pd.concat([self.earlier_mqls[["lead_id", "mql_at", "segment"]], own]).drop_duplicates("lead_id")
+            history = own
+        else:
+            history = pd.concat([self.earlier_mqls[["lead_id", "mql_at", "segment"]], own]).drop_duplicates("lead_id")
+        # Built once per load, so per-month scorecards on the same data stay cheap.
+        self.__dict__["_mql_history"] = (self.leads, self.earlier_mqls, history)
+        return history
 
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> CrmData:

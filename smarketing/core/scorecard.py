@@ -50,16 +50,22 @@ LEDGER_V2_COLUMNS = ["calendar"]
 
 
 def build_scorecard(
-    data: CrmData, terms: Terms, month: str, as_of: pd.Timestamp, ledger: pd.DataFrame | None = None
+    data: CrmData,
+    terms: Terms,
+    month: str,
+    as_of: pd.Timestamp,
+    ledger: pd.DataFrame | None = None,
+    *,
+    commitments_only: bool = False,
 ) -> dict[str, Any]:
-    """The month's two-sided scorecard as of an instant (pass `ledger` when already computed)."""
+    """The month's two-sided scorecard as of an instant (pass `ledger` when already computed).
+
+    With `commitments_only` the card holds just what consequences read (the marketing part, the
+    sales commitments, month_over): no funnel and no by-owner table, for history months."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     if ledger is None:
         ledger = lead_ledger(data, terms, as_of, month)
     over = is_over(month, as_of, terms.timezone)
-    funnel = funnel_summary(data, month, as_of, terms.timezone)
-    funnel["revenue_goal"] = terms.revenue_goal
-    funnel["marketing_revenue_goal"] = terms.revenue_goal * terms.marketing_share
     marketing = marketing_summary(
         data.leads, terms, month, as_of, history=data.mql_history(), exclusions=data.exclusions
     )
@@ -71,8 +77,9 @@ def build_scorecard(
         "has_activities": data.has_touches,
         "first_touch": first_touch_summary(ledger, terms, over, has_touches=data.has_touches),
         "attempts": attempts_summary(ledger, terms, over, has_touches=data.has_touches),
-        "by_owner": owner_summary(ledger, data.owners),
     }
+    if not commitments_only:
+        sales["by_owner"] = owner_summary(ledger, data.owners)
     acceptance = acceptance_summary(ledger, terms, over)
     if acceptance is not None:
         sales["acceptance"] = acceptance
@@ -83,17 +90,25 @@ def build_scorecard(
         "month_over": over,
         "marketing": marketing,
         "sales": sales,
-        "funnel": funnel,
     }
+    if not commitments_only:
+        card["funnel"] = funnel_summary(data, month, as_of, terms.timezone)
+        card["funnel"]["revenue_goal"] = terms.revenue_goal
+        card["funnel"]["marketing_revenue_goal"] = terms.revenue_goal * terms.marketing_share
     return jsonable(card)
 
 
 def build_scorecards(
-    data: CrmData, versions: list[TermsVersion], months: list[str], as_of: pd.Timestamp
+    data: CrmData,
+    versions: list[TermsVersion],
+    months: list[str],
+    as_of: pd.Timestamp,
+    *,
+    commitments_only: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Scorecards for many months, each under the terms version in force for it.
 
-    The ledger is computed once per distinct terms version and sliced by month."""
+    The ledger is computed once per distinct terms version and split by month in one grouping."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     by_terms: dict[int, tuple[Terms, list[str]]] = {}
     for month in months:
@@ -102,9 +117,11 @@ def build_scorecards(
     cards: dict[str, dict[str, Any]] = {}
     for terms, group in by_terms.values():
         ledger = lead_ledger(data, terms, as_of)
+        rows = ledger.groupby("month", sort=False).indices
         for month in group:
-            sliced = ledger.loc[ledger["month"] == month].reset_index(drop=True)
-            cards[month] = build_scorecard(data, terms, month, as_of, ledger=sliced)
+            at = rows.get(month, np.empty(0, dtype=np.intp))
+            sliced = ledger.iloc[np.sort(at)].reset_index(drop=True)
+            cards[month] = build_scorecard(data, terms, month, as_of, ledger=sliced, commitments_only=commitments_only)
     return {m: cards[m] for m in months}
 
 

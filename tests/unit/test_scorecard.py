@@ -252,6 +252,26 @@ def test_build_scorecards_matches_build_scorecard(make_data, ny_terms, at):
     assert build_scorecards(data, versions, ["2026-04"], at("2026-04-15 12:00"))["2026-04"]["marketing"]["quota"] == 5
 
 
+def test_commitments_only_cards_hold_the_full_cards_commitments_on_generated_data():
+    """History cards (issue 17) skip the funnel and the by-owner table; everything else, and so
+    the consequences, are those of the full cards."""
+    from smarketing.core.consequences import consequences
+    from smarketing.sources.demo import demo_terms, generate_demo
+
+    now = pd.Timestamp("2026-11-22T15:00:00Z")
+    data = generate_demo(seed=5, months=8, now=now, n_leads=4000)
+    versions = [TermsVersion("2026-01", demo_terms(), 1)]
+    months = [f"2026-{m:02d}" for m in range(4, 12)]
+    for as_of in (now, pd.Timestamp("2026-09-03T13:30:00Z")):
+        full = build_scorecards(data, versions, months, as_of)
+        lean = build_scorecards(data, versions, months, as_of, commitments_only=True)
+        for month in months:
+            expected = {k: v for k, v in full[month].items() if k != "funnel"}
+            expected["sales"] = {k: v for k, v in expected["sales"].items() if k != "by_owner"}
+            assert lean[month] == expected, (as_of, month)
+            assert consequences(lean, month, demo_terms()) == consequences(full, month, demo_terms())
+
+
 # -- data after as_of changes nothing ---------------------------------------------------------------
 
 

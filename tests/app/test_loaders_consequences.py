@@ -1,0 +1,24 @@
+"""The dashboard's consequences loader gives api.month_scorecard's consequences (issue 17: it
+reuses the month's cached card instead of computing it again)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smarketing import api
+from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
+from smarketing.store import storage
+from smarketing.ui import loaders
+
+NOW = pd.Timestamp("2026-11-22T15:00:00Z")
+
+
+def test_consequences_loader_equals_the_api_for_open_and_closed_months(sqlite_url: str) -> None:
+    engine = storage.make_engine(sqlite_url)
+    storage.save_terms_version(engine, DEMO_TERMS_TOML, "2026-03")
+    storage.save_data(engine, generate_demo(seed=4, months=9, now=NOW, n_leads=3000), source="test")
+    api.close_month(engine, "2026-08", as_of=NOW, closed_by="test", force=True)
+    token = loaders.data_token.__wrapped__(sqlite_url)
+    for month in ("2026-08", "2026-10", "2026-11"):
+        expected = api.month_scorecard(engine, month, NOW)["consequences"]
+        assert loaders.consequences.__wrapped__(sqlite_url, month, NOW.isoformat(), token) == expected, month
