@@ -5,7 +5,7 @@ Pure functions; nothing here computes a metric. Rates' intervals come from `funn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -92,8 +92,9 @@ NO_TEAM = "no team"
 NO_SOURCE = "no source"
 
 
-def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
-    """Reps ranked by first-touch compliance (then speed), with each rate's 95% interval.
+def leaderboard(by_owner: Sequence[dict], link: Callable[[str], str | None] | None = None) -> pd.DataFrame:
+    """Reps ranked by first-touch compliance (then speed), with each rate's 95% interval, and with
+    `link`, a "Leads in ledger" address per rep (owner id → URL).
 
     Unassigned leads are listed last, unranked: nobody to rank."""
     rows = []
@@ -114,6 +115,7 @@ def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
                 "Breached": o["first_touch_breached"],
                 "Untouched": o.get("untouched", 0),
                 "Sample": "few leads" if judged < FEW_LEADS else "",
+                **({"Leads in ledger": link(o["owner_id"]) if o.get("owner_id") else None} if link else {}),
                 "_assigned": bool(o.get("owner_id")),
             }
         )
