@@ -128,7 +128,7 @@ def setup_page(title: str, icon: str = ":material/space_dashboard:", filters: bo
     _sidebar(ctx)
     if filters:
         _filter_pickers(ctx)
-    _header(ctx, title, icon)
+    _header(ctx, title, icon, filters)
     return ctx
 
 
@@ -316,10 +316,15 @@ def _navigation(ctx: PageContext) -> None:
             return
 
 
-def _header(ctx: PageContext, title: str, icon: str) -> None:
+def _header(ctx: PageContext, title: str, icon: str, filters: bool) -> None:
     """The page title, what is filtered, and the demo-data banner while demo data is shown."""
     st.title(f"{icon} {title}")
-    if ctx.leads.scoped:
+    if ctx.leads.scoped and not filters:
+        st.caption(
+            f":material/filter_alt: This page shows the whole company; the filter "
+            f"({md_escape(describe(ctx.leads.scope(), ctx.owner_names()))}) is kept for the pages that take it."
+        )
+    elif ctx.leads.scoped:
         what = describe(ctx.leads.scope(), ctx.owner_names())
         text, clear = st.columns([5, 1])
         text.info(f"**Filtered to** {md_escape(what)}.", icon=":material/filter_alt:")

@@ -40,8 +40,9 @@ def name_of(owner_id: object, names: dict[str, str]) -> str:
     return names.get(str(owner_id), str(owner_id))
 
 
-def segment_table(by_segment: Sequence[dict]) -> pd.DataFrame:
-    """Per-segment pacing rows of a scorecard."""
+def segment_table(by_segment: Sequence[dict], link: Callable[[str], str] | None = None) -> pd.DataFrame:
+    """Per-segment pacing rows of a scorecard; with `link`, a "Leads in ledger" address per segment."""
+    links = {"Leads in ledger": [link(s["segment"]) for s in by_segment]} if link else {}
     return pd.DataFrame(
         {
             "Segment": [s["segment"] for s in by_segment],
@@ -51,6 +52,7 @@ def segment_table(by_segment: Sequence[dict]) -> pd.DataFrame:
             "Projected": [s.get("projected") for s in by_segment],
             "Needed per day": [s.get("required_daily_rate") for s in by_segment],
             "Status": [status_text(s.get("status")) if s.get("quota") is not None else "—" for s in by_segment],
+            **links,
         }
     )
 
