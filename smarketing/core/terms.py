@@ -807,3 +807,32 @@ def _ratio(problems: list[str], name: str, value: Any) -> None:
 def _parse_clock(text: str) -> dt.time:
     hour, minute = text.split(":")
     return dt.time(int(hour), int(minute))
+
+
+def terms_changes(old: Terms, new: Terms) -> list[str]:
+    """What a new version changes, one "field: old → new" line per changed setting (empty: the same)."""
+    before, after = _flat(asdict(old)), _flat(asdict(new))
+    return [
+        f"{key}: {_shown(before.get(key))} → {_shown(after.get(key))}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        out.update(_flat(item, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as short text."""
+    if value is None:
+        return "none"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_shown(v) for v in value) or "none"
+    return str(value)
