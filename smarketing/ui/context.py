@@ -41,6 +41,18 @@ PICKER_KEY = "smk_month_picker"
 LIVE_KEY = "smk_live_as_of"
 LIVE_REFRESH = pd.Timedelta(minutes=5)
 FILTER_KEY = "smk_filter_{}"
+# On a phone Streamlit stacks every column full width, so a band of four figures becomes a long
+# scroll: keep them two to a row instead (a compact grid). Our own fixed CSS, never CRM text.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.5rem !important; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important;
+  }
+  [data-testid="stMetricValue"] { font-size: 1.5rem !important; }
+  h1 { font-size: 1.6rem !important; }
+}
+</style>"""
 FILTER_LABELS = {"team": "Team", "owner": "Rep", "segment": "Segment", "source": "Source"}
 
 
@@ -103,9 +115,8 @@ class PageContext:
 def setup_page(title: str, icon: str = ":material/space_dashboard:", filters: bool = False) -> PageContext:
     """Page config, login gate, database, month picker, navigation and the demo banner; with `filters`,
     the team / rep / segment / source pickers too (their values in the URL, read into `ctx.leads`)."""
-    st.set_page_config(
-        page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="expanded"
-    )
+    st.set_page_config(page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="auto")
+    st.html(PHONE_CSS)
     status = auth_status()
     require_login(status)
     url = _database_url()

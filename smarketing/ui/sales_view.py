@@ -61,6 +61,7 @@ def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
         table(
             frame.drop(columns="Business hours late"),
             {
+                "Lead": st.column_config.TextColumn("Lead", pinned=True),
                 "MQL at": time_column("MQL at"),
                 "Deadline": time_column("Deadline"),
                 "How late": st.column_config.TextColumn("How late", help="Business hours since the deadline passed"),
@@ -257,6 +258,7 @@ def _rep_columns() -> Mapping[str, object]:
     """Column formats shared by the rep and team tables."""
     return {
         "#": st.column_config.TextColumn("#", width="small"),
+        "Rep": st.column_config.TextColumn("Rep", pinned=True),
         "First touch": percent_column("First touch"),
         "First touch 95% CI": st.column_config.TextColumn("95% CI"),
         "Median response": hours_column("Median"),

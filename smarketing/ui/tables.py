@@ -148,23 +148,24 @@ def slowest_reps(by_owner: Sequence[dict], n: int = 3) -> pd.DataFrame:
 
 
 def worklist_table(worklist: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """The overdue worklist (most overdue first) with names, local times and how late."""
+    """The overdue worklist (most overdue first): the lead, its owner and how late first (what a phone
+    shows without scrolling), then times, team, segment and source."""
     names, teams = owner_names(owners), owner_teams(owners)
     breached = worklist["first_touch_status"] == "breached"
     return pd.DataFrame(
         {
             "Lead": worklist["lead_id"],
             "Owner": [name_of(o, names) for o in worklist["owner_id"]],
-            "Team": [teams.get(str(o)) or NO_TEAM for o in worklist["owner_id"]],
-            "Segment": worklist["segment"],
-            "Source": worklist["source"].fillna(NO_SOURCE),
-            "MQL at": local_naive(worklist["mql_at"], tz),
-            "Deadline": local_naive(worklist["first_touch_deadline"], tz),
-            "Status": ["✘ Overdue" if b else "◷ Due soon" for b in breached],
             "How late": [
                 f"{h:,.1f} business h late" if b else "deadline not passed"
                 for h, b in zip(worklist["overdue_hours"], breached)
             ],
+            "Status": ["✘ Overdue" if b else "◷ Due soon" for b in breached],
+            "Deadline": local_naive(worklist["first_touch_deadline"], tz),
+            "MQL at": local_naive(worklist["mql_at"], tz),
+            "Team": [teams.get(str(o)) or NO_TEAM for o in worklist["owner_id"]],
+            "Segment": worklist["segment"],
+            "Source": worklist["source"].fillna(NO_SOURCE),
             "Business hours late": worklist["overdue_hours"].where(breached),
         }
     )
