@@ -155,8 +155,7 @@ def _filter_pickers(ctx: PageContext) -> None:
         if current and current not in values:
             values.append(current)
         widget = FILTER_KEY.format(key)
-        if st.session_state.get(widget) != current:
-            st.session_state[widget] = current
+        st.session_state[widget] = current  # always: a page switch gives the widget a fresh identity
         label = FILTER_LABELS[key]
         st.sidebar.selectbox(
             label,

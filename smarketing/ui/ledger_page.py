@@ -65,9 +65,9 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
 
 
 def _sync(widget: str, value: object) -> None:
-    """Show the URL's value in a widget (the URL is the source of truth, so links open the same view)."""
-    if st.session_state.get(widget) != value:
-        st.session_state[widget] = value
+    """Show the URL's value in a widget (the URL is the source of truth, so links open the same view;
+    set every run, since a page switch gives a widget a fresh identity)."""
+    st.session_state[widget] = value
 
 
 def _on_status_change(key: str) -> None:

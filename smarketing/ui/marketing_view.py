@@ -109,8 +109,7 @@ def drill_down(ctx: PageContext, card: dict) -> None:
         wanted = ctx.leads.segment or None
         if wanted and wanted not in names:
             names.append(wanted)
-        if st.session_state.get(SEGMENT_KEY) != wanted:
-            st.session_state[SEGMENT_KEY] = wanted
+        st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run
         segment = st.selectbox(
             "Segment",
             [None, *names],
