@@ -87,7 +87,8 @@ def test_filtered_sales_links_to_the_ledger(server: str, wide) -> None:  # noqa:
     assert "first_touch=breached" in wide.url and "team=East" in wide.url
     assert errors(wide) == []
     team = wide.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Team")
-    assert "East" in team.inner_text()
+    shown = team.evaluate("e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+    assert "East" in shown and "All teams" not in shown, shown
     shoot_at(wide, "ledger-drilled", 1440)
 
 
