@@ -836,3 +836,15 @@ def _shown(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return ", ".join(_shown(v) for v in value) or "none"
     return str(value)
+
+
+def with_settings(text: str, sections: Mapping[str, Mapping[str, Any]]) -> str:
+    """A terms TOML text with these keys set in their tables ([marketing], [sales], [calendar]…); every
+    other key and table kept (the form of the Terms page edits only what people change monthly)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TermsError([f"The terms file is not valid TOML: {exc}."]) from None
+    for section, values in sections.items():
+        data[section] = {**data.get(section, {}), **values}
+    return tomli_w.dumps(data)
