@@ -42,11 +42,14 @@ LIVE_KEY = "smk_live_as_of"
 LIVE_REFRESH = pd.Timedelta(minutes=5)
 FILTER_KEY = "smk_filter_{}"
 # On a phone Streamlit stacks every column full width, so a band of four figures becomes a long
-# scroll: keep them two to a row instead (a compact grid). Our own fixed CSS, never CRM text.
+# scroll: keep small columns (figures, pickers) two to a row, and let columns that hold cards, tables
+# or charts take the full width. Our own fixed CSS, never CRM text.
 PHONE_CSS = """<style>
 @media (max-width: 640px) {
   [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.5rem !important; }
-  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { min-width: 100% !important; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:not(:has([data-testid="stHorizontalBlock"],
+      [data-testid="stDataFrame"], [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stPlotlyChart"])) {
     min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important;
   }
   [data-testid="stMetricValue"] { font-size: 1.5rem !important; }
