@@ -6,12 +6,12 @@ from smarketing.ui import marketing_view as view
 from smarketing.ui import setup_page
 from smarketing.ui.context import empty_month
 
-ctx = setup_page("Marketing", ":material/campaign:")
+ctx = setup_page("Marketing", ":material/campaign:", filters=True)
 card = ctx.bundle().card
 if empty_month(ctx, card):
     st.stop()
 view.headline(card)
-view.segments(card)
+view.segments(ctx, card)
 view.rejections(card)
 view.drill_down(ctx, card)
 view.trend(ctx)

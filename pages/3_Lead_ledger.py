@@ -3,7 +3,7 @@
 from smarketing.ui import exclusions_view, setup_page
 from smarketing.ui import ledger_page as view
 
-ctx = setup_page("Lead ledger", ":material/receipt_long:")
+ctx = setup_page("Lead ledger", ":material/receipt_long:", filters=True)
 bundle = ctx.bundle()
 lead_id = view.browse(ctx, bundle)
 if lead_id:

@@ -8,5 +8,6 @@ terms = ctx.bundle().terms
 view.versions(ctx)
 view.schedules(terms)
 view.calculator(ctx, terms)
+view.monthly_form(ctx, terms)
 view.editor(ctx, terms)
 view.consequences_editor(ctx, terms)

@@ -1,4 +1,4 @@
-"""Data: where the data came from, row counts, file upload, and who can see it."""
+"""Data: where the data came from, row counts, file import with a preview, demo data, and who can see it."""
 
 from smarketing.ui import data_view as view
 from smarketing.ui import setup_page
@@ -10,4 +10,5 @@ view.loads(ctx)
 
 sync_now(ctx)
 view.upload(ctx)
+view.remove_demo(ctx)
 view.access(ctx)

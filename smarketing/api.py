@@ -38,7 +38,7 @@ from smarketing.core.terms import (
 )
 from smarketing.outputs import alert_delivery, reports
 from smarketing.outputs.digest import digest_text
-from smarketing.sources import mapping
+from smarketing.sources import mapping as mapping_module
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
 from smarketing.store import alert_log, storage
 
@@ -175,11 +175,25 @@ def seed_demo(
 
 
 def ensure_seeded(engine: Engine) -> bool:
-    """Seed demo data when the database has no leads at all; True when it did."""
-    if storage.data_counts(engine)["leads"]:
+    """Seed demo data when the database has no leads and has never had a load (so demo data that
+    was removed stays removed); True when it did."""
+    if storage.data_counts(engine)["leads"] or len(storage.data_loads(engine, limit=1)):
         return False
     seed_demo(engine)
     return True
+
+
+def remove_demo_data(engine: Engine) -> None:
+    """Empty the demo company: every data row goes when every successful load so far came from the demo
+    generator; terms, snapshots and the load history stay. Anything else in the database refuses."""
+    loads = storage.data_loads(engine, limit=1000)
+    other = loads.loc[(loads["source"] != "demo") & (loads["status"] == "ok")] if len(loads) else loads
+    if len(other):
+        raise UserError(
+            "The database holds imported or synced data besides the demo company, so removing it would "
+            "remove your data too; nothing was removed."
+        )
+    storage.delete_all_data(engine)
 
 
 def data_first_month(data: CrmData, tz: str) -> str:
@@ -194,12 +208,27 @@ def import_directory(engine: Engine, directory: str | Path, *, refuse_unknown: b
     The canonical layout runs through the same reader as every mapping and preset, so a file
     is checked the same way whichever way it comes in; `refuse_unknown` refuses touches and
     deals for leads or owners nobody has (else they are reported)."""
-    return mapping.import_mapped(engine, directory, refuse_unknown=refuse_unknown)
+    return mapping_module.import_mapped(engine, directory, refuse_unknown=refuse_unknown)
 
 
-def import_uploaded(engine: Engine, files: dict[str, bytes]) -> dict:
-    """Import uploaded canonical files (name -> bytes, terms.toml among them), all or nothing."""
-    return mapping.import_files(engine, files)
+def import_uploaded(
+    engine: Engine, files: dict[str, bytes], *, preset: str | None = None, mapping: str | None = None
+) -> dict:
+    """Import uploaded files (name -> bytes, terms.toml among them), all or nothing, through a preset
+    or a mapping's TOML text (neither: the canonical layout)."""
+    return mapping_module.import_files(engine, files, preset=preset, mapping=mapping)
+
+
+def preview_upload(
+    files: dict[str, bytes], *, preset: str | None = None, mapping: str | None = None, timezone: str | None = None
+) -> mapping_module.Preview:
+    """What importing these uploaded files would write, without writing (see mapping.preview_import)."""
+    return mapping_module.preview_import(files, preset=preset, mapping=mapping, timezone=timezone)
+
+
+def import_presets() -> list[str]:
+    """The names of the built-in import presets (olist, maven-crm, salesforce)."""
+    return mapping_module.preset_names()
 
 
 # -- exclusions (disputes) ------------------------------------------------------------------------

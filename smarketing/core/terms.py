@@ -807,3 +807,44 @@ def _ratio(problems: list[str], name: str, value: Any) -> None:
 def _parse_clock(text: str) -> dt.time:
     hour, minute = text.split(":")
     return dt.time(int(hour), int(minute))
+
+
+def terms_changes(old: Terms, new: Terms) -> list[str]:
+    """What a new version changes, one "field: old → new" line per changed setting (empty: the same)."""
+    before, after = _flat(asdict(old)), _flat(asdict(new))
+    return [
+        f"{key}: {_shown(before.get(key))} → {_shown(after.get(key))}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        out.update(_flat(item, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as short text."""
+    if value is None:
+        return "none"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_shown(v) for v in value) or "none"
+    return str(value)
+
+
+def with_settings(text: str, sections: Mapping[str, Mapping[str, Any]]) -> str:
+    """A terms TOML text with these keys set in their tables ([marketing], [sales], [calendar]…); every
+    other key and table kept (the form of the Terms page edits only what people change monthly)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TermsError([f"The terms file is not valid TOML: {exc}."]) from None
+    for section, values in sections.items():
+        data[section] = {**data.get(section, {}), **values}
+    return tomli_w.dumps(data)

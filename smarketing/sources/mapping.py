@@ -1743,7 +1743,8 @@ def import_files(
     mapping's TOML text or a preset (neither: the canonical layout); same report as import_mapped."""
     parsed = _resolve_mapping(None, preset, mapping)
     inputs, terms_text = _uploaded(files)
-    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: upload", refuse_unknown=refuse_unknown)
+    names = ", ".join(sorted(Path(name).name for name in files)) or "no files"
+    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: {names}", refuse_unknown=refuse_unknown)
 
 
 def _uploaded(files: Mapping[str, bytes]) -> tuple[list[InputFile], str | None]:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.redact import scrub
-from smarketing.core.terms import TermsError, parse_terms_toml
+from smarketing.core.terms import TermsError, parse_terms_toml, terms_changes
 from smarketing.store import storage
 from smarketing.ui.loaders import refresh
 
@@ -62,6 +62,27 @@ def terms_problems(text: str, effective_from: str, closed: list[str]) -> list[st
     return problems
 
 
+@dataclass
+class TermsUpload:
+    """An uploaded agreement: the month it would start, what it changes, why it cannot be saved."""
+
+    month: str
+    changes: list[str]
+    problems: list[str]
+
+
+def terms_upload(engine: Engine, text: str, month: str, closed: list[str]) -> TermsUpload:
+    """What an uploaded terms.toml would change against the version in force from its month (its own
+    effective_from, else `month`); nothing is saved."""
+    try:
+        new, stated = parse_terms_toml(text)
+    except TermsError as exc:
+        return TermsUpload(month, [], list(exc.problems))
+    start = stated or month
+    problems = terms_problems(text, start, closed)
+    return TermsUpload(start, terms_changes(api.month_terms(engine, start), new), problems)
+
+
 def save_terms(engine: Engine, text: str, effective_from: str, note: str, closed: list[str]) -> Outcome:
     """Validate and store a new terms version from a month on."""
     problems = terms_problems(text, effective_from, closed)
@@ -92,13 +113,18 @@ def upload_problems(files: list[Upload]) -> list[str]:
     return problems
 
 
-def import_uploads(engine: Engine, files: list[Upload]) -> Outcome:
-    """Import the uploaded files in one transaction, from memory (no server path in any message)."""
-    problems = upload_problems(files)
+def import_uploads(
+    engine: Engine, files: list[Upload], *, preset: str | None = None, mapping: str | None = None
+) -> Outcome:
+    """Import the uploaded files in one transaction, from memory (no server path in any message),
+    through a preset or a mapping's TOML text (neither: the canonical file names)."""
+    problems = [] if preset or mapping else upload_problems(files)
     if problems:
         return Outcome(False, problems)
     try:
-        report = api.import_uploaded(engine, {Path(f.name).name.lower(): f.getvalue() for f in files})
+        report = api.import_uploaded(
+            engine, {Path(f.name).name.lower(): f.getvalue() for f in files}, preset=preset, mapping=mapping
+        )
     except TermsError as exc:
         return Outcome(False, ["terms.toml: " + p for p in exc.problems])
     except UserError as exc:
@@ -110,6 +136,16 @@ def import_uploads(engine: Engine, files: list[Upload]) -> Outcome:
     return Outcome(
         True, problems=list(report.get("warnings", [])), message=_counts_line(report["counts"]), details=report
     )
+
+
+def remove_demo(engine: Engine) -> Outcome:
+    """Empty the demo company (api.remove_demo_data), then forget every cached result."""
+    try:
+        api.remove_demo_data(engine)
+    except UserError as exc:
+        return Outcome(False, [str(exc)])
+    refresh()
+    return Outcome(True, message="The demo data is removed. Import your CRM files or connect HubSpot.")
 
 
 def _counts_line(counts: dict) -> str:

@@ -1,6 +1,8 @@
 """`setup_page`: the one call at the top of every page (config, auth gate, data, month picker).
 
-The selected month lives in the URL (`?month=YYYY-MM`) so a link opens the same view; an
+The selected month lives in the URL (`?month=YYYY-MM`) so a link opens the same view, and so do the
+filters of the pages that take them (`&team=East&owner=o7&segment=SMB&source=Webinar`, see
+`core.lead_filter`); an
 optional `?as_of=ISO` pins the instant every number is computed at (tests and shared
 links use it; without it the app is live, as of now to the minute).
 """
@@ -8,7 +10,7 @@ links use it; without it the app is live, as of now to the minute).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Engine
 from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.evidence import is_empty_month
+from smarketing.core.lead_filter import SCOPE_KEYS, LeadFilter, choices, describe, from_params
 from smarketing.core.months import parse_month
 from smarketing.store import storage
 from smarketing.ui import loaders
@@ -37,6 +40,23 @@ MONTH_KEY = "smk_month"
 PICKER_KEY = "smk_month_picker"
 LIVE_KEY = "smk_live_as_of"
 LIVE_REFRESH = pd.Timedelta(minutes=5)
+FILTER_KEY = "smk_filter_{}"
+# On a phone Streamlit stacks every column full width, so a band of four figures becomes a long
+# scroll: keep small columns (figures, pickers) two to a row, and let columns that hold cards, tables
+# or charts take the full width. Our own fixed CSS, never CRM text.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.5rem !important; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { min-width: 100% !important; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:not(:has([data-testid="stHorizontalBlock"],
+      [data-testid="stDataFrame"], [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stPlotlyChart"])) {
+    min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important;
+  }
+  [data-testid="stMetricValue"] { font-size: 1.5rem !important; }
+  h1 { font-size: 1.6rem !important; }
+}
+</style>"""
+FILTER_LABELS = {"team": "Team", "owner": "Rep", "segment": "Segment", "source": "Source"}
 
 
 @dataclass
@@ -54,6 +74,7 @@ class PageContext:
     pinned: bool
     tz: str
     auth: AuthStatus
+    leads: LeadFilter = field(default_factory=LeadFilter)
 
     @property
     def as_of_iso(self) -> str:
@@ -76,17 +97,29 @@ class PageContext:
 
     def link_params(self) -> dict[str, str]:
         """Query parameters that carry the view to another page."""
-        params = {"month": self.month}
+        params = {"month": self.month, **self.leads.scope().params()}
         if self.pinned:
             params["as_of"] = self.as_of_iso
         return params
 
+    def ledger_params(self, lead_filter: LeadFilter) -> dict[str, str]:
+        """Query parameters that open the lead ledger on exactly the leads of `lead_filter`."""
+        params = {"month": self.month, **lead_filter.params()}
+        if self.pinned:
+            params["as_of"] = self.as_of_iso
+        return params
 
-def setup_page(title: str, icon: str = ":material/space_dashboard:") -> PageContext:
-    """Page config, login gate, database, month picker, navigation and the demo banner."""
-    st.set_page_config(
-        page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="expanded"
-    )
+    def owner_names(self) -> dict[str, str]:
+        """Owner id → name in this month's data."""
+        owners = self.bundle().data.owners
+        return dict(zip(owners["owner_id"].astype(str), owners["name"].fillna(owners["owner_id"]).astype(str)))
+
+
+def setup_page(title: str, icon: str = ":material/space_dashboard:", filters: bool = False) -> PageContext:
+    """Page config, login gate, database, month picker, navigation and the demo banner; with `filters`,
+    the team / rep / segment / source pickers too (their values in the URL, read into `ctx.leads`)."""
+    st.set_page_config(page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="auto")
+    st.html(PHONE_CSS)
     status = auth_status()
     require_login(status)
     url = _database_url()
@@ -105,9 +138,54 @@ def setup_page(title: str, icon: str = ":material/space_dashboard:") -> PageCont
     ctx = PageContext(
         url, loaders.engine(url), token, summary, month, months, as_of, review, pinned, summary.timezone, status
     )
+    ctx.leads = from_params(st.query_params.to_dict())
     _sidebar(ctx)
-    _header(ctx, title, icon)
+    if filters:
+        _filter_pickers(ctx)
+    _header(ctx, title, icon, filters)
     return ctx
+
+
+def _filter_pickers(ctx: PageContext) -> None:
+    """Team, rep, segment and source pickers in the sidebar, each kept in the URL."""
+    bundle = ctx.bundle()
+    options = choices(bundle.ledger, bundle.data.owners)
+    names = ctx.owner_names()
+    st.sidebar.markdown("**Filters**")
+    for key in SCOPE_KEYS:
+        current = getattr(ctx.leads, key)
+        values = ["", *options[key]]
+        if current and current not in values:
+            values.append(current)
+        widget = FILTER_KEY.format(key)
+        st.session_state[widget] = current  # always: a page switch gives the widget a fresh identity
+        label = FILTER_LABELS[key]
+        st.sidebar.selectbox(
+            label,
+            values,
+            key=widget,
+            format_func=lambda v, k=key, lab=label: (
+                f"All {lab.lower()}s" if not v else names.get(v, v) if k == "owner" else v
+            ),
+            on_change=_on_filter_change,
+            args=(key,),
+        )
+
+
+def _on_filter_change(key: str) -> None:
+    """Put a picked filter in the URL (or take it out for "All")."""
+    value = st.session_state[FILTER_KEY.format(key)]
+    if value:
+        st.query_params[key] = value
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
+def _clear_filters() -> None:
+    """Drop every lead filter from the URL."""
+    for key in (*SCOPE_KEYS, "first_touch", "attempts", "untouched"):
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def empty_month(ctx: PageContext, card: dict) -> bool:
@@ -251,9 +329,19 @@ def _navigation(ctx: PageContext) -> None:
             return
 
 
-def _header(ctx: PageContext, title: str, icon: str) -> None:
-    """The page title, and the demo-data banner while demo data is shown."""
+def _header(ctx: PageContext, title: str, icon: str, filters: bool) -> None:
+    """The page title, what is filtered, and the demo-data banner while demo data is shown."""
     st.title(f"{icon} {title}")
+    if ctx.leads.scoped and not filters:
+        st.caption(
+            f":material/filter_alt: This page shows the whole company; the filter "
+            f"({md_escape(describe(ctx.leads.scope(), ctx.owner_names()))}) is kept for the pages that take it."
+        )
+    elif ctx.leads.scoped:
+        what = describe(ctx.leads.scope(), ctx.owner_names())
+        text, clear = st.columns([5, 1])
+        text.info(f"**Filtered to** {md_escape(what)}.", icon=":material/filter_alt:")
+        clear.button("Clear filters", key="clear_filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
     if ctx.month in ctx.summary.closed and title != PAGES[0][1]:
         st.info(
             f"**{month_label(ctx.month)} is closed.** Its frozen scorecard (the numbers of record) is on the "

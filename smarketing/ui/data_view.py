@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
+from smarketing import api
 from smarketing.store.storage import mask_url
 from smarketing.ui import actions
 from smarketing.ui.components import empty_state, table, time_column
@@ -71,21 +74,171 @@ def _loads_frame(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     )
 
 
+CANONICAL = ""
+OWN_MAPPING = "mapping file"
+GEN_KEY = "import_generation"
+OUTCOME_KEY = "import_outcome"
+TERMS_NAME = "terms.toml"
+
+
+def _layouts() -> dict[str, str]:
+    """The ways the uploaded files can be read: canonical names, each preset, or a mapping file."""
+    presets = {name: f"Preset: {name}" for name in api.import_presets()}
+    return {CANONICAL: "Canonical files (owners, leads, touches, deals)", **presets, OWN_MAPPING: "My mapping file"}
+
+
 def upload(ctx: PageContext) -> None:
-    """CSV / Excel upload of canonical files, imported all or nothing."""
+    """Upload CRM files: choose how they are read, see a preview, then import; a terms.toml is shown
+    as its difference from the agreement in force and applied only when confirmed."""
+    generation = st.session_state.setdefault(GEN_KEY, 0)
     with st.container(border=True):
-        st.subheader("Upload CRM files")
-        st.caption(
-            "Canonical files named owners, leads, touches, deals (.csv or .xlsx; leads is required) whose "
-            "headers are the canonical column names (lead_id, mql_at, owner_id, …; see the README), and "
-            "optionally terms.toml. Re-uploading the same files changes "
-            "nothing; a file with a bad row imports nothing."
+        st.subheader("Import CRM files")
+        _last_outcome()
+        layouts = _layouts()
+        layout = st.selectbox("How to read the files", list(layouts), format_func=layouts.get, key="import_layout")
+        mapping_text = _mapping_text(generation) if layout == OWN_MAPPING else None
+        st.caption(_layout_help(layout))
+        files = st.file_uploader(
+            "Files",
+            type=["csv", "tsv", "txt", "xlsx", "toml"],
+            accept_multiple_files=True,
+            key=f"import_files_{generation}",
         )
-        with st.form("upload", clear_on_submit=True):
-            files = st.file_uploader("Files", type=["csv", "xlsx", "toml"], accept_multiple_files=True)
-            submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
-        if submitted:
-            _report(actions.import_uploads(ctx.engine, list(files or [])))
+        if not files:
+            return
+        data_files = [f for f in files if Path(f.name).name.lower() != TERMS_NAME]
+        terms_file = next((f for f in files if Path(f.name).name.lower() == TERMS_NAME), None)
+        if data_files and (layout != OWN_MAPPING or mapping_text):
+            preset = layout if layout not in (CANONICAL, OWN_MAPPING) else None
+            if _preview(ctx, data_files, preset, mapping_text, layout == CANONICAL):
+                _import_step(ctx, data_files, preset, mapping_text)
+        elif data_files:
+            st.info("Upload the mapping file to see what these files would import.", icon=":material/rule:")
+        if terms_file is not None:
+            _terms_step(ctx, terms_file)
+
+
+def _layout_help(layout: str) -> str:
+    """One line on what the chosen layout expects."""
+    if layout == CANONICAL:
+        return (
+            "Files named owners, leads, touches, deals (.csv or .xlsx; leads is required) with the canonical "
+            "column names (see the README). Re-uploading the same files changes nothing; a bad row imports nothing."
+        )
+    if layout == OWN_MAPPING:
+        return "A mapping file (.toml) says which export file is which table and how its columns map."
+    return f"The {layout} export files as the CRM writes them; the preset maps their columns."
+
+
+def _mapping_text(generation: int) -> str | None:
+    """The uploaded mapping file's text (None until one is uploaded)."""
+    mapping_file = st.file_uploader("Mapping file", type=["toml"], key=f"import_mapping_{generation}")
+    return mapping_file.getvalue().decode("utf-8-sig", errors="replace") if mapping_file else None
+
+
+def _preview(
+    ctx: PageContext, files: list[actions.Upload], preset: str | None, mapping_text: str | None, canonical: bool
+) -> bool:
+    """What the import would write (rows per table, the mapped columns, the first problems); True when
+    it can go ahead. Nothing is written."""
+    problems = actions.upload_problems(files) if canonical else []
+    if problems:
+        _problems(problems)
+        return False
+    with st.spinner("Reading the files…"):
+        preview = api.preview_upload(
+            {Path(f.name).name: f.getvalue() for f in files}, preset=preset, mapping=mapping_text, timezone=ctx.tz
+        )
+    if preview.problems:
+        _problems(preview.problems)
+        return False
+    st.markdown("**Preview** — nothing is written until you import")
+    shown = [t for t in ("owners", "leads", "touches", "deals", "exclusions") if t in preview.counts]
+    for column, table_name in zip(st.columns(max(1, len(shown))), shown):
+        column.metric(f"{table_name.title()} to import", count(preview.counts.get(table_name, 0)))
+    for table_name, frame in preview.frames.items():
+        with st.expander(f"{table_name}: {', '.join(map(str, frame.columns))}"):
+            table(frame, key=f"preview_{table_name}", height=min(300, 38 + 35 * len(frame)))
+    if preview.warnings:
+        st.warning("Notes the import will keep:", icon=":material/warning:")
+        st.text("\n".join(f"• {w}" for w in preview.warnings[:10]))
+    return True
+
+
+def _problems(problems: list[str]) -> None:
+    """Why these files cannot be imported, the first ones, as plain text."""
+    st.error("These files cannot be imported as they are:", icon=":material/error:")
+    st.text("\n".join(f"• {p}" for p in problems[:10]))
+
+
+def _import_step(ctx: PageContext, files: list[actions.Upload], preset: str | None, mapping_text: str | None) -> None:
+    """The import button, behind a confirmation when the database holds the demo company."""
+    confirmed = True
+    if ctx.demo:
+        st.warning(
+            "This database holds the demo company. Your rows would be mixed with its made-up ones: remove the "
+            "demo data first (below), or confirm to import into it anyway.",
+            icon=":material/science:",
+        )
+        confirmed = st.checkbox("Import into the database that holds demo data", key="import_over_demo")
+    if not st.button("Import", type="primary", icon=":material/upload:", disabled=not confirmed, key="import_go"):
+        return
+    with st.status("Importing…", expanded=False) as status:
+        outcome = actions.import_uploads(ctx.engine, files, preset=preset, mapping=mapping_text)
+        status.update(label="Imported" if outcome.ok else "Nothing was imported", state="complete")
+    _done(outcome)
+
+
+def _terms_step(ctx: PageContext, terms_file: actions.Upload) -> None:
+    """An uploaded terms.toml: its difference from the agreement in force, applied only on confirmation."""
+    text = terms_file.getvalue().decode("utf-8-sig", errors="replace")
+    st.markdown("**terms.toml — a new agreement**")
+    change = actions.terms_upload(ctx.engine, text, ctx.month, ctx.summary.closed)
+    if change.problems:
+        _problems(change.problems)
+    else:
+        st.caption(f"Compared with the agreement in force in {month_label(change.month)}:")
+        st.text("\n".join(f"• {line}" for line in change.changes) or "• no setting changes")
+    apply, cancel = st.columns(2)
+    if apply.button(
+        f"Apply from {month_label(change.month)}",
+        type="primary",
+        key="terms_apply",
+        disabled=bool(change.problems) or not change.changes,
+        icon=":material/handshake:",
+    ):
+        _done(actions.save_terms(ctx.engine, text, change.month, "uploaded terms.toml", ctx.summary.closed))
+    if cancel.button("Cancel: keep the agreement in force", key="terms_cancel", icon=":material/close:"):
+        _done(actions.Outcome(True, message="The agreement in force is unchanged."))
+
+
+def remove_demo(ctx: PageContext) -> None:
+    """ "Remove demo data", behind a confirmation (shown only while demo data is in the database)."""
+    if not ctx.demo:
+        return
+    with st.container(border=True):
+        st.subheader("Demo data")
+        st.caption(
+            "The numbers shown now come from a generated company. Removing it empties the data tables "
+            "(the agreement and the load history stay), so your own import starts clean."
+        )
+        sure = st.checkbox("Yes, remove every demo owner, lead, touch and deal", key="remove_demo_sure")
+        if st.button("Remove demo data", icon=":material/delete:", disabled=not sure, key="remove_demo"):
+            _done(actions.remove_demo(ctx.engine))
+
+
+def _done(outcome: actions.Outcome) -> None:
+    """Keep the outcome for the next run, clear the uploader, and redraw with fresh counts."""
+    st.session_state[OUTCOME_KEY] = outcome
+    st.session_state[GEN_KEY] = st.session_state.get(GEN_KEY, 0) + 1
+    st.rerun()
+
+
+def _last_outcome() -> None:
+    """The result of the last import or terms decision, once."""
+    outcome = st.session_state.pop(OUTCOME_KEY, None)
+    if outcome is not None:
+        _report(outcome)
 
 
 def _report(outcome: actions.Outcome) -> None:

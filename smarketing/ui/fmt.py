@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -159,3 +161,8 @@ def finite(value: float | None) -> float | None:
     if missing(value):
         return None
     return float(value) if math.isfinite(float(value)) else None
+
+
+def page_url(page: str, params: Mapping[str, str]) -> str:
+    """A relative link to another page of the app with these query parameters."""
+    return f"/{page}?{urlencode(params)}"

@@ -7,6 +7,7 @@ import streamlit as st
 
 from smarketing.core.calendar import ALWAYS_OPEN_NAME, DEFAULT_CALENDAR_NAME
 from smarketing.core.evidence import plural
+from smarketing.core.lead_filter import STATUSES, filter_leads
 from smarketing.core.sales import touch_verdicts
 from smarketing.ui import charts, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
@@ -16,6 +17,8 @@ from smarketing.ui.fmt import DASH, count, hours, local_time, md_escape, short_t
 from smarketing.ui.loaders import MonthBundle
 
 LEAD_KEY = "lead"
+STATUS_WIDGETS = {"first_touch": "ft_pick", "attempts": "att_pick"}
+UNTOUCHED_WIDGET = "untouched_pick"
 
 
 def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
@@ -26,17 +29,25 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
         if ledger.empty:
             empty_state("No leads became MQLs in this month up to the time shown, so there is nothing to look up.")
             return None
-        search, ft_filter, att_filter = st.columns([2, 1, 1])
+        search, ft_filter, att_filter, untouched = st.columns([2, 1, 1, 0.7], vertical_alignment="bottom")
         wanted = search.text_input(
             "Find a lead by id", value=st.query_params.get(LEAD_KEY, ""), placeholder="e.g. 10007921", key="lead_search"
         ).strip()
-        ft_pick = ft_filter.multiselect(
-            "First touch", ["met", "breached", "pending", "excluded"], format_func=status_word, key="ft_pick"
+        for column, key, label in ((ft_filter, "first_touch", "First touch"), (att_filter, "attempts", "Attempts")):
+            _sync(STATUS_WIDGETS[key], list(getattr(ctx.leads, key)))
+            column.multiselect(
+                label,
+                list(STATUSES),
+                format_func=status_word,
+                key=STATUS_WIDGETS[key],
+                on_change=_on_status_change,
+                args=(key,),
+            )
+        _sync(UNTOUCHED_WIDGET, ctx.leads.untouched)
+        untouched.checkbox(
+            "No touch yet", key=UNTOUCHED_WIDGET, on_change=_on_untouched_change, help="Leads with no qualifying touch"
         )
-        att_pick = att_filter.multiselect(
-            "Attempts", ["met", "breached", "pending", "excluded"], format_func=status_word, key="att_pick"
-        )
-        shown = _filter(ledger, ft_pick, att_pick)
+        shown = filter_leads(ledger, bundle.data.owners, ctx.leads)
         frame = tables.ledger_table(shown, bundle.data.owners, ctx.tz)
         event = table(frame, _columns(), key="ledger_table", height=360, on_select="rerun", selection_mode="single-row")
         st.caption(f"{count(len(shown))} of {plural(len(ledger), 'lead')} · click a row to open it · times in {ctx.tz}")
@@ -53,14 +64,27 @@ def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:
     return wanted or None
 
 
-def _filter(ledger: pd.DataFrame, ft: list[str], att: list[str]) -> pd.DataFrame:
-    """Rows whose statuses are among the picked ones (nothing picked: all)."""
-    keep = pd.Series(True, index=ledger.index)
-    if ft:
-        keep &= ledger["first_touch_status"].isin(ft)
-    if att:
-        keep &= ledger["attempts_status"].isin(att)
-    return ledger.loc[keep]
+def _sync(widget: str, value: object) -> None:
+    """Show the URL's value in a widget (the URL is the source of truth, so links open the same view;
+    set every run, since a page switch gives a widget a fresh identity)."""
+    st.session_state[widget] = value
+
+
+def _on_status_change(key: str) -> None:
+    """Put the picked statuses in the URL (or take them out when none is picked)."""
+    picked = st.session_state[STATUS_WIDGETS[key]]
+    if picked:
+        st.query_params[key] = ",".join(picked)
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
+def _on_untouched_change() -> None:
+    """Put the "no touch yet" filter in the URL."""
+    if st.session_state[UNTOUCHED_WIDGET]:
+        st.query_params["untouched"] = "1"
+    elif "untouched" in st.query_params:
+        del st.query_params["untouched"]
 
 
 def _columns() -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -9,8 +11,10 @@ from smarketing.core.evidence import plural, projection_note
 from smarketing.ui import charts, loaders
 from smarketing.ui.components import empty_state, plot, status_badge, table
 from smarketing.ui.context import PageContext
-from smarketing.ui.fmt import count, month_label, number, pct
+from smarketing.ui.fmt import count, month_label, number, page_url, pct
 from smarketing.ui.scorecard_view import segment_table
+
+SEGMENT_KEY = "mkt_segment"
 
 
 def headline(card: dict) -> None:
@@ -81,8 +85,8 @@ def reason_frame(rows: list[dict], key: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=[key.title(), "MQLs", "Rejected", "Rate", "Reason", "Count"])
 
 
-def segments(card: dict) -> None:
-    """Delivered vs quota per segment, chart and table."""
+def segments(ctx: PageContext, card: dict) -> None:
+    """Delivered vs quota per segment, chart and table, each segment's MQLs a link to the ledger."""
     by_segment = card["marketing"].get("by_segment", [])
     with st.container(border=True):
         st.subheader("By segment")
@@ -90,7 +94,11 @@ def segments(card: dict) -> None:
             empty_state("No segments this month: no MQLs yet and no segment quotas in the terms.")
             return
         plot(charts.segment_bars(by_segment), key="segments")
-        segment_table(by_segment)
+        scope = ctx.leads.scope()
+        segment_table(
+            by_segment,
+            link=lambda segment: page_url("Lead_ledger", ctx.ledger_params(replace(scope, segment=segment))),
+        )
 
 
 def drill_down(ctx: PageContext, card: dict) -> None:
@@ -98,14 +106,19 @@ def drill_down(ctx: PageContext, card: dict) -> None:
     names = [s["segment"] for s in card["marketing"].get("by_segment", [])]
     with st.container(border=True):
         st.subheader("Sources and days")
-        pick = st.selectbox(
+        wanted = ctx.leads.segment or None
+        if wanted and wanted not in names:
+            names.append(wanted)
+        st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run
+        segment = st.selectbox(
             "Segment",
             [None, *names],
             format_func=lambda s: "All segments" if s is None else s,
-            key="mkt_segment",
+            key=SEGMENT_KEY,
+            on_change=_on_segment_change,
             width=320,
+            help="The same segment filter as the sidebar's: kept in the address bar.",
         )
-        segment = pick
         by_source, daily = loaders.segment_detail(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, segment)
         total = sum(s["mqls"] for s in by_source)
         left, right = st.columns([2, 3])
@@ -119,6 +132,15 @@ def drill_down(ctx: PageContext, card: dict) -> None:
         with right:
             st.markdown("**MQLs per day**")
             _daily(ctx, card, daily, segment)
+
+
+def _on_segment_change() -> None:
+    """Put the picked segment in the URL, so the other pages keep it."""
+    picked = st.session_state[SEGMENT_KEY]
+    if picked:
+        st.query_params["segment"] = picked
+    elif "segment" in st.query_params:
+        del st.query_params["segment"]
 
 
 def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from smarketing.core.evidence import NO_ACTIVITIES, pending_note, plural
 from smarketing.core.funnel import FEW_LEADS
+from smarketing.core.lead_filter import count_filter, drill_counts, filter_leads, same_leads
+from smarketing.core.sales import owner_summary
 from smarketing.ui import charts, loaders, scorecard_view, tables
 from smarketing.ui.components import (
     downloads,
@@ -22,7 +25,7 @@ from smarketing.ui.components import (
 )
 from smarketing.ui.context import PageContext
 from smarketing.ui.exports import frame_csv, frame_xlsx
-from smarketing.ui.fmt import count, hours, pct
+from smarketing.ui.fmt import count, hours, page_url, pct
 from smarketing.ui.loaders import MonthBundle
 
 
@@ -40,9 +43,8 @@ def measurable(card: dict) -> bool:
 
 def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
     """Leads with no first touch, most overdue first, with owner, deadline and how late; exportable."""
-    frame = tables.worklist_table(
-        loaders.worklist(ctx.url, ctx.month, ctx.as_of_iso, ctx.token), bundle.data.owners, ctx.tz
-    )
+    untouched = same_leads(loaders.worklist(ctx.url, ctx.month, ctx.as_of_iso, ctx.token), scoped_leads(ctx, bundle))
+    frame = tables.worklist_table(untouched, bundle.data.owners, ctx.tz)
     with st.container(border=True):
         st.subheader(":material/phone_in_talk: Call today — overdue worklist")
         if frame.empty:
@@ -59,6 +61,7 @@ def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
         table(
             frame.drop(columns="Business hours late"),
             {
+                "Lead": st.column_config.TextColumn("Lead", pinned=True),
                 "MQL at": time_column("MQL at"),
                 "Deadline": time_column("Deadline"),
                 "How late": st.column_config.TextColumn("How late", help="Business hours since the deadline passed"),
@@ -76,13 +79,13 @@ def worklist(ctx: PageContext, bundle: MonthBundle) -> None:
 
 
 ALL_REPS = "All reps"
+LEDGER_URL = "Lead_ledger"
 
 
 def due_soon(ctx: PageContext, bundle: MonthBundle) -> None:
     """Leads whose first-touch or attempts deadline is near, soonest first, for one rep or all."""
-    frame = tables.due_soon_table(
-        loaders.due_soon(ctx.url, ctx.month, ctx.as_of_iso, ctx.token), bundle.data.owners, ctx.tz
-    )
+    near = same_leads(loaders.due_soon(ctx.url, ctx.month, ctx.as_of_iso, ctx.token), scoped_leads(ctx, bundle))
+    frame = tables.due_soon_table(near, bundle.data.owners, ctx.tz)
     settings = bundle.terms.alert_settings
     with st.container(border=True):
         st.subheader(":material/alarm: Due soon")
@@ -108,6 +111,39 @@ def due_soon(ctx: PageContext, bundle: MonthBundle) -> None:
             height=min(420, 38 + 35 * len(shown)),
             key="due_soon",
         )
+
+
+def scoped_leads(ctx: PageContext, bundle: MonthBundle) -> pd.DataFrame:
+    """The month's ledger inside the page's team / rep / segment / source filter."""
+    return filter_leads(bundle.ledger, bundle.data.owners, ctx.leads.scope())
+
+
+DRILL_LABELS = {
+    "overdue": "overdue, never touched",
+    "first_touch_breached": "first touches breached",
+    "first_touch_pending": "first touches pending",
+    "attempts_breached": "attempt windows breached",
+    "attempts_pending": "attempt windows open",
+}
+
+
+def drill_links(ctx: PageContext, bundle: MonthBundle) -> None:
+    """Each count that stands for leads, as a link to exactly those leads in the lead ledger."""
+    counts = drill_counts(scoped_leads(ctx, bundle))
+    if ctx.leads.scoped:
+        st.caption(
+            "The two commitments above are the whole month's (the agreement is per month, not per team); "
+            "the links, worklist, due-soon list and rep table below keep to the filter."
+        )
+    with st.container(border=True, horizontal=True):
+        for name, label in DRILL_LABELS.items():
+            st.page_link(
+                "pages/3_Lead_ledger.py",
+                label=f"{count(counts[name])} {label}",
+                icon=":material/open_in_new:",
+                query_params=ctx.ledger_params(count_filter(name, ctx.leads.scope())),
+                disabled=counts[name] == 0,
+            )
 
 
 def _export(frame: pd.DataFrame) -> pd.DataFrame:
@@ -182,26 +218,47 @@ def _pending_caption(part: dict) -> None:
         st.caption(f":material/hourglass_top: {note}")
 
 
-def reps(card: dict) -> None:
-    """Every rep: both commitments, response times, with the interval and few-leads mark."""
-    owners = card["sales"].get("by_owner", [])
+def reps(ctx: PageContext, bundle: MonthBundle) -> None:
+    """Every rep (inside the page's filter): both commitments, response times, with the interval and
+    few-leads mark, and a link to the rep's leads in the ledger."""
+    scope = ctx.leads.scope()
+    owners = (
+        owner_summary(scoped_leads(ctx, bundle), bundle.data.owners)
+        if scope.scoped
+        else bundle.card["sales"].get("by_owner", [])
+    )
     with st.container(border=True):
         st.subheader("Per rep")
         if not owners:
             empty_state("No MQLs were assigned this month yet.")
             return
-        board = tables.leaderboard(owners)
-        table(board, _rep_columns(), key="reps", height=38 + 35 * len(board))
+        board = tables.leaderboard(
+            owners, lambda owner: page_url(LEDGER_URL, ctx.ledger_params(replace(scope, owner=owner)))
+        )
+        table(board, {**_rep_columns(), "Leads in ledger": _LINK}, key="reps", height=38 + 35 * len(board))
         st.caption(
             f"Sorted by first-touch compliance; leads without an owner are listed last, unranked. 'few leads': "
             f"under {FEW_LEADS} judged leads, so the rate can move a lot; the 95% CI shows how much."
         )
 
 
+_LINK = st.column_config.LinkColumn(
+    "Leads in ledger", display_text="Open ↗", help="This row's leads in the lead ledger"
+)
+
+
+def _team_url(ctx: PageContext, team: str) -> str | None:
+    """The ledger address of one team's leads (none for the leads whose owner has no team)."""
+    if team == "No team":
+        return None
+    return page_url(LEDGER_URL, ctx.ledger_params(replace(ctx.leads.scope(), team=team, owner="")))
+
+
 def _rep_columns() -> Mapping[str, object]:
     """Column formats shared by the rep and team tables."""
     return {
         "#": st.column_config.TextColumn("#", width="small"),
+        "Rep": st.column_config.TextColumn("Rep", pinned=True),
         "First touch": percent_column("First touch"),
         "First touch 95% CI": st.column_config.TextColumn("95% CI"),
         "Median response": hours_column("Median"),
@@ -219,8 +276,15 @@ def teams(ctx: PageContext) -> None:
         if not rows:
             empty_state("No MQLs were assigned this month yet.")
             return
-        board = tables.leaderboard(rows).drop(columns=["#", "Team"]).rename(columns={"Rep": "Team"})
-        table(board, _rep_columns(), key="teams")
+        scope = ctx.leads.scope()
+        board = (
+            tables.leaderboard(rows, lambda team: _team_url(ctx, team))
+            .drop(columns=["#", "Team"])
+            .rename(columns={"Rep": "Team"})
+        )
+        table(board, {**_rep_columns(), "Leads in ledger": _LINK}, key="teams")
+        if scope.scoped:
+            st.caption("Every team of the month, whatever the filter, so they can be compared.")
 
 
 def delays(card: dict) -> None:

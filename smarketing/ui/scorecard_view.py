@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -417,8 +419,9 @@ def pace_section(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
             empty_state("No MQLs yet this month, so no sources to show.")
 
 
-def segment_table(by_segment: list[dict], compact: bool = False) -> None:
-    """Per-segment delivered / quota / attainment / status (compact: without the pacing columns)."""
+def segment_table(by_segment: list[dict], compact: bool = False, link: Callable[[str], str] | None = None) -> None:
+    """Per-segment delivered / quota / attainment / status (compact: without the pacing columns); with
+    `link` (segment → URL), each segment's leads open in the ledger."""
     if not by_segment:
         empty_state("No segments yet: no MQLs this month and no segment quotas in the terms.")
         return
@@ -426,8 +429,11 @@ def segment_table(by_segment: list[dict], compact: bool = False) -> None:
         table(tables.segment_summary(by_segment), key="segments_compact")
         return
     table(
-        tables.segment_table(by_segment),
+        tables.segment_table(by_segment, link),
         {
+            "Leads in ledger": st.column_config.LinkColumn(
+                "Leads in ledger", display_text="Open ↗", help="The segment's MQLs in the lead ledger"
+            ),
             "Attainment": st.column_config.ProgressColumn("Attainment", format="%.0f%%", min_value=0, max_value=100),
             "Projected": st.column_config.NumberColumn("Projected", format="%.0f"),
             "Needed per day": st.column_config.NumberColumn("Needed per day", format="%.1f"),

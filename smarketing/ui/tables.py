@@ -5,7 +5,7 @@ Pure functions; nothing here computes a metric. Rates' intervals come from `funn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -40,8 +40,9 @@ def name_of(owner_id: object, names: dict[str, str]) -> str:
     return names.get(str(owner_id), str(owner_id))
 
 
-def segment_table(by_segment: Sequence[dict]) -> pd.DataFrame:
-    """Per-segment pacing rows of a scorecard."""
+def segment_table(by_segment: Sequence[dict], link: Callable[[str], str] | None = None) -> pd.DataFrame:
+    """Per-segment pacing rows of a scorecard; with `link`, a "Leads in ledger" address per segment."""
+    links = {"Leads in ledger": [link(s["segment"]) for s in by_segment]} if link else {}
     return pd.DataFrame(
         {
             "Segment": [s["segment"] for s in by_segment],
@@ -51,6 +52,7 @@ def segment_table(by_segment: Sequence[dict]) -> pd.DataFrame:
             "Projected": [s.get("projected") for s in by_segment],
             "Needed per day": [s.get("required_daily_rate") for s in by_segment],
             "Status": [status_text(s.get("status")) if s.get("quota") is not None else "—" for s in by_segment],
+            **links,
         }
     )
 
@@ -92,8 +94,9 @@ NO_TEAM = "no team"
 NO_SOURCE = "no source"
 
 
-def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
-    """Reps ranked by first-touch compliance (then speed), with each rate's 95% interval.
+def leaderboard(by_owner: Sequence[dict], link: Callable[[str], str | None] | None = None) -> pd.DataFrame:
+    """Reps ranked by first-touch compliance (then speed), with each rate's 95% interval, and with
+    `link`, a "Leads in ledger" address per rep (owner id → URL).
 
     Unassigned leads are listed last, unranked: nobody to rank."""
     rows = []
@@ -114,6 +117,7 @@ def leaderboard(by_owner: Sequence[dict]) -> pd.DataFrame:
                 "Breached": o["first_touch_breached"],
                 "Untouched": o.get("untouched", 0),
                 "Sample": "few leads" if judged < FEW_LEADS else "",
+                **({"Leads in ledger": link(o["owner_id"]) if o.get("owner_id") else None} if link else {}),
                 "_assigned": bool(o.get("owner_id")),
             }
         )
@@ -144,23 +148,24 @@ def slowest_reps(by_owner: Sequence[dict], n: int = 3) -> pd.DataFrame:
 
 
 def worklist_table(worklist: pd.DataFrame, owners: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """The overdue worklist (most overdue first) with names, local times and how late."""
+    """The overdue worklist (most overdue first): the lead, its owner and how late first (what a phone
+    shows without scrolling), then times, team, segment and source."""
     names, teams = owner_names(owners), owner_teams(owners)
     breached = worklist["first_touch_status"] == "breached"
     return pd.DataFrame(
         {
             "Lead": worklist["lead_id"],
             "Owner": [name_of(o, names) for o in worklist["owner_id"]],
-            "Team": [teams.get(str(o)) or NO_TEAM for o in worklist["owner_id"]],
-            "Segment": worklist["segment"],
-            "Source": worklist["source"].fillna(NO_SOURCE),
-            "MQL at": local_naive(worklist["mql_at"], tz),
-            "Deadline": local_naive(worklist["first_touch_deadline"], tz),
-            "Status": ["✘ Overdue" if b else "◷ Due soon" for b in breached],
             "How late": [
                 f"{h:,.1f} business h late" if b else "deadline not passed"
                 for h, b in zip(worklist["overdue_hours"], breached)
             ],
+            "Status": ["✘ Overdue" if b else "◷ Due soon" for b in breached],
+            "Deadline": local_naive(worklist["first_touch_deadline"], tz),
+            "MQL at": local_naive(worklist["mql_at"], tz),
+            "Team": [teams.get(str(o)) or NO_TEAM for o in worklist["owner_id"]],
+            "Segment": worklist["segment"],
+            "Source": worklist["source"].fillna(NO_SOURCE),
             "Business hours late": worklist["overdue_hours"].where(breached),
         }
     )

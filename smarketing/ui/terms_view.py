@@ -12,7 +12,16 @@ from smarketing.core.errors import UserError
 from smarketing.core.evidence import plural
 from smarketing.core.months import add_months, month_range
 from smarketing.core.recalc import reverse_funnel
-from smarketing.core.terms import CONSEQUENCE_DEFAULTS, Terms, TermsVersion, terms_to_toml, with_consequences_table
+from smarketing.core.terms import (
+    CONSEQUENCE_DEFAULTS,
+    Terms,
+    TermsVersion,
+    parse_terms_toml,
+    terms_changes,
+    terms_to_toml,
+    with_consequences_table,
+    with_settings,
+)
 from smarketing.ui import actions, loaders, tables
 from smarketing.ui.components import empty_state, table
 from smarketing.ui.context import PageContext
@@ -135,6 +144,105 @@ def _first_touch(terms: Terms) -> str:
     hours = terms.first_touch_hours
     text = ", ".join(f"{k} {v:g} h" for k, v in hours.items()) if isinstance(hours, Mapping) else f"{hours:g} h"
     return f"{text} · target {pct(terms.first_touch_target, 0)}"
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def monthly_form(ctx: PageContext, terms: Terms) -> None:
+    """What people change monthly, as inputs checked as they type (the core's terms validation) and
+    saved as a new version from a chosen month; the TOML editor below keeps everything else."""
+    version = _in_force(ctx.summary.versions, ctx.month) if ctx.summary.versions else None
+    base = loaders.terms_toml(ctx.url, version.version_id, ctx.token) if version else terms_to_toml(terms)
+    starts = _start_months(ctx)
+    with st.container(border=True):
+        st.subheader("Monthly settings")
+        st.caption(
+            "Quotas, follow-up and business hours. Each change is checked at once; nothing is saved until you save."
+        )
+        sections = {"marketing": _marketing_inputs(terms), "sales": _sales_inputs(terms)}
+        if not terms.week:
+            sections["calendar"] = _calendar_inputs(terms)
+        left, right = st.columns(2)
+        start = left.selectbox(
+            "In force from", starts, index=min(1, len(starts) - 1), format_func=month_label, key="form_from"
+        )
+        note = right.text_input("Note", placeholder="what changed and why", max_chars=200, key="form_note")
+        text = with_settings(base, sections)
+        problems = actions.terms_problems(text, start, ctx.summary.closed)
+        changes = [] if problems else terms_changes(terms, parse_terms_toml(text)[0])
+        if problems:
+            st.error("These settings cannot be saved yet:", icon=":material/error:")
+            st.text("\n".join(f"• {p}" for p in problems))
+        elif changes:
+            st.caption("What changes:")
+            st.text("\n".join(f"• {c}" for c in changes))
+        if st.button(
+            "Save as a new version",
+            type="primary",
+            icon=":material/save:",
+            disabled=bool(problems) or not changes,
+            key="form_save",
+        ):
+            outcome = actions.save_terms(ctx.engine, text, start, note, ctx.summary.closed)
+            if outcome.ok:
+                st.success(outcome.message, icon=":material/check_circle:")
+            else:
+                st.error("The terms were not saved:", icon=":material/error:")
+                st.text("\n".join(f"• {p}" for p in outcome.problems))
+
+
+def _marketing_inputs(terms: Terms) -> dict:
+    """The MQL quota and the segment quotas."""
+    quotas = dict(terms.segment_quotas)
+    columns = st.columns(1 + len(quotas))
+    values: dict = {
+        "mql_quota": int(columns[0].number_input("MQL quota", value=int(terms.mql_quota), step=10, key="form_quota"))
+    }
+    if quotas:
+        values["segment_quotas"] = {
+            name: int(col.number_input(f"{name} quota", value=int(q), step=5, key=f"form_quota_{name}"))
+            for col, (name, q) in zip(columns[1:], quotas.items())
+        }
+    return values
+
+
+def _sales_inputs(terms: Terms) -> dict:
+    """First-touch hours (per segment when the terms give them so) and target, attempts and their target."""
+    hours = terms.first_touch_hours
+    if isinstance(hours, Mapping):
+        columns = st.columns(len(hours))
+        first_touch = {
+            name: float(col.number_input(f"First touch, {name} (h)", value=float(h), step=0.5, key=f"form_ft_{name}"))
+            for col, (name, h) in zip(columns, hours.items())
+        }
+    else:
+        first_touch = float(st.number_input("First touch (business h)", value=float(hours), step=0.5, key="form_ft"))
+    a, b, c, d = st.columns(4)
+    return {
+        "first_touch_hours": first_touch,
+        "first_touch_target": a.number_input(
+            "First-touch target", value=float(terms.first_touch_target), step=0.01, format="%.2f", key="form_ft_target"
+        ),
+        "min_attempts": int(
+            b.number_input("Attempts needed", value=int(terms.min_attempts), step=1, key="form_attempts")
+        ),
+        "attempt_window_days": c.number_input(
+            "Attempt window (business days)", value=float(terms.attempt_window_days), step=1.0, key="form_window"
+        ),
+        "attempts_target": d.number_input(
+            "Attempts target", value=float(terms.attempts_target), step=0.01, format="%.2f", key="form_att_target"
+        ),
+    }
+
+
+def _calendar_inputs(terms: Terms) -> dict:
+    """Workdays and the business hours of each."""
+    a, b, c = st.columns([2, 1, 1])
+    workdays = a.multiselect("Workdays", WEEKDAYS, default=list(terms.workdays), key="form_workdays")
+    opens = b.text_input("Opens", value=terms.hours[0], key="form_opens", help="HH:MM")
+    closes = c.text_input("Closes", value=terms.hours[1], key="form_closes", help="HH:MM")
+    return {"workdays": list(workdays), "hours": [opens.strip(), closes.strip()]}
 
 
 def editor(ctx: PageContext, terms: Terms) -> None:

@@ -251,7 +251,9 @@ def test_data_page_imports_uploaded_csv(write_env: str) -> None:
         'X-1,2026-03-16T09:00:00,2026-03-16T10:00:00,SMB,=HYPERLINK("x"),71000100\n'
     )
     at.get("file_uploader")[0].set_value([("leads.csv", leads.encode(), "text/csv")])
-    at.form_submit_button[0].click().run()
+    at.run()
+    at.checkbox(key="import_over_demo").check().run()
+    at.button(key="import_go").click().run()
     no_exception(at)
     assert any("Imported" in s.value for s in at.success), [e.value for e in at.error]
     assert storage.data_counts(storage.make_engine(write_env))["leads"] > 0
@@ -262,9 +264,10 @@ def test_data_page_imports_uploaded_csv(write_env: str) -> None:
 def test_data_page_refuses_unknown_files(write_env: str) -> None:
     at = open_page("data")
     at.get("file_uploader")[0].set_value([("contacts.csv", b"a,b\n1,2\n", "text/csv")])
-    at.form_submit_button[0].click().run()
+    at.run()
     no_exception(at)
-    assert any("Nothing was imported" in e.value for e in at.error)
+    assert any("cannot be imported" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "import_go"]
     assert "contacts.csv" in " ".join(t.value for t in at.text)
 
 

@@ -484,3 +484,23 @@ def test_each_alerts_problem_is_one_sentence_naming_the_key(table, words):
     with pytest.raises(TermsError) as caught:
         parse_terms_toml(f"[alerts]\n{table}\n")
     assert words in str(caught.value)
+
+
+def test_terms_changes_names_each_changed_setting() -> None:
+    from smarketing.core.terms import Terms, terms_changes
+
+    old = Terms(mql_quota=420, segment_quotas={"SMB": 200})
+    new = Terms(mql_quota=6, segment_quotas={"SMB": 200, "Enterprise": 5})
+    assert terms_changes(old, new) == ["mql_quota: 420 → 6", "segment_quotas.Enterprise: none → 5"]
+    assert terms_changes(old, old) == []
+
+
+def test_with_settings_changes_only_the_given_keys() -> None:
+    from smarketing.core.terms import parse_terms_toml, with_settings
+    from smarketing.sources.demo import DEMO_TERMS_TOML
+
+    text = with_settings(DEMO_TERMS_TOML, {"marketing": {"mql_quota": 500}, "sales": {"min_attempts": 6}})
+    terms, _ = parse_terms_toml(text)
+    demo, _ = parse_terms_toml(DEMO_TERMS_TOML)
+    assert (terms.mql_quota, terms.min_attempts) == (500, 6)
+    assert terms.segment_quotas == demo.segment_quotas and terms.holidays == demo.holidays

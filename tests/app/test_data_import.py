@@ -1,0 +1,102 @@
+"""Imports from the browser: layout choice, a preview before anything is written, the import, an
+uploaded agreement applied only on confirmation, and removing the demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_helpers import ROOT, metrics, no_exception, open_page
+
+from smarketing import api
+from smarketing.sources.demo import DEMO_TERMS_TOML
+from smarketing.store import storage
+
+MAVEN = next(
+    (
+        p
+        for p in (
+            ROOT.parent / "shared" / "datasets" / "maven-crm",
+            ROOT.parents[1] / "shared" / "datasets" / "maven-crm",
+        )
+        if p.is_dir()
+    ),
+    None,
+)
+NEW_TERMS = DEMO_TERMS_TOML.replace("mql_quota = 420", "mql_quota = 6")
+
+
+def _maven_files() -> list[tuple[str, bytes, str]]:
+    """The Maven CRM export files as an upload."""
+    if MAVEN is None:
+        pytest.skip("the Maven CRM dataset is not in shared/datasets")
+    return [(p.name, p.read_bytes(), "text/csv") for p in sorted(Path(MAVEN).glob("*.csv"))]
+
+
+def _upload(at, files: list[tuple[str, bytes, str]]):
+    """Put files in the import's file uploader and rerun."""
+    uploader = next(u for u in at.get("file_uploader") if u.proto.id and "import_files" in u.proto.id)
+    uploader.set_value(files)
+    return at.run()
+
+
+def test_maven_preset_previews_without_writing_then_imports(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    before = storage.data_counts(engine)
+    at = open_page("data")
+    at.selectbox(key="import_layout").select("maven-crm").run()
+    _upload(at, _maven_files())
+    no_exception(at)
+    shown = metrics(at)
+    assert int(shown["Leads to import"].replace(",", "")) > 1000
+    assert any("leads:" in e.label for e in at.expander)
+    assert storage.data_counts(engine) == before
+    assert at.button(key="import_go").disabled  # demo data in the database: asks first
+    at.checkbox(key="import_over_demo").check().run()
+    at.button(key="import_go").click().run()
+    no_exception(at)
+    assert any("Imported" in s.value for s in at.success), [e.value for e in at.error]
+    after = storage.data_counts(engine)
+    assert after["leads"] > before["leads"]
+    assert metrics(at)["Leads"] == f"{after['leads']:,}"  # the counts at the top are fresh
+    detail = storage.data_loads(engine)["detail"].iloc[0]
+    assert detail.startswith("maven-crm: ") and "sales_pipeline.csv" in detail
+
+
+def test_preview_names_the_first_problems(write_env: str) -> None:
+    at = open_page("data")
+    at.selectbox(key="import_layout").select("maven-crm").run()
+    _upload(at, [("sales_pipeline.csv", b"opportunity_id,sales_agent\nX1,Ana\n", "text/csv")])
+    no_exception(at)
+    assert any("cannot be imported" in e.value for e in at.error)
+    assert any("sales_pipeline.csv" in t.value for t in at.text)
+
+
+def test_uploaded_terms_show_the_change_and_cancel_keeps_the_agreement(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    versions = len(api.terms_versions(engine))
+    at = open_page("data")
+    _upload(at, [("terms.toml", NEW_TERMS.encode(), "application/toml")])
+    no_exception(at)
+    assert any("mql_quota: 420 → 6" in t.value for t in at.text)
+    at.button(key="terms_cancel").click().run()
+    no_exception(at)
+    assert len(api.terms_versions(engine)) == versions
+    assert any("unchanged" in s.value for s in at.success)
+    _upload(at, [("terms.toml", NEW_TERMS.encode(), "application/toml")])
+    at.button(key="terms_apply").click().run()
+    no_exception(at)
+    assert len(api.terms_versions(engine)) == versions + 1
+    assert api.month_terms(engine, "2026-03").mql_quota == 6
+
+
+def test_remove_demo_data_asks_first_then_empties_the_demo_company(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    at = open_page("data")
+    assert at.button(key="remove_demo").disabled
+    at.checkbox(key="remove_demo_sure").check().run()
+    at.button(key="remove_demo").click().run()
+    no_exception(at)
+    assert storage.data_counts(engine)["leads"] == 0
+    assert not any("Demo data." in i.value for i in at.info)
+    assert not api.ensure_seeded(engine)  # removed stays removed
