@@ -553,6 +553,19 @@ def existing_ids(engine: Engine, table: str, ids: Sequence[str]) -> set[str]:
     return found
 
 
+def read_rows(engine: Engine, table: str, ids: Sequence[str], columns: list[str]) -> pd.DataFrame:
+    """The stored rows of these ids (absent ids give no row) as a canonical frame in which only
+    the id and `columns` are read (asked in chunks, like existing_ids)."""
+    column = DATA_TABLES[table].c[ID_COLUMN[table]]
+    wanted = list(dict.fromkeys(str(i) for i in ids))
+    parts = [frames.empty_frame(table)]
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), CHUNK_ROWS):
+            chunk = wanted[start : start + CHUNK_ROWS]
+            parts.append(_read(conn, table, column.in_(chunk), [ID_COLUMN[table], *columns]))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
 def data_counts(engine: Engine) -> dict[str, int]:
     """Rows per data table."""
     with engine.connect() as conn:

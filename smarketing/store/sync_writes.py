@@ -106,6 +106,16 @@ def delete_archived(engine: Engine, object_type: str, ids: Iterable[str]) -> dic
     return counts
 
 
+def clear_lead_decisions(engine: Engine, columns: Iterable[str]) -> int:
+    """Empty these decision columns (accepted_at, rejected_at, rejection_reason) of every lead;
+    returns the leads changed. The Leads-object route runs it before re-reading every lead
+    object from the start, so values of an earlier source or of deleted leads do not stay."""
+    values = {c: None for c in columns}
+    with _writing(engine) as conn:
+        condition = sa.or_(*(_LEADS.c[c].is_not(None) for c in values))
+        return conn.execute(sa.update(_LEADS).where(condition).values(**values)).rowcount or 0
+
+
 # -- the sync lock -----------------------------------------------------------------------
 
 _LOCK_NAME = "smarketing.sources.hubspot.sync"

@@ -3,7 +3,8 @@
 `build_portal(data)` turns canonical frames (for example `smarketing.sources.demo.generate_demo`)
 into a portal of owners with teams, contacts with lifecycle dates, calls, emails,
 meetings, notes, tasks, communications and deals with their contact associations and a
-deal pipeline. The portal keeps the canonical values it was built from (at HubSpot's
+deal pipeline, and (with `leads_object=True`) Lead objects whose `hs_pipeline_stage` history
+holds the sales decisions instead of the contacts' lead status. The portal keeps the canonical values it was built from (at HubSpot's
 millisecond precision) and renders HubSpot's text properties from them, varying the
 encodings a real portal shows (ISO 8601 and epoch milliseconds, hs_is_closed present or
 only the pipeline stage, inbound and forwarded emails, several contacts on one activity).
@@ -52,7 +53,16 @@ ASSOCIATION_TYPE_IDS = {
     "tasks": 204,
     "communications": 82,
     "deals": 3,
+    "leads": 578,  # lead to primary contact
 }
+# HubSpot's default lead pipeline and the stages that accept or reject a lead
+LEAD_PIPELINE = "lead-pipeline-id"
+LEAD_STAGES = ("new-stage-id", "attempting-stage-id", "connected-stage-id", "qualified-stage-id", "unqualified-stage-id")
+LEAD_ACCEPTED_STAGES = ("attempting-stage-id", "connected-stage-id", "qualified-stage-id")
+LEAD_REJECTED_STAGES = ("unqualified-stage-id",)
+LEAD_STAGE_PROPERTY = "hs_pipeline_stage"
+LEAD_REASON_PROPERTY = "hs_lead_disqualification_reason"
+LEAD_IDS = 70_000_000  # lead object ids start here
 SOURCE_CODES = {
     "Organic Search": "ORGANIC_SEARCH",
     "Paid Search": "PAID_SEARCH",
@@ -163,8 +173,8 @@ class Portal:
         self.lead_status_property = LEAD_STATUS_PROPERTY
         self.reason_property = REASON_PROPERTY
         self.owners: dict[str, dict[str, Any]] = {}
-        self.objects: dict[str, dict[str, Obj]] = {t: {} for t in ("contacts", "deals", *ACTIVITY_OBJECTS)}
-        self.contacts_of: dict[str, dict[str, list[str]]] = {t: {} for t in ("deals", *ACTIVITY_OBJECTS)}
+        self.objects: dict[str, dict[str, Obj]] = {t: {} for t in ("contacts", "deals", *ACTIVITY_OBJECTS, "leads")}
+        self.contacts_of: dict[str, dict[str, list[str]]] = {t: {} for t in ("deals", *ACTIVITY_OBJECTS, "leads")}
         self.pipelines: list[dict[str, Any]] = [_default_pipeline()]
         self.lock = threading.RLock()
         self.version = 0  # bumped on every change (indexes are rebuilt lazily)
@@ -366,6 +376,71 @@ class Portal:
             obj.stamp_modified(max(at_ms, obj.modified_ms + 1))
             self._changed()
 
+    def add_lead(
+        self,
+        contacts: list[str],
+        stages: list[tuple[str, int]],
+        reason: str | None = None,
+        lead_id: str | None = None,
+    ) -> str:
+        """A rep opens a Lead object on contacts and moves it through stages [(stage id, ms)], oldest first."""
+        with self.lock:
+            lead_id = lead_id or str(LEAD_IDS + 500_000 + len(self.objects["leads"]))
+            created = stages[0][1]
+            props = {
+                "hs_lead_name": f"Lead {lead_id}",
+                "hs_pipeline": LEAD_PIPELINE,
+                "hs_createdate": iso(created),
+                "hs_lastmodifieddate": iso(stages[-1][1]),
+                LEAD_STAGE_PROPERTY: stages[-1][0],
+                LEAD_REASON_PROPERTY: reason,
+            }
+            obj = Obj(lead_id, "leads", props, created, stages[-1][1], history={LEAD_STAGE_PROPERTY: list(stages)})
+            self.objects["leads"][lead_id] = obj
+            self.contacts_of["leads"][lead_id] = list(contacts)
+            self._decide(contacts)
+            self._changed()
+            return lead_id
+
+    def set_lead_stage(self, lead_id: str, stage: str, at_ms: int, reason: str | None = None) -> None:
+        """A rep moves a Lead object to another stage (HubSpot bumps the lead's, not the contact's, modified date)."""
+        with self.lock:
+            obj = self.objects["leads"][lead_id]
+            obj.history.setdefault(LEAD_STAGE_PROPERTY, []).append((stage, at_ms))
+            obj.props[LEAD_STAGE_PROPERTY] = stage
+            if reason is not None:
+                obj.props[LEAD_REASON_PROPERTY] = reason
+            obj.stamp_modified(max(at_ms, obj.modified_ms + 1))
+            self._decide(self.contacts_of["leads"].get(lead_id, []))
+            self._changed()
+
+    def leads_of(self, contact_id: str) -> list[str]:
+        return self.associated_objects(contact_id, "leads")
+
+    def _decide(self, contacts: list[str]) -> None:
+        """The contacts' accepted_at / rejected_at / rejection_reason from their Lead objects: the
+        lead whose first entry into an accepted or rejected stage came first gives all three."""
+        for contact_id in contacts:
+            contact = self.objects["contacts"].get(contact_id)
+            if contact is None:
+                continue
+            best = None
+            for lead_id in self.leads_of(contact_id):
+                lead = self.objects["leads"][lead_id]
+                history = lead.history.get(LEAD_STAGE_PROPERTY, [])
+                accepted = min((t for v, t in history if v in LEAD_ACCEPTED_STAGES), default=None)
+                rejected = min((t for v, t in history if v in LEAD_REJECTED_STAGES), default=None)
+                decided = [t for t in (accepted, rejected) if t is not None]
+                if not decided:
+                    continue
+                key = (min(decided), int(lead_id))
+                if best is None or key < best[0]:
+                    reason = lead.props.get(LEAD_REASON_PROPERTY) if rejected is not None else None
+                    best = (key, accepted, rejected, reason)
+            contact.truth["accepted_at"] = best[1] if best else None
+            contact.truth["rejected_at"] = best[2] if best else None
+            contact.truth["rejection_reason"] = best[3] if best else None
+
     def set_activity_contacts(
         self, object_type: str, object_id: str, contacts: list[str], *, bump: bool = True
     ) -> None:
@@ -410,8 +485,10 @@ def build_portal(
     seed: int = 5,
     multi_contact_share: float = 0.02,
     now: int | None = None,
+    leads_object: bool = False,
 ) -> Portal:
-    """A portal holding `data` (canonical frames) as HubSpot would."""
+    """A portal holding `data` (canonical frames) as HubSpot would; with `leads_object` the
+    decisions live in Lead objects and the contacts' lead status stays NEW."""
     rng = np.random.default_rng(seed)
     portal = Portal(segment_property=segment_property, disqualified_property=disqualified_property)
     current = now or now_ms()
@@ -419,6 +496,8 @@ def build_portal(
     contact_ids = _add_contacts(portal, data.leads, rng, current)
     _add_activities(portal, data.touches, rng, current, contact_ids, multi_contact_share)
     _add_deals(portal, data.deals, rng, current, contact_ids)
+    if leads_object:
+        _add_leads(portal, contact_ids)
     portal._changed()
     return portal
 
@@ -517,6 +596,41 @@ def _add_lead_status(portal: Portal, obj: Obj, k: int, accepted: int | None, rej
     obj.truth["accepted_at"] = accepted
     obj.truth["rejected_at"] = rejected
     obj.truth["rejection_reason"] = obj.props.get(portal.reason_property) if rejected is not None else None
+
+
+def _add_leads(portal: Portal, contact_ids: list[str]) -> None:
+    """A Lead object per contact, its stages at the canonical decision instants: new at the MQL,
+    the first accepted stage (attempting or connected) at accepted_at, sometimes qualified an
+    hour later (which must not move accepted_at), unqualified at rejected_at with the reason.
+    Every seventh decided contact also has a later lead (a re-engagement, rejected for another
+    reason) with a lower id, so it is listed first but must not decide. The contacts' own lead
+    status is reset to NEW: only the Lead objects tell."""
+    for k, contact_id in enumerate(contact_ids):
+        contact = portal.objects["contacts"][contact_id]
+        accepted, rejected = contact.truth.get("accepted_at"), contact.truth.get("rejected_at")
+        reason = contact.truth.get("rejection_reason")
+        opened = contact.truth.get("mql_at") or contact.created_ms
+        decided = [t for t in (accepted, rejected) if t is not None]
+        opened = min([opened, *decided])
+        stages = [("new-stage-id", opened)]
+        if accepted is not None:
+            stages.append(("attempting-stage-id" if k % 2 else "connected-stage-id", accepted))
+            if k % 3 == 0:
+                stages.append(("qualified-stage-id", accepted + 60 * MINUTE_MS))
+        if rejected is not None:
+            stages.append(("unqualified-stage-id", rejected))
+        stages.sort(key=lambda entry: entry[1])
+        portal.add_lead([contact_id], stages, reason if rejected is not None else None, str(LEAD_IDS + k))
+        if decided and k % 7 == 0:
+            later = max(decided) + 24 * 60 * MINUTE_MS
+            stages = [("new-stage-id", later), ("unqualified-stage-id", later + 60 * MINUTE_MS)]
+            portal.add_lead([contact_id], stages, "re-engaged, no budget", str(LEAD_IDS - 1 - k))
+        contact.history[portal.lead_status_property] = [("NEW", contact.created_ms)]
+        contact.props[portal.lead_status_property] = "NEW"
+        contact.props[portal.reason_property] = None
+        for key in ("accepted_at", "rejected_at", "rejection_reason"):
+            if contact.truth.get(key) != {"accepted_at": accepted, "rejected_at": rejected}.get(key, reason):
+                raise AssertionError(f"lead objects of contact {contact_id} do not reproduce its {key}")
 
 
 def _add_activities(

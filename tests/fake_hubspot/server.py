@@ -14,7 +14,9 @@ Endpoints, with HubSpot's documented JSON shapes:
 - GET  /crm/v4/objects/{from}/{id}/associations/{to}          paged (limit ≤500)
 - POST /crm/v4/associations/{from}/{to}/batch/read            inputs (≤1000); 207 with errors for
                                                               ids without associations
-Types: contacts, deals, calls, emails, meetings, notes, tasks, communications.
+Types: contacts, deals, calls, emails, meetings, notes, tasks, communications, leads (HubSpot's
+Lead object: hs_pipeline_stage with its history, hs_lead_disqualification_reason, and the
+lead -> contact association, inline with `associations=contacts` or through the v4 reads).
 
 Limits and faults:
 - `Authorization: Bearer <token>` must match, else 401 (INVALID_AUTHENTICATION); a scope
@@ -44,7 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.fake_hubspot.portal import ASSOCIATION_TYPE_IDS, Obj, Portal, iso, tie_key
 
-OBJECT_TYPES = ("contacts", "deals", "calls", "emails", "meetings", "notes", "tasks", "communications")
+OBJECT_TYPES = ("contacts", "deals", "calls", "emails", "meetings", "notes", "tasks", "communications", "leads")
 SCOPE_OF = {
     "contacts": "crm.objects.contacts.read",
     "deals": "crm.objects.deals.read",
@@ -55,6 +57,7 @@ SCOPE_OF = {
     "communications": "crm.objects.contacts.read",
     "emails": "sales-email-read",
     "owners": "crm.objects.owners.read",
+    "leads": "crm.objects.leads.read",
 }
 ALL_SCOPES = frozenset(SCOPE_OF.values())
 DATE_PROPS = {
@@ -80,6 +83,7 @@ SINGULAR = {
     "notes": "note",
     "tasks": "task",
     "communications": "communication",
+    "leads": "lead",
 }
 
 

@@ -201,6 +201,7 @@ OBJECT_PATHS: dict[str, tuple[str, ...]] = {
     "notes": ("crm", "objects", "notes"),
     "tasks": ("crm", "objects", "tasks"),
     "communications": ("crm", "objects", "communications"),
+    "leads": ("crm", "objects", "leads"),  # the typed Leads API of hubspot-api-client 12
 }
 _CONTACT_KEYS = ("contacts", "contact", "0-1")
 # HubSpot reads at most 50 records a call when property history is asked for.
@@ -427,17 +428,21 @@ class HubSpotClient:
         properties: list[str],
         associations: list[str] | None = None,
         archived: bool = False,
+        history: list[str] | None = None,
     ) -> tuple[list[Record], str | None]:
-        """One page of the list endpoint (ordered by id) and the next `after` (None: last page)."""
+        """One page of the list endpoint (ordered by id) and the next `after` (None: last page);
+        with `history`, those properties' histories too (HubSpot then lists at most 50 a page)."""
         api = self.api(*OBJECT_PATHS[object_type], "basic_api")
         what = f"list {'archived ' if archived else ''}{object_type}"
+        limit = min(self.settings.list_page_size, HISTORY_BATCH) if history else self.settings.list_page_size
         page = self.fetch(
             what,
             SCOPES[object_type],
             api.get_page,
-            limit=self.settings.list_page_size,
+            limit=limit,
             after=after,
             properties=properties,
+            properties_with_history=history or None,
             associations=associations or None,
             archived=True if archived else None,
         )
@@ -461,13 +466,14 @@ class HubSpotClient:
         page = self.fetch(f"search {object_type}", SCOPES[object_type], api.do_search, request)
         return [_record(obj, False) for obj in page.get("results") or []], int(page.get("total") or 0)
 
-    def contact_histories(self, ids: list[str], properties: list[str]) -> dict[str, dict[str, list[dict]]]:
-        """Each contact's history of some properties (batch read with propertiesWithHistory,
-        HISTORY_BATCH contacts a call): {id: {property: [{"value", "timestamp"}, ...]}}."""
+    def histories(self, object_type: str, ids: list[str], properties: list[str]) -> dict[str, dict[str, list[dict]]]:
+        """Each record's history of some properties (batch read with propertiesWithHistory,
+        HISTORY_BATCH records a call): {id: {property: [{"value", "timestamp"}, ...]}}."""
         if not ids or not properties:
             return {}
-        package = _package("contacts")
-        api = self.api(*OBJECT_PATHS["contacts"], "batch_api")
+        package = _package(object_type)
+        api = self.api(*OBJECT_PATHS[object_type], "batch_api")
+        what = f"read the {', '.join(properties)} history of {object_type}"
         out: dict[str, dict[str, list[dict]]] = {}
         for start in range(0, len(ids), HISTORY_BATCH):
             request = package.BatchReadInputSimplePublicObjectId(
@@ -475,8 +481,8 @@ class HubSpotClient:
                 properties=["hs_object_id"],
                 properties_with_history=properties,
             )
-            result = self.fetch("read the lead-status history of contacts", SCOPES["contacts"], api.read, request)
-            # contacts deleted meanwhile come back under "errors" (HTTP 207): no history
+            result = self.fetch(what, SCOPES[object_type], api.read, request)
+            # records deleted meanwhile come back under "errors" (HTTP 207): no history
             for obj in result.get("results") or []:
                 out[str(obj.get("id"))] = dict(obj.get("propertiesWithHistory") or {})
         return out
@@ -551,6 +557,7 @@ def _record(obj: dict[str, Any], archived: bool) -> Record:
         associations=associations,
         incomplete=incomplete,
         archived=bool(obj.get("archived")) or archived,
+        history=dict(obj.get("propertiesWithHistory") or {}),
     )
 
 

@@ -21,13 +21,14 @@ Decisions the design leaves open, made here:
 - Leads: `hs_analytics_source` codes become HubSpot's labels ("ORGANIC_SEARCH" → "Organic
   Search"); unknown codes are kept as they are. disqualified_at comes from the contact
   date property named by HUBSPOT_DISQUALIFIED_PROPERTY (HubSpot has no standard one).
+- Leads object (HUBSPOT_ACCEPTANCE_SOURCE=leads_object): see `lead_object_decisions`.
 - Owners: name is "first last" (the email when both are empty), team the primary team's
   name (else the first team's), archived owners are inactive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +83,92 @@ class LeadStatusRule:
     accepted: frozenset[str]
     rejected: frozenset[str]
     reason_property: str | None = None
+
+
+@dataclass(frozen=True)
+class LeadStageRule:
+    """How a HubSpot Lead object's pipeline-stage history becomes its contact's decision."""
+
+    accepted: frozenset[str]
+    rejected: frozenset[str]
+    reason_property: str | None = None
+
+
+LEAD_STAGE_PROPERTY = "hs_pipeline_stage"
+DECISION_COLUMNS = ("accepted_at", "rejected_at", "rejection_reason")
+
+
+def lead_properties(reason_property: str | None) -> list[str]:
+    """The Lead object properties the sync reads (the stage's history is asked for separately)."""
+    props = [LEAD_STAGE_PROPERTY, "hs_pipeline", "hs_createdate", "hs_lastmodifieddate"]
+    return list(dict.fromkeys([*props, *([reason_property] if reason_property else [])]))
+
+
+def lead_object_decisions(
+    records: Sequence[Record],
+    rule: LeadStageRule,
+    stored: Mapping[str, int | None],
+    warnings: list[str] | None = None,
+) -> pd.DataFrame:
+    """accepted_at / rejected_at / rejection_reason of the contacts of some Lead objects.
+
+    A lead's accepted_at is the first entry into an accepted stage of its `hs_pipeline_stage`
+    history, rejected_at the first entry into a rejected stage (a lead moved from accepted to
+    rejected has both), the reason the lead's reason property when it was rejected. A lead
+    associated with several contacts decides for each of them.
+
+    Several leads for one contact: the lead decided first gives all three values. The SLA asks
+    how sales answered the MQL, and the first decision is that answer; HubSpot opens a new lead
+    on the same contact when it comes back later (a re-engagement), and that later lead must
+    not move nor undo the answer, nor mix its stamps with the first lead's. A lead's first
+    decision never moves (the history only grows), so this batch's choice is compared with the
+    stored one: `stored` maps each stored contact (lead_id) to the epoch milliseconds of its
+    stored decision, the earlier of accepted_at and rejected_at (None: undecided); a batch lead decided later than the stored decision changes nothing.
+    Undecided leads write nothing, and leads whose contact is not in `stored` (not a synced
+    lead, or none) are skipped and counted in a warning.
+
+    Returns the rows to write: lead_id and the three decision columns (other columns empty).
+    """
+    best: dict[str, tuple[int, int, str, int | None, int | None, str | None]] = {}
+    skipped = 0
+    for record in records:
+        if record.archived:
+            continue
+        history = record.history.get(LEAD_STAGE_PROPERTY) or []
+        accepted = first_change_to(history, rule.accepted)
+        rejected = first_change_to(history, rule.rejected)
+        contacts = [c for c in record.associations.get("contacts", []) if c]
+        known = [c for c in contacts if c in stored]
+        if not known:
+            skipped += 1
+            continue
+        if accepted is None and rejected is None:
+            continue
+        first = min(v for v in (accepted, rejected) if v is not None)
+        reason = _text([record.properties.get(rule.reason_property)])[0] if rule.reason_property else None
+        order = int(record.id) if record.id.isdigit() else 0
+        candidate = (first, order, record.id, accepted, rejected, reason if rejected is not None else None)
+        for contact in known:
+            if contact not in best or candidate[:2] < best[contact][:2]:
+                best[contact] = candidate
+    if skipped and warnings is not None:
+        warnings.append(f"{skipped} HubSpot leads have no associated contact among the synced leads and were skipped")
+    rows = []
+    for contact, (first, _, _, accepted, rejected, reason) in best.items():
+        earlier = stored[contact]
+        if earlier is not None and earlier < first:
+            continue  # decided earlier by another lead
+        rows.append((contact, accepted, rejected, reason))
+    ids, accepted_ms, rejected_ms, reasons = (list(c) for c in zip(*rows)) if rows else ([], [], [], [])
+    frame = pd.DataFrame(
+        {
+            "lead_id": pd.Series(ids, dtype=object),
+            "accepted_at": parse_instants(accepted_ms),  # from the lists: a column would turn ms into floats
+            "rejected_at": parse_instants(rejected_ms),
+            "rejection_reason": pd.Series(reasons, dtype=object),
+        }
+    )
+    return normalize("leads", frame)
 
 
 def first_change_to(history: Sequence[dict[str, Any]], values: frozenset[str]) -> Any:

@@ -14,6 +14,10 @@ lower case without the prefix, for example `access_token`; the environment wins)
 | HUBSPOT_ACCEPTED_STATUSES | its values that mean sales accepted the lead, comma separated | OPEN,IN_PROGRESS,CONNECTED,OPEN_DEAL |
 | HUBSPOT_REJECTED_STATUSES | its values that mean sales rejected the lead | UNQUALIFIED |
 | HUBSPOT_REJECTION_REASON_PROPERTY | contact property holding the rejection reason | — |
+| HUBSPOT_ACCEPTANCE_SOURCE | where accepted_at / rejected_at / rejection_reason come from: `contact_property` (the lead-status history above) or `leads_object` (HubSpot's Leads object, below) | contact_property |
+| HUBSPOT_LEAD_ACCEPTED_STAGES | with `leads_object`: lead pipeline stages (`hs_pipeline_stage` ids) that mean sales accepted the lead, comma separated | attempting-stage-id,connected-stage-id,qualified-stage-id |
+| HUBSPOT_LEAD_REJECTED_STAGES | with `leads_object`: lead pipeline stages that mean sales rejected it | unqualified-stage-id |
+| HUBSPOT_LEAD_REASON_PROPERTY | with `leads_object`: lead property holding the rejection reason | hs_lead_disqualification_reason |
 | HUBSPOT_AUTOMATED_SOURCES | `hs_engagement_source` values that make a touch automated | AUTOMATION_PLATFORM,WORKFLOWS,PRIMARY_AUTOMATION,AUTOMATION_JOURNEY,SEQUENCES,BOT |
 | HUBSPOT_RATE_LIMIT | requests per seconds, all endpoints (`N/S`) | 100/10 |
 | HUBSPOT_SEARCH_RATE_LIMIT | search requests per seconds (`N/S`) | 5/1 |
@@ -27,7 +31,9 @@ Private-app scopes the sync needs (HubSpot: Settings → Integrations → Privat
 Scopes): `crm.objects.owners.read` (owners and teams), `crm.objects.contacts.read`
 (contacts, and calls, meetings, notes, tasks and communications, which HubSpot files
 under contacts), `crm.objects.deals.read` (deals and their pipelines), `sales-email-read`
-(the emails activity object). A missing scope stops the sync with a sentence naming it.
+(the emails activity object), and with HUBSPOT_ACCEPTANCE_SOURCE=leads_object also
+`crm.objects.leads.read` (the Leads object). A missing scope stops the sync with a sentence
+naming it.
 """
 
 from __future__ import annotations
@@ -47,6 +53,13 @@ DEFAULT_ACTIVITY_TYPES = ("calls", "emails", "meetings", "notes", "tasks")
 DEFAULT_LEAD_STATUS_PROPERTY = "hs_lead_status"
 DEFAULT_ACCEPTED_STATUSES = ("OPEN", "IN_PROGRESS", "CONNECTED", "OPEN_DEAL")
 DEFAULT_REJECTED_STATUSES = ("UNQUALIFIED",)
+ACCEPTANCE_SOURCES = ("contact_property", "leads_object")
+# HubSpot's default lead pipeline: new, attempting, connected, qualified, unqualified. A rep
+# who attempts or connects is working the lead (like the OPEN / IN_PROGRESS / CONNECTED
+# lead statuses), so those stages accept it; unqualified rejects it.
+DEFAULT_LEAD_ACCEPTED_STAGES = ("attempting-stage-id", "connected-stage-id", "qualified-stage-id")
+DEFAULT_LEAD_REJECTED_STAGES = ("unqualified-stage-id",)
+DEFAULT_LEAD_REASON_PROPERTY = "hs_lead_disqualification_reason"
 DEFAULT_AUTOMATED_SOURCES = (
     "AUTOMATION_PLATFORM",
     "WORKFLOWS",
@@ -68,6 +81,7 @@ SCOPES: dict[str, str] = {
     "tasks": "crm.objects.contacts.read",
     "communications": "crm.objects.contacts.read",
     "emails": "sales-email-read",
+    "leads": "crm.objects.leads.read",
 }
 REQUIRED_SCOPES = ("crm.objects.owners.read", "crm.objects.contacts.read", "crm.objects.deals.read", "sales-email-read")
 
@@ -103,6 +117,10 @@ class HubSpotSettings:
     accepted_statuses: tuple[str, ...] = DEFAULT_ACCEPTED_STATUSES
     rejected_statuses: tuple[str, ...] = DEFAULT_REJECTED_STATUSES
     rejection_reason_property: str | None = None
+    acceptance_source: str = "contact_property"
+    lead_accepted_stages: tuple[str, ...] = DEFAULT_LEAD_ACCEPTED_STAGES
+    lead_rejected_stages: tuple[str, ...] = DEFAULT_LEAD_REJECTED_STAGES
+    lead_reason_property: str | None = DEFAULT_LEAD_REASON_PROPERTY
     automated_sources: tuple[str, ...] = DEFAULT_AUTOMATED_SOURCES
     rate_limit: RateLimit = RateLimit(100, 10.0)
     search_rate_limit: RateLimit = RateLimit(5, 1.0)
@@ -118,6 +136,13 @@ class HubSpotSettings:
 
     def __post_init__(self) -> None:
         register_secret(self.access_token)
+        if self.acceptance_source not in ACCEPTANCE_SOURCES:
+            raise UserError(_bad_acceptance_source(self.acceptance_source))
+
+    @property
+    def leads_object(self) -> bool:
+        """accepted_at / rejected_at / rejection_reason come from HubSpot's Leads object."""
+        return self.acceptance_source == "leads_object"
 
     def with_(self, **changes: Any) -> HubSpotSettings:
         """A copy with some fields changed."""
@@ -164,6 +189,10 @@ def settings_from_env(
         accepted_statuses=_names(get("accepted_statuses") or ",".join(DEFAULT_ACCEPTED_STATUSES)),
         rejected_statuses=_names(get("rejected_statuses") or ",".join(DEFAULT_REJECTED_STATUSES)),
         rejection_reason_property=get("rejection_reason_property"),
+        acceptance_source=_acceptance_source(get("acceptance_source")),
+        lead_accepted_stages=_names(get("lead_accepted_stages") or ",".join(DEFAULT_LEAD_ACCEPTED_STAGES)),
+        lead_rejected_stages=_names(get("lead_rejected_stages") or ",".join(DEFAULT_LEAD_REJECTED_STAGES)),
+        lead_reason_property=_optional_name(get("lead_reason_property"), DEFAULT_LEAD_REASON_PROPERTY),
         automated_sources=_names(get("automated_sources")) if get("automated_sources") else DEFAULT_AUTOMATED_SOURCES,
         rate_limit=_rate(get("rate_limit"), "HUBSPOT_RATE_LIMIT", RateLimit(100, 10.0)),
         search_rate_limit=_rate(get("search_rate_limit"), "HUBSPOT_SEARCH_RATE_LIMIT", RateLimit(5, 1.0)),
@@ -197,6 +226,22 @@ def _activity_types(text: str | None) -> tuple[str, ...]:
             f"HUBSPOT_ACTIVITY_TYPES names '{unknown[0]}', which is not one of {', '.join(ACTIVITY_TYPES)}."
         )
     return names
+
+
+def _acceptance_source(text: str | None) -> str:
+    if text is None:
+        return "contact_property"
+    value = text.strip().lower()
+    if value not in ACCEPTANCE_SOURCES:
+        raise UserError(_bad_acceptance_source(text))
+    return value
+
+
+def _bad_acceptance_source(text: str) -> str:
+    return (
+        f"HUBSPOT_ACCEPTANCE_SOURCE '{scrub(text)}' is neither contact_property (the contacts' lead-status "
+        "history) nor leads_object (HubSpot's Leads object)."
+    )
 
 
 def _rate(text: str | None, name: str, default: RateLimit) -> RateLimit:

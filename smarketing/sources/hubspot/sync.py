@@ -57,7 +57,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from smarketing.core.errors import UserError
-from smarketing.core.frames import TABLES, CrmData, empty_frame
+from smarketing.core.frames import SCHEMAS, TABLES, CrmData, empty_frame
 from smarketing.sources.hubspot import mapping
 from smarketing.sources.hubspot.client import HubSpotClient, Record, Stage
 from smarketing.sources.hubspot.settings import HubSpotSettings, scrub, settings_from_env
@@ -100,7 +100,18 @@ class SyncReport:
 
     def summary(self) -> str:
         """One line for a terminal or a log."""
-        order = ["owners", "contacts", "calls", "emails", "meetings", "notes", "tasks", "communications", "deals"]
+        order = [
+            "owners",
+            "contacts",
+            "calls",
+            "emails",
+            "meetings",
+            "notes",
+            "tasks",
+            "communications",
+            "deals",
+            "leads",
+        ]
         ranked = sorted(self.fetched.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
         fetched = ", ".join(f"{t} {n}" for t, n in ranked if n) or "nothing new"
         changed = {t: c.get("inserted", 0) + c.get("updated", 0) for t, c in self.saved.items()}
@@ -249,6 +260,10 @@ class _Sync:
         real = [e for e in errors if not isinstance(e, _Stopped)]
         if real:
             raise real[0]
+        if self.settings.leads_object:
+            # After every other type: a lead decides for its contact only once that contact is
+            # stored, and contacts created before this run began are stored by now.
+            self.sync_type("leads", self.start_state("leads", cursors.get("leads")))
 
     def _sync_type_guarded(self, object_type: str, state: dict[str, Any], errors: list[BaseException]) -> None:
         if self._stop.is_set():
@@ -327,10 +342,18 @@ class _Sync:
         )
         if self.report.full or fresh:
             since = _now_ms() - int(self.settings.overlap_seconds * 1000)
-            return {"v": CURSOR_VERSION, "mode": "list", "after": None, "since": since, "archived": self.report.full}
+            # Lead objects have no archived phase: the list from the start rebuilds every decision.
+            archived = self.report.full and object_type != "leads"
+            return {"v": CURSOR_VERSION, "mode": "list", "after": None, "since": since, "archived": archived}
         return state
 
     def sync_type(self, object_type: str, state: dict[str, Any]) -> None:
+        if object_type == "leads" and state["mode"] == "list" and state.get("after") is None:
+            # Reading every lead object from the start: decisions stored before (by the contact
+            # property route, or from leads deleted since) must not survive. Redone when a sync
+            # killed before its first leads commit runs again, which changes nothing.
+            cleared = sync_writes.clear_lead_decisions(self.engine, mapping.DECISION_COLUMNS)
+            log.info("cleared the decisions of %d leads before reading every lead object", cleared)
         if state["mode"] == "list":
             state = self.consume(object_type, self.list_pages(object_type, state), state)
         if state["mode"] == "archived":
@@ -375,15 +398,21 @@ class _Sync:
     def commit(self, object_type: str, records: list[Record], state: dict[str, Any]) -> None:
         """Write one batch and its cursor in one transaction (stale touch rows go first)."""
         warnings: list[str] = []
+        columns: dict[str, list[str]] | None = None
         if object_type == "contacts":
             rule = self.lead_status_rule()
             if rule is not None:
-                self._attach_history(records, rule)
+                self._attach_history(records, rule.property)
             data = _data(
                 leads=mapping.leads_frame(
                     records, self.settings.segment_property, self.settings.disqualified_property, warnings, rule
                 )
             )
+            if self.settings.leads_object:  # the Leads route owns the decision columns
+                columns = {"leads": [c for c in SCHEMAS["leads"] if c not in mapping.DECISION_COLUMNS]}
+        elif object_type == "leads":
+            data = _data(leads=self.lead_decisions(records, warnings))
+            columns = {"leads": list(mapping.DECISION_COLUMNS)}
         elif object_type == "deals":
             data = _data(deals=mapping.deals_frame(records, self.stages, warnings))
         else:
@@ -399,15 +428,23 @@ class _Sync:
                 if warning not in self.report.warnings:
                     self.report.warnings.append(warning)
         detail = f"{object_type}: {len(records)} records ({state['mode']})"
-        self.save(data, object_type, state, detail)
+        self.save(data, object_type, state, detail, columns)
 
-    def save(self, data: CrmData, object_type: str, state: dict[str, Any], detail: str) -> None:
+    def save(
+        self,
+        data: CrmData,
+        object_type: str,
+        state: dict[str, Any],
+        detail: str,
+        columns: dict[str, list[str]] | None = None,
+    ) -> None:
         counts = storage.save_data(
             self.engine,
             data,
             source=SOURCE,
             detail=detail,
             sync_cursors={PREFIX + object_type: json.dumps(state, sort_keys=True)},
+            columns=columns,
         )
         with self._lock:
             self.report.batches += 1
@@ -428,7 +465,7 @@ class _Sync:
     def lead_status_rule(self) -> mapping.LeadStatusRule | None:
         """The lead-status settings as a mapping rule (None: acceptance is not read from HubSpot)."""
         s = self.settings
-        if not s.lead_status_property:
+        if not s.lead_status_property or s.leads_object:
             return None
         return mapping.LeadStatusRule(
             s.lead_status_property,
@@ -437,20 +474,38 @@ class _Sync:
             s.rejection_reason_property,
         )
 
-    def _attach_history(self, records: list[Record], rule: mapping.LeadStatusRule) -> None:
-        """Read the lead-status history of a batch's contacts (the search API does not return history)."""
-        live = [r for r in records if not r.archived]
-        found = self.client.contact_histories([r.id for r in live], [rule.property])
+    def _attach_history(self, records: list[Record], prop: str, object_type: str = "contacts") -> None:
+        """Read a property's history for a batch's records that lack it (the search API does not
+        return history; the leads list already did)."""
+        live = [r for r in records if not r.archived and prop not in r.history]
+        found = self.client.histories(object_type, [r.id for r in live], [prop])
         for record in live:
             record.history = found.get(record.id, {})
+
+    def lead_decisions(self, records: list[Record], warnings: list[str]) -> pd.DataFrame:
+        """The decision columns a batch of Lead objects gives their stored contacts."""
+        s = self.settings
+        self._attach_history(records, mapping.LEAD_STAGE_PROPERTY, "leads")
+        contacts = sorted({c for r in records if not r.archived for c in r.associations.get("contacts", [])})
+        stored = storage.read_rows(self.engine, "leads", contacts, ["accepted_at", "rejected_at"])
+        first = stored[["accepted_at", "rejected_at"]].min(axis=1)
+        decided = {
+            lead_id: None if pd.isna(at) else int(at.value // 1_000_000) for lead_id, at in zip(stored["lead_id"], first)
+        }
+        rule = mapping.LeadStageRule(
+            _upper_set(s.lead_accepted_stages), _upper_set(s.lead_rejected_stages), s.lead_reason_property
+        )
+        return mapping.lead_object_decisions(records, rule, decided, warnings)
 
     def properties(self, object_type: str) -> list[str]:
         if object_type == "contacts":
             return mapping.contact_properties(
                 self.settings.segment_property,
                 self.settings.disqualified_property,
-                self.settings.rejection_reason_property,
+                None if self.settings.leads_object else self.settings.rejection_reason_property,
             )
+        if object_type == "leads":
+            return mapping.lead_properties(self.settings.lead_reason_property)
         if object_type == "deals":
             return list(mapping.DEAL_PROPERTIES)
         return mapping.activity_properties(object_type)
@@ -458,10 +513,15 @@ class _Sync:
     def list_pages(self, object_type: str, state: dict[str, Any]) -> Iterator[_Page]:
         """The list endpoint from the cursor's `after`; the last page's state opens the next phase."""
         associations = None if object_type == "contacts" else ["contacts"]
+        history = [mapping.LEAD_STAGE_PROPERTY] if object_type == "leads" else None
         after = state.get("after")
         while True:
             records, after = self.client.list_page(
-                object_type, after=after, properties=self.properties(object_type), associations=associations
+                object_type,
+                after=after,
+                properties=self.properties(object_type),
+                associations=associations,
+                history=history,
             )
             if associations:
                 for record in records:
