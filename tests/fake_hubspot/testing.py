@@ -87,9 +87,11 @@ def kill_after_requests(
     requests: int | None = None,
     rows: int | None = None,
     timeout: float = 180,
+    cursor: str | None = None,
 ) -> tuple[bool, int]:
     """Start a sync subprocess and SIGKILL it once the fake has answered `requests` more
-    requests, or once the database holds `rows` more leads, touches and deals than before.
+    requests, once the database holds `rows` more leads, touches and deals than before, or
+    once the sync cursor named `cursor` is stored (a batch of that type was committed).
 
     Returns (killed, requests seen); killed is False when the sync finished first.
     """
@@ -101,8 +103,10 @@ def kill_after_requests(
     deadline = time.monotonic() + timeout
     try:
         while proc.poll() is None:
-            reached = (requests is not None and fake.count() - before >= requests) or (
-                rows is not None and stored_rows(db_url) - rows_before >= rows
+            reached = (
+                (requests is not None and fake.count() - before >= requests)
+                or (rows is not None and stored_rows(db_url) - rows_before >= rows)
+                or (cursor is not None and cursor in storage.all_cursors(storage.make_engine(db_url)))
             )
             if reached:
                 os.kill(proc.pid, signal.SIGKILL)
@@ -110,7 +114,7 @@ def kill_after_requests(
                 return True, fake.count() - before
             if time.monotonic() > deadline:
                 raise TimeoutError("the sync subprocess did not reach the kill point in time")
-            time.sleep(0.005 if rows is None else 0.02)
+            time.sleep(0.005 if rows is None and cursor is None else 0.02)
         return False, fake.count() - before
     finally:
         if proc.poll() is None:

@@ -9,6 +9,8 @@ contacts' own lead status stays NEW: only a sync that reads the Leads object rep
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -223,18 +225,19 @@ def test_a_leads_sync_killed_halfway_resumes_to_the_same_decisions(one_month, tm
     portal = build_portal(one_month, leads_object=True)
     clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
     killed_url = f"sqlite:///{tmp_path / 'killed.db'}"
-    with fast_fake(portal) as fake:
-        env = sync_env(fake, portal, HUBSPOT_BATCH_ROWS="100", HUBSPOT_ACCEPTANCE_SOURCE="leads_object")
+    with fast_fake(portal, latency=0.02) as fake:  # slow enough to be killed between two lead batches
+        env = sync_env(fake, portal, HUBSPOT_BATCH_ROWS="50", HUBSPOT_ACCEPTANCE_SOURCE="leads_object")
         done = run_cli(clean_url, env)
         assert done.returncode == 0, done.stderr
-        clean_requests = fake.count()
-        lead_pages = lists(fake)
-        assert lead_pages >= 5
-        # killed once the first lead pages are answered: after a leads commit, before the last one
-        killed, _ = kill_after_requests(killed_url, env, fake, requests=clean_requests - lead_pages + 4)
+        assert lists(fake) == 6  # 300 leads, 50 a page: six batches
+        # killed as soon as the first batch of leads is committed
+        killed, _ = kill_after_requests(killed_url, env, fake, cursor="hubspot:leads")
         assert killed
-        cursors = storage.all_cursors(storage.make_engine(killed_url))
-        assert "hubspot:contacts" in cursors  # the contacts were in before the leads began
+        engine = storage.make_engine(killed_url)
+        cursor = json.loads(storage.all_cursors(engine)["hubspot:leads"])
+        assert cursor["mode"] == "list" and cursor["after"]  # halfway through the list
+        partial = storage.load_data(engine).leads
+        assert 0 < partial["accepted_at"].notna().sum() < portal.truth().leads["accepted_at"].notna().sum()
         done = run_cli(killed_url, env)
         assert done.returncode == 0, done.stderr
     clean = storage.load_data(storage.make_engine(clean_url))
