@@ -57,7 +57,13 @@ ASSOCIATION_TYPE_IDS = {
 }
 # HubSpot's default lead pipeline and the stages that accept or reject a lead
 LEAD_PIPELINE = "lead-pipeline-id"
-LEAD_STAGES = ("new-stage-id", "attempting-stage-id", "connected-stage-id", "qualified-stage-id", "unqualified-stage-id")
+LEAD_STAGES = (
+    "new-stage-id",
+    "attempting-stage-id",
+    "connected-stage-id",
+    "qualified-stage-id",
+    "unqualified-stage-id",
+)
 LEAD_ACCEPTED_STAGES = ("attempting-stage-id", "connected-stage-id", "qualified-stage-id")
 LEAD_REJECTED_STAGES = ("unqualified-stage-id",)
 LEAD_STAGE_PROPERTY = "hs_pipeline_stage"

@@ -161,9 +161,7 @@ def test_a_lead_without_a_synced_contact_is_skipped_with_a_counted_warning(one_m
         portal.set_lead_stage(lead_of(portal, kept), "unqualified-stage-id", at + 2, reason="student")
         report = run_sync(engine, settings_for(fake, portal, **LEADS_MODE))
         assert report.status == "ok" and report.fetched["leads"] == 3
-        assert report.warnings == [
-            "2 HubSpot leads have no associated contact among the synced leads and were skipped"
-        ]
+        assert report.warnings == ["2 HubSpot leads have no associated contact among the synced leads and were skipped"]
         stored = stored_leads(engine)
         assert gone not in stored.index and len(stored) == len(contacts) - 1  # no partial row was inserted
         assert stored.loc[kept, "rejection_reason"] == portal.objects["contacts"][kept].truth["rejection_reason"]
@@ -185,7 +183,10 @@ def test_acceptance_settings_come_from_the_environment_and_an_impossible_source_
     s = settings_from_env(env)
     assert (s.acceptance_source, s.leads_object) == ("contact_property", False)
     assert s.lead_accepted_stages == ("attempting-stage-id", "connected-stage-id", "qualified-stage-id")
-    assert (s.lead_rejected_stages, s.lead_reason_property) == (("unqualified-stage-id",), "hs_lead_disqualification_reason")
+    assert (s.lead_rejected_stages, s.lead_reason_property) == (
+        ("unqualified-stage-id",),
+        "hs_lead_disqualification_reason",
+    )
     s = settings_from_env(
         env
         | {

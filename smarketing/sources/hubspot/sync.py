@@ -26,9 +26,22 @@ transaction. A sync killed at any point therefore restarts at the last committed
 upserts by id make the re-read of that batch change nothing. A record modified between
 two runs is re-read whole, so the tables end exactly as one clean sync would leave them.
 
+Leads object (HUBSPOT_ACCEPTANCE_SOURCE=leads_object): a `leads` type with its own cursor
+(`hubspot:leads`) runs after all the others, so the contacts its leads decide for are stored.
+The list phase asks for the `hs_pipeline_stage` history (50 leads a page) and the contacts
+inline; the search phase reads the history of each page's leads with a batch read and their
+contacts with the v4 batch read. Each batch writes only accepted_at / rejected_at /
+rejection_reason, of stored leads only (storage.save_data's partial upsert); the contacts
+type then never writes those three columns. When the leads list starts from the beginning
+(the first run in this mode, or `--full`) those columns are emptied first, so values of the
+contact-property route or of leads deleted since do not stay; there is no archived phase.
+After switching HUBSPOT_ACCEPTANCE_SOURCE, run once with `--full`.
+
 Known limit: an association changed in HubSpot without touching either record's
 last-modified date (HubSpot does not always bump it) reaches the tables at the next
-`--full` run.
+`--full` run. Likewise a lead whose contact was not stored when the lead was read (created
+in HubSpot after the contacts were read) is skipped with a warning and decides at the next
+`--full` run, or when the lead changes again.
 
 Concurrency, all of it paced by one limiter (ratelimit.py): object types run side by side
 (HUBSPOT_PARALLEL_TYPES, default 3; each has its own cursor and rows); within a type, pages
@@ -490,7 +503,8 @@ class _Sync:
         stored = storage.read_rows(self.engine, "leads", contacts, ["accepted_at", "rejected_at"])
         first = stored[["accepted_at", "rejected_at"]].min(axis=1)
         decided = {
-            lead_id: None if pd.isna(at) else int(at.value // 1_000_000) for lead_id, at in zip(stored["lead_id"], first)
+            lead_id: None if pd.isna(at) else int(at.value // 1_000_000)
+            for lead_id, at in zip(stored["lead_id"], first)
         }
         rule = mapping.LeadStageRule(
             _upper_set(s.lead_accepted_stages), _upper_set(s.lead_rejected_stages), s.lead_reason_property

@@ -1,0 +1,99 @@
+"""Disputes and lead quality in a real Chromium at 1440 px: a lead's ledger page with its dispute
+form, a request submitted from it, the review queue showing it pending, and the Marketing page's
+rejection reasons by source and segment. Screenshots: artifacts/screenshots/lead-dispute.png,
+review-queue.png, marketing-reasons.png.
+
+The demo agreement sets no `max_rejection_rate` (the reasons section shows only when the terms
+set it), so this module's database adds the acceptance and lead-quality terms to the demo's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from test_browser import (  # noqa: F401  (fixtures used by name)
+    NOW,
+    QUERY,
+    browser,
+    errors,
+    settle,
+    start_server,
+    stop,
+)
+from test_daily_use import shoot_at, wide  # noqa: F401  (fixture used by name)
+
+from smarketing import api
+from smarketing.core.terms import terms_to_toml
+from smarketing.store import storage
+
+pytestmark = pytest.mark.browser
+MONTH = "2026-03"
+WIDTH = 1440
+REASON = "Came in during the <b>routing</b> outage of *3 March*"  # CRM-style text: shown literally
+
+
+@pytest.fixture(scope="module")
+def quality_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('disputes') / 'demo.db'}"
+    engine = storage.make_engine(url)
+    api.seed_demo(engine, now=NOW)
+    terms = replace(api.month_terms(engine, MONTH), acceptance_hours=8.0, max_rejection_rate=0.05)
+    storage.save_terms_version(engine, terms_to_toml(terms, MONTH), MONTH, note="acceptance and lead quality")
+    return url
+
+
+@pytest.fixture(scope="module")
+def quality_server(quality_db: str) -> Iterator[str]:
+    proc, base, _ = start_server(quality_db)
+    yield base
+    stop(proc)
+
+
+def a_rejected_lead(url: str) -> str:
+    """A lead of the month that sales rejected with a reason (the lead page shows both)."""
+    ledger, _ = api.ledger(storage.make_engine(url), MONTH, NOW)
+    rejected = ledger.loc[ledger["rejected_at"].notna() & ledger["rejection_reason"].notna(), "lead_id"]
+    assert len(rejected), "the demo month has no rejected lead with a reason"
+    return str(rejected.iloc[0])
+
+
+def test_request_an_exclusion_see_it_pending_and_the_rejection_reasons(quality_server: str, quality_db: str, wide):  # noqa: F811
+    lead_id = a_rejected_lead(quality_db)
+    wide.goto(f"{quality_server}/Lead_ledger?{QUERY}&lead={lead_id}")
+    settle(wide)
+    assert errors(wide) == []
+    assert wide.get_by_text("Ask to leave this lead out of a commitment").count() == 1
+    assert wide.get_by_text("Rejected by sales").count() >= 1
+    commitment = wide.locator('[data-testid="stSelectbox"]').filter(has_text="Commitment")
+    commitment.locator("input").click()
+    wide.keyboard.type("first touch")
+    wide.keyboard.press("Enter")
+    wide.get_by_label("Reason").fill(REASON)
+    wide.get_by_role("button", name="Request exclusion").click()
+    wide.get_by_text("recorded; it waits for an approver").wait_for(timeout=60_000)
+    settle(wide)
+    assert errors(wide) == []
+    disputes = wide.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="Disputes").last
+    disputes.scroll_into_view_if_needed()
+    shoot_at(wide, "lead-dispute", WIDTH)
+    (row,) = api.exclusion_records(api.exclusion_requests(storage.make_engine(quality_db), lead_id=lead_id))
+    assert (row["commitment"], row["reason"], row["decision"]) == ("first_touch", REASON, "pending")
+
+    wide.set_viewport_size({"width": WIDTH, "height": 900})
+    wide.goto(f"{quality_server}/Executive_review?{QUERY}")
+    settle(wide)
+    assert errors(wide) == []
+    assert wide.get_by_text(f"lead {lead_id}", exact=False).count() >= 1
+    assert wide.get_by_text(f"Reason: {REASON}", exact=True).count() == 1  # literal, not Markdown
+    assert wide.get_by_role("button", name="Approve").count() >= 1
+    shoot_at(wide, "review-queue", WIDTH)
+
+    wide.set_viewport_size({"width": WIDTH, "height": 900})
+    wide.goto(f"{quality_server}/Marketing?{QUERY}")
+    settle(wide)
+    assert errors(wide) == []
+    section = wide.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="Rejected by sales").last
+    assert section.get_by_text("By source").count() == 1 and section.get_by_text("By segment").count() == 1
+    assert section.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').count() == 2
+    shoot_at(wide, "marketing-reasons", WIDTH)
