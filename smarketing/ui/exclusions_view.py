@@ -14,9 +14,9 @@ from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.frames import COMMITMENTS
 from smarketing.ui import loaders
-from smarketing.ui.components import empty_state, table, time_column
+from smarketing.ui.components import empty_state, table
 from smarketing.ui.context import PageContext
-from smarketing.ui.fmt import local_time
+from smarketing.ui.fmt import DASH, local_time
 
 FLASH_KEY = "smk_exclusion_flash"
 COMMITMENT_LABELS = {
@@ -25,17 +25,6 @@ COMMITMENT_LABELS = {
     "attempts": "Attempts",
     "acceptance": "Acceptance",
     "all": "Every commitment",
-}
-HISTORY_COLUMNS = {
-    "exclusion_id": "Request",
-    "commitment": "Commitment",
-    "reason": "Reason",
-    "requested_by": "Asked by",
-    "requested_at": "Asked at",
-    "decision": "Decision",
-    "decided_by": "Decided by",
-    "decided_at": "Decided at",
-    "decision_note": "Note",
 }
 
 
@@ -52,12 +41,26 @@ def _flash() -> None:
 
 
 def history_frame(requests: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Requests as a display table, instants in local wall-clock time, text as plain strings."""
-    frame = requests[list(HISTORY_COLUMNS)].copy()
-    for column in ("requested_at", "decided_at"):
-        frame[column] = frame[column].dt.tz_convert(tz).dt.tz_localize(None)
-    frame["commitment"] = frame["commitment"].map(COMMITMENT_LABELS).fillna(frame["commitment"])
-    return frame.rename(columns=HISTORY_COLUMNS)
+    """Requests as a display table, text as plain strings. Who and when share a column ("sam ·
+    Mar 02, 2026 09:15", local wall-clock time with the year: an audit trail spans years), so the
+    table fits the page without cutting a header off; a request not decided yet reads '—'."""
+
+    def by_at(who: object, at: object) -> str:
+        when = local_time(at, tz, with_zone=False)
+        name = "" if who is None or pd.isna(who) else str(who)
+        return DASH if when == DASH and not name else f"{name or 'someone'} · {when}"
+
+    return pd.DataFrame(
+        {
+            "Request": requests["exclusion_id"].to_numpy(),
+            "Commitment": requests["commitment"].map(COMMITMENT_LABELS).fillna(requests["commitment"]).to_numpy(),
+            "Reason": requests["reason"].to_numpy(),
+            "Asked": [by_at(w, t) for w, t in zip(requests["requested_by"], requests["requested_at"])],
+            "Decision": requests["decision"].to_numpy(),
+            "Decided": [by_at(w, t) for w, t in zip(requests["decided_by"], requests["decided_at"])],
+            "Note": requests["decision_note"].to_numpy(),
+        }
+    )
 
 
 def lead_disputes(ctx: PageContext, lead_id: str) -> None:
@@ -70,7 +73,7 @@ def lead_disputes(ctx: PageContext, lead_id: str) -> None:
             st.caption("No exclusion has been requested for this lead.")
         else:
             shown = history_frame(requests, ctx.tz)
-            table(shown, {"Asked at": time_column("Asked at"), "Decided at": time_column("Decided at")}, key="disputes")
+            table(shown, key="disputes")
             st.caption(f"Times in {ctx.tz}. Only an approved request counts, from its decision on.")
         with st.form(f"exclude_{lead_id}", clear_on_submit=True, border=False):
             st.markdown("**Ask to leave this lead out of a commitment**")

@@ -64,7 +64,9 @@ def rejections(card: dict) -> None:
         for column, key, title in ((left, "source", "By source"), (right, "segment", "By segment")):
             with column:
                 st.markdown(f"**{title}**")
-                table(reason_frame(m.get(f"rejections_by_{key}") or [], key), key=f"rejections_{key}")
+                frame = reason_frame(m.get(f"rejections_by_{key}") or [], key)
+                # every row shown (up to 16; a row cut off at the bottom reads as missing data)
+                table(frame, key=f"rejections_{key}", height=38 + 35 * min(max(len(frame), 1), 16))
         st.caption("Reasons as sales entered them in the CRM.")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from test_browser import (  # noqa: F401  (fixtures used by name)
@@ -50,6 +51,19 @@ def quality_server(quality_db: str) -> Iterator[str]:
     stop(proc)
 
 
+def shoot_section(tab, section, name: str) -> Path:
+    """A 1440 px wide screenshot of one section of the page (the whole page is laid out first)."""
+    tab.mouse.move(0, 0)  # no grid toolbar from a hover
+    path = shoot_at(tab, name, WIDTH)
+    box = section.bounding_box()
+    assert box is not None, f"{name}: the section is not on the page"
+    top = max(0.0, box["y"] - 24)
+    tab.screenshot(
+        path=str(path), full_page=True, clip={"x": 0, "y": top, "width": WIDTH, "height": box["height"] + 48}
+    )
+    return path
+
+
 def a_rejected_lead(url: str) -> str:
     """A lead of the month that sales rejected with a reason (the lead page shows both)."""
     ledger, _ = api.ledger(storage.make_engine(url), MONTH, NOW)
@@ -74,26 +88,29 @@ def test_request_an_exclusion_see_it_pending_and_the_rejection_reasons(quality_s
     wide.get_by_text("recorded; it waits for an approver").wait_for(timeout=60_000)
     settle(wide)
     assert errors(wide) == []
-    disputes = wide.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="Disputes").last
-    disputes.scroll_into_view_if_needed()
+    wide.mouse.move(0, 0)  # no grid toolbar from a hover
     shoot_at(wide, "lead-dispute", WIDTH)
     (row,) = api.exclusion_records(api.exclusion_requests(storage.make_engine(quality_db), lead_id=lead_id))
     assert (row["commitment"], row["reason"], row["decision"]) == ("first_touch", REASON, "pending")
 
     wide.set_viewport_size({"width": WIDTH, "height": 900})
     wide.goto(f"{quality_server}/Executive_review?{QUERY}")
+    wide.get_by_text("Exclusion requests to decide").wait_for(timeout=90_000)  # the page's last sections
     settle(wide)
     assert errors(wide) == []
-    assert wide.get_by_text(f"lead {lead_id}", exact=False).count() >= 1
-    assert wide.get_by_text(f"Reason: {REASON}", exact=True).count() == 1  # literal, not Markdown
-    assert wide.get_by_role("button", name="Approve").count() >= 1
-    shoot_at(wide, "review-queue", WIDTH)
+    blocks = wide.locator('[data-testid="stVerticalBlock"]').filter(has_text="Exclusion requests to decide")
+    queue = blocks.filter(has_text=f"lead {lead_id}").last  # the innermost: the queue itself
+    assert queue.get_by_text(f"Reason: {REASON}", exact=True).count() == 1  # literal, not Markdown
+    assert queue.get_by_role("button", name="Approve").count() == 1
+    assert queue.get_by_role("button", name="Deny").count() == 1
+    shoot_section(wide, queue, "review-queue")
 
     wide.set_viewport_size({"width": WIDTH, "height": 900})
     wide.goto(f"{quality_server}/Marketing?{QUERY}")
     settle(wide)
     assert errors(wide) == []
-    section = wide.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="Rejected by sales").last
+    blocks = wide.locator('[data-testid="stVerticalBlock"]').filter(has_text="Rejected by sales")
+    section = blocks.filter(has_text="By source").filter(has_text="By segment").last  # the innermost
     assert section.get_by_text("By source").count() == 1 and section.get_by_text("By segment").count() == 1
     assert section.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').count() == 2
-    shoot_at(wide, "marketing-reasons", WIDTH)
+    shoot_section(wide, section, "marketing-reasons")
