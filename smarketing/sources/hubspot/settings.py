@@ -14,10 +14,10 @@ lower case without the prefix, for example `access_token`; the environment wins)
 | HUBSPOT_ACCEPTED_STATUSES | its values that mean sales accepted the lead, comma separated | OPEN,IN_PROGRESS,CONNECTED,OPEN_DEAL |
 | HUBSPOT_REJECTED_STATUSES | its values that mean sales rejected the lead | UNQUALIFIED |
 | HUBSPOT_REJECTION_REASON_PROPERTY | contact property holding the rejection reason | — |
-| HUBSPOT_ACCEPTANCE_SOURCE | where accepted_at / rejected_at / rejection_reason come from: `contact_property` (the lead-status history above) or `leads_object` (HubSpot's Leads object, below) | contact_property |
+| HUBSPOT_ACCEPTANCE_SOURCE | where accepted_at / rejected_at / rejection_reason come from: `contact_property` (the lead-status history above) or `leads_object` (HubSpot's Leads object, below; the four lead-status settings above are then not read) | contact_property |
 | HUBSPOT_LEAD_ACCEPTED_STAGES | with `leads_object`: lead pipeline stages (`hs_pipeline_stage` ids) that mean sales accepted the lead, comma separated | attempting-stage-id,connected-stage-id,qualified-stage-id |
 | HUBSPOT_LEAD_REJECTED_STAGES | with `leads_object`: lead pipeline stages that mean sales rejected it | unqualified-stage-id |
-| HUBSPOT_LEAD_REASON_PROPERTY | with `leads_object`: lead property holding the rejection reason | hs_lead_disqualification_reason |
+| HUBSPOT_LEAD_REASON_PROPERTY | with `leads_object`: lead property holding the rejection reason (`none`: no reason) | hs_lead_disqualification_reason |
 | HUBSPOT_AUTOMATED_SOURCES | `hs_engagement_source` values that make a touch automated | AUTOMATION_PLATFORM,WORKFLOWS,PRIMARY_AUTOMATION,AUTOMATION_JOURNEY,SEQUENCES,BOT |
 | HUBSPOT_RATE_LIMIT | requests per seconds, all endpoints (`N/S`) | 100/10 |
 | HUBSPOT_SEARCH_RATE_LIMIT | search requests per seconds (`N/S`) | 5/1 |
