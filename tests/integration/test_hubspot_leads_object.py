@@ -147,7 +147,7 @@ def test_a_contact_sync_in_leads_mode_does_not_clobber_the_decisions(one_month, 
         assert_db_matches(sqlite_url, portal.truth())
 
 
-def test_a_lead_without_a_synced_contact_is_skipped_with_a_counted_warning(one_month, sqlite_url):
+def test_a_lead_without_a_synced_contact_is_skipped_counted_and_retried_later(one_month, sqlite_url):
     portal = build_portal(one_month, leads_object=True)
     with fast_fake(portal) as fake:
         engine = storage.make_engine(sqlite_url)
@@ -156,15 +156,37 @@ def test_a_lead_without_a_synced_contact_is_skipped_with_a_counted_warning(one_m
         gone, kept = contacts[0], contacts[1]
         sync_writes.delete_archived(engine, "contacts", [gone])  # in HubSpot, but not a stored lead
         at = now_ms()
-        portal.set_lead_stage(lead_of(portal, gone), "unqualified-stage-id", at, reason="spam")
-        portal.add_lead([], [("new-stage-id", at), ("connected-stage-id", at + 1)])  # no contact at all
+        skipped = lead_of(portal, gone)
+        portal.set_lead_stage(skipped, "unqualified-stage-id", at, reason="spam")
+        lonely = portal.add_lead([], [("new-stage-id", at), ("connected-stage-id", at + 1)])  # no contact at all
         portal.set_lead_stage(lead_of(portal, kept), "unqualified-stage-id", at + 2, reason="student")
         report = run_sync(engine, settings_for(fake, portal, **LEADS_MODE))
         assert report.status == "ok" and report.fetched["leads"] == 3
-        assert report.warnings == ["2 HubSpot leads have no associated contact among the synced leads and were skipped"]
+        assert report.warnings == [
+            "2 HubSpot leads have no associated contact among the synced leads and were skipped "
+            "(retried at the next syncs)"
+        ]
         stored = stored_leads(engine)
         assert gone not in stored.index and len(stored) == len(contacts) - 1  # no partial row was inserted
-        assert stored.loc[kept, "rejection_reason"] == portal.objects["contacts"][kept].truth["rejection_reason"]
+        assert stored.loc[kept, "rejection_reason"] == "student"
+        cursor = json.loads(storage.all_cursors(engine)["hubspot:leads"])
+        assert set(cursor["retry"]) == {skipped, lonely}
+
+        # the contact is synced again (it changed in HubSpot); its lead, unchanged since, is retried
+        portal.modify_contacts([gone])
+        report = run_sync(engine, settings_for(fake, portal, **LEADS_MODE))
+        assert report.status == "ok"
+        assert report.warnings == [
+            "1 HubSpot lead has no associated contact among the synced leads and was skipped "
+            "(retried at the next syncs)"
+        ]
+        row = stored_leads(engine).loc[gone]
+        assert row["rejected_at"] == stamp(at) and row["rejection_reason"] == "spam"
+        assert set(json.loads(storage.all_cursors(engine)["hubspot:leads"])["retry"]) == {lonely}
+        # every lead's decision as in HubSpot (the deleted contact's touches are not re-read: not compared)
+        columns = ["accepted_at", "rejected_at", "rejection_reason"]
+        truth = portal.truth().leads.set_index("lead_id").sort_index()[columns]
+        pd.testing.assert_frame_equal(stored_leads(engine).sort_index()[columns], truth)
 
 
 def test_a_missing_leads_scope_is_named(one_month, sqlite_url):

@@ -85,8 +85,18 @@ def test_leads_without_a_stored_contact_are_skipped_and_counted():
         lead("4", ["gone"], [("new-stage-id", "09")]),
     ]
     warnings: list[str] = []
-    assert decide(records, {"c1": None}, warnings) == {"c1": (at("10"), None, None)}
-    assert warnings == ["3 HubSpot leads have no associated contact among the synced leads and were skipped"]
+    skipped: list[str] = []
+    frame = lead_object_decisions(records, RULE, {"c1": None}, warnings, skipped)
+    assert frame["lead_id"].tolist() == ["c1"] and frame["accepted_at"].tolist() == [at("10")]
+    assert warnings == [
+        "3 HubSpot leads have no associated contact among the synced leads and were skipped (retried at the next syncs)"
+    ]
+    assert skipped == ["1", "2", "4"]
+    warnings = []
+    lead_object_decisions(records[:1], RULE, {}, warnings)
+    assert warnings == [
+        "1 HubSpot lead has no associated contact among the synced leads and was skipped (retried at the next syncs)"
+    ]
 
 
 def test_archived_leads_and_unreadable_history_decide_nothing():

@@ -466,26 +466,34 @@ class HubSpotClient:
         page = self.fetch(f"search {object_type}", SCOPES[object_type], api.do_search, request)
         return [_record(obj, False) for obj in page.get("results") or []], int(page.get("total") or 0)
 
-    def histories(self, object_type: str, ids: list[str], properties: list[str]) -> dict[str, dict[str, list[dict]]]:
-        """Each record's history of some properties (batch read with propertiesWithHistory,
-        HISTORY_BATCH records a call): {id: {property: [{"value", "timestamp"}, ...]}}."""
-        if not ids or not properties:
-            return {}
+    def read_records(
+        self, object_type: str, ids: list[str], properties: list[str], history: list[str] | None = None
+    ) -> list[Record]:
+        """Some records by id (batch read, HISTORY_BATCH a call when history is asked for, else 100),
+        with those properties and the history of `history`; ids deleted meanwhile are left out."""
+        if not ids:
+            return []
         package = _package(object_type)
         api = self.api(*OBJECT_PATHS[object_type], "batch_api")
-        what = f"read the {', '.join(properties)} history of {object_type}"
-        out: dict[str, dict[str, list[dict]]] = {}
-        for start in range(0, len(ids), HISTORY_BATCH):
+        what = f"read the {', '.join(history)} history of {object_type}" if history else f"read {object_type}"
+        size = HISTORY_BATCH if history else 100
+        out: list[Record] = []
+        for start in range(0, len(ids), size):
             request = package.BatchReadInputSimplePublicObjectId(
-                inputs=[package.SimplePublicObjectId(id=i) for i in ids[start : start + HISTORY_BATCH]],
-                properties=["hs_object_id"],
-                properties_with_history=properties,
+                inputs=[package.SimplePublicObjectId(id=i) for i in ids[start : start + size]],
+                properties=properties,
+                properties_with_history=history or [],
             )
             result = self.fetch(what, SCOPES[object_type], api.read, request)
-            # records deleted meanwhile come back under "errors" (HTTP 207): no history
-            for obj in result.get("results") or []:
-                out[str(obj.get("id"))] = dict(obj.get("propertiesWithHistory") or {})
+            # records deleted meanwhile come back under "errors" (HTTP 207)
+            out.extend(_record(obj, False) for obj in result.get("results") or [])
         return out
+
+    def histories(self, object_type: str, ids: list[str], properties: list[str]) -> dict[str, dict[str, list[dict]]]:
+        """Each record's history of some properties: {id: {property: [{"value", "timestamp"}, ...]}}."""
+        if not properties:
+            return {}
+        return {r.id: r.history for r in self.read_records(object_type, ids, ["hs_object_id"], properties)}
 
     def contact_associations(self, object_type: str, ids: list[str]) -> dict[str, list[str]]:
         """The associated contact ids of each object (v4 batch read; all pages)."""

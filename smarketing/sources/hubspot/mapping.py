@@ -109,6 +109,7 @@ def lead_object_decisions(
     rule: LeadStageRule,
     stored: Mapping[str, int | None],
     warnings: list[str] | None = None,
+    skipped: list[str] | None = None,
 ) -> pd.DataFrame:
     """accepted_at / rejected_at / rejection_reason of the contacts of some Lead objects.
 
@@ -125,12 +126,12 @@ def lead_object_decisions(
     stored one: `stored` maps each stored contact (lead_id) to the epoch milliseconds of its
     stored decision, the earlier of accepted_at and rejected_at (None: undecided); a batch lead decided later than the stored decision changes nothing.
     Undecided leads write nothing, and leads whose contact is not in `stored` (not a synced
-    lead, or none) are skipped and counted in a warning.
+    lead, or none) are skipped, counted in a warning and their ids appended to `skipped`.
 
     Returns the rows to write: lead_id and the three decision columns (other columns empty).
     """
     best: dict[str, tuple[int, int, str, int | None, int | None, str | None]] = {}
-    skipped = 0
+    unknown: list[str] = []
     for record in records:
         if record.archived:
             continue
@@ -140,7 +141,7 @@ def lead_object_decisions(
         contacts = [c for c in record.associations.get("contacts", []) if c]
         known = [c for c in contacts if c in stored]
         if not known:
-            skipped += 1
+            unknown.append(record.id)
             continue
         if accepted is None and rejected is None:
             continue
@@ -151,8 +152,14 @@ def lead_object_decisions(
         for contact in known:
             if contact not in best or candidate[:2] < best[contact][:2]:
                 best[contact] = candidate
-    if skipped and warnings is not None:
-        warnings.append(f"{skipped} HubSpot leads have no associated contact among the synced leads and were skipped")
+    if unknown and warnings is not None:
+        n = len(unknown)
+        warnings.append(
+            f"{n} HubSpot lead{'s have' if n != 1 else ' has'} no associated contact among the synced leads and "
+            f"{'were' if n != 1 else 'was'} skipped (retried at the next syncs)"
+        )
+    if skipped is not None:
+        skipped.extend(unknown)
     rows = []
     for contact, (first, _, _, accepted, rejected, reason) in best.items():
         earlier = stored[contact]

@@ -39,9 +39,9 @@ After switching HUBSPOT_ACCEPTANCE_SOURCE, run once with `--full`.
 
 Known limit: an association changed in HubSpot without touching either record's
 last-modified date (HubSpot does not always bump it) reaches the tables at the next
-`--full` run. Likewise a lead whose contact was not stored when the lead was read (created
-in HubSpot after the contacts were read) is skipped with a warning and decides at the next
-`--full` run, or when the lead changes again.
+`--full` run. A lead object whose contact is not stored when the lead is read (say, both
+created in HubSpot after this run read the contacts) is skipped with a warning; its id stays
+in the leads cursor (`retry`) and later runs read it again, for a week, after their contacts.
 
 Concurrency, all of it paced by one limiter (ratelimit.py): object types run side by side
 (HUBSPOT_PARALLEL_TYPES, default 3; each has its own cursor and rows); within a type, pages
@@ -82,6 +82,10 @@ PREFIX = "hubspot:"
 LAST_SYNC = "hubspot:last_sync"
 CURSOR_VERSION = 1
 SOURCE = "hubspot"
+# Lead objects skipped because no associated contact was stored are read again by later runs
+# (their contact may be stored by then) for a week, at most this many.
+RETRY_MS = 7 * 86_400_000
+RETRY_MAX = 1000
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -247,6 +251,7 @@ class _Sync:
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
         self._pacing_start = (pacing.search_requests, pacing.waited_seconds)
+        self._lead_retry: dict[str, int] = {}  # skipped lead id -> when it was first skipped (ms)
 
     # -- top level ---------------------------------------------------------------------
 
@@ -367,6 +372,10 @@ class _Sync:
             # killed before its first leads commit runs again, which changes nothing.
             cleared = sync_writes.clear_lead_decisions(self.engine, mapping.DECISION_COLUMNS)
             log.info("cleared the decisions of %d leads before reading every lead object", cleared)
+        elif object_type == "leads":
+            self._lead_retry = {str(k): int(v) for k, v in (state.get("retry") or {}).items()}
+            if self._lead_retry:
+                state = self.retry_leads(state)
         if state["mode"] == "list":
             state = self.consume(object_type, self.list_pages(object_type, state), state)
         if state["mode"] == "archived":
@@ -424,8 +433,10 @@ class _Sync:
             if self.settings.leads_object:  # the Leads route owns the decision columns
                 columns = {"leads": [c for c in SCHEMAS["leads"] if c not in mapping.DECISION_COLUMNS]}
         elif object_type == "leads":
-            data = _data(leads=self.lead_decisions(records, warnings))
+            skipped: list[str] = []
+            data = _data(leads=self.lead_decisions(records, warnings, skipped))
             columns = {"leads": list(mapping.DECISION_COLUMNS)}
+            state = self._with_retry(state, records, skipped)
         elif object_type == "deals":
             data = _data(deals=mapping.deals_frame(records, self.stages, warnings))
         else:
@@ -495,7 +506,35 @@ class _Sync:
         for record in live:
             record.history = found.get(record.id, {})
 
-    def lead_decisions(self, records: list[Record], warnings: list[str]) -> pd.DataFrame:
+    def retry_leads(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Read again the lead objects earlier runs skipped (their contact was not stored), and
+        commit what they decide now; returns the cursor with the retry list that is left."""
+        ids = sorted(self._lead_retry, key=lambda i: (len(i), i))
+        records = self.client.read_records("leads", ids, self.properties("leads"), [mapping.LEAD_STAGE_PROPERTY])
+        for gone in set(ids) - {r.id for r in records}:  # deleted in HubSpot meanwhile
+            self._lead_retry.pop(gone, None)
+        contacts = self.client.contact_associations("leads", [r.id for r in records])
+        for record in records:
+            record.associations["contacts"] = contacts.get(record.id, [])
+        with self._lock:
+            self.report.fetched["leads"] = self.report.fetched.get("leads", 0) + len(records)
+        self.commit("leads", records, state)
+        return self._with_retry(state, [], [])
+
+    def _with_retry(self, state: dict[str, Any], records: list[Record], skipped: list[str]) -> dict[str, Any]:
+        """The cursor carrying the retry list after a batch: its leads leave it, its skipped ones
+        join it (keeping when they were first skipped); a week after that, or past RETRY_MAX, they go."""
+        now = _now_ms()
+        first = {i: self._lead_retry.get(i, now) for i in skipped}
+        for record in records:
+            self._lead_retry.pop(record.id, None)
+        self._lead_retry.update(first)
+        kept = sorted(((t, i) for i, t in self._lead_retry.items() if t >= now - RETRY_MS), reverse=True)
+        self._lead_retry = {i: t for t, i in kept[:RETRY_MAX]}
+        rest = {k: v for k, v in state.items() if k != "retry"}
+        return {**rest, "retry": dict(sorted(self._lead_retry.items()))} if self._lead_retry else rest
+
+    def lead_decisions(self, records: list[Record], warnings: list[str], skipped: list[str]) -> pd.DataFrame:
         """The decision columns a batch of Lead objects gives their stored contacts."""
         s = self.settings
         self._attach_history(records, mapping.LEAD_STAGE_PROPERTY, "leads")
@@ -509,7 +548,7 @@ class _Sync:
         rule = mapping.LeadStageRule(
             _upper_set(s.lead_accepted_stages), _upper_set(s.lead_rejected_stages), s.lead_reason_property
         )
-        return mapping.lead_object_decisions(records, rule, decided, warnings)
+        return mapping.lead_object_decisions(records, rule, decided, warnings, skipped)
 
     def properties(self, object_type: str) -> list[str]:
         if object_type == "contacts":
