@@ -634,9 +634,10 @@ def _add_leads(portal: Portal, contact_ids: list[str]) -> None:
         contact.history[portal.lead_status_property] = [("NEW", contact.created_ms)]
         contact.props[portal.lead_status_property] = "NEW"
         contact.props[portal.reason_property] = None
-        for key in ("accepted_at", "rejected_at", "rejection_reason"):
-            if contact.truth.get(key) != {"accepted_at": accepted, "rejected_at": rejected}.get(key, reason):
-                raise AssertionError(f"lead objects of contact {contact_id} do not reproduce its {key}")
+        expected = {"accepted_at": accepted, "rejected_at": rejected, "rejection_reason": reason}
+        decided_now = {key: contact.truth.get(key) for key in expected}
+        if decided_now != expected:  # the portal's own rule (_decide) must give back the canonical values
+            raise AssertionError(f"the lead objects of contact {contact_id} give {decided_now}, not {expected}")
 
 
 def _add_activities(
