@@ -56,6 +56,8 @@ PHONE_CSS = """<style>
   h1 { font-size: 1.6rem !important; }
 }
 </style>"""
+# Pages that show no month numbers; the others draw a closed month from its snapshot (ui.closed_month).
+NO_MONTH_NUMBERS = ("Terms", "Data")
 FILTER_LABELS = {"team": "Team", "owner": "Rep", "segment": "Segment", "source": "Source"}
 
 
@@ -342,10 +344,10 @@ def _header(ctx: PageContext, title: str, icon: str, filters: bool) -> None:
         text, clear = st.columns([5, 1])
         text.info(f"**Filtered to** {md_escape(what)}.", icon=":material/filter_alt:")
         clear.button("Clear filters", key="clear_filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
-    if ctx.month in ctx.summary.closed and title != PAGES[0][1]:
+    if ctx.month in ctx.summary.closed and title in NO_MONTH_NUMBERS:
         st.info(
-            f"**{month_label(ctx.month)} is closed.** Its frozen scorecard (the numbers of record) is on the "
-            "Scorecard page; this page computes from the data as it is stored now, so it may differ.",
+            f"**{month_label(ctx.month)} is closed.** Its numbers of record are frozen; every page that shows "
+            "them shows the closed ones. Reopen it on the Executive review page.",
             icon=":material/ac_unit:",
         )
     demo = ctx.summary.demo_load

@@ -74,19 +74,6 @@ def month_state(card: dict, ctx: PageContext) -> str:
     return f"in progress · {share * 100:.0f}% of the month gone"
 
 
-def choose_card(ctx: PageContext, bundle: MonthBundle, frozen: dict | None) -> dict:
-    """The frozen scorecard of a closed month (unless the reader asks for live numbers), else the live one."""
-    if frozen is None:
-        return bundle.card
-    with st.container(border=True, horizontal=True, vertical_alignment="center"):
-        st.markdown(
-            f":material/ac_unit: **{month_label(ctx.month)} is closed.** Showing the scorecard frozen on "
-            f"{local_time(frozen.get('closed_at'), ctx.tz, with_zone=False)}."
-        )
-        live = st.toggle("Show live numbers instead", key="live_numbers")
-    return bundle.card if live else frozen
-
-
 def header_line(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
     """Month, its state, the terms version and the export menu."""
     left, right = st.columns([5, 1], vertical_alignment="center")
