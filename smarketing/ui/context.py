@@ -21,6 +21,7 @@ from smarketing.core.errors import UserError
 from smarketing.core.evidence import is_empty_month
 from smarketing.core.lead_filter import SCOPE_KEYS, LeadFilter, choices, describe, from_params
 from smarketing.core.months import parse_month
+from smarketing.outputs import log_scrub
 from smarketing.store import storage
 from smarketing.ui import loaders
 from smarketing.ui.auth import AuthStatus, auth_status, require_login, user_box
@@ -120,6 +121,7 @@ class PageContext:
 def setup_page(title: str, icon: str = ":material/space_dashboard:", filters: bool = False) -> PageContext:
     """Page config, login gate, database, month picker, navigation and the demo banner; with `filters`,
     the team / rep / segment / source pickers too (their values in the URL, read into `ctx.leads`)."""
+    log_scrub.install()  # every run: Streamlit may have replaced its handlers since
     st.set_page_config(page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="auto")
     st.html(PHONE_CSS)
     status = auth_status()
