@@ -66,6 +66,8 @@ def month_state(card: dict, ctx: PageContext) -> str:
             f"closed on {local_time(card['closed_at'], ctx.tz, with_zone=False)} by "
             f"{md_escape(card.get('closed_by'))} · frozen scorecard"
         )
+    if ctx.month in ctx.summary.closed:
+        return "closed · showing live numbers (the frozen ones are the numbers of record)"
     if card.get("month_over"):
         return "month over · live numbers (not closed yet)"
     if card["marketing"].get("status") == "not_started":

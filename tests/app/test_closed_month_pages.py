@@ -91,6 +91,8 @@ def test_home_marketing_sales_and_review_show_the_snapshot_until_live_is_asked_f
         live_on(at)
         assert metrics(at)[label] == shown(live), page
         assert "Live numbers as of" in texts(at), page
+        if page == "home":
+            assert "closed · showing live numbers" in texts(at)
 
 
 def test_pages_with_live_parts_say_which_part_is_live(write_env: str) -> None:
