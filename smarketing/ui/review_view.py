@@ -1,7 +1,7 @@
 """The Executive review page's sections (the monthly alignment meeting).
 
-The reviewed month is shown from its snapshot once it is closed (never recomputed), else live
-with a "Close month" button; then the consequences (both sides' weighted score and its trend,
+The reviewed month is shown from its snapshot once it is closed (never recomputed; live numbers on
+request), with "Close again" and "Reopen month", else live with a "Close month" button; then the consequences (both sides' weighted score and its trend,
 strikes, the critical flag of the terms, credits with their history), twelve months of every
 commitment, next month's proposed targets, the meeting's notes and the report downloads. Opened without a month in the URL, the page reviews the last full month.
 """
