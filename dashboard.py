@@ -2,15 +2,15 @@
 
 import streamlit as st
 
+from smarketing.ui import closed_month, setup_page
 from smarketing.ui import scorecard_view as view
-from smarketing.ui import setup_page
 from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import prefetch_trends, previous_month, snapshot
 from smarketing.ui.targets_panel import next_month_targets
 
 ctx = setup_page("Scorecard")
 bundle = ctx.bundle()
-card = view.choose_card(ctx, bundle, snapshot(ctx.url, ctx.month, ctx.token))
+card = closed_month.shown(ctx).card
 prev_month = previous_month(ctx.month)
 prev = snapshot(ctx.url, prev_month, ctx.token) or ctx.bundle(prev_month).card
 prev_label = view.previous_label(prev_month)

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
+from smarketing.ui import closed_month, setup_page
 from smarketing.ui import marketing_view as view
-from smarketing.ui import setup_page
 from smarketing.ui.context import empty_month
 
 ctx = setup_page("Marketing", ":material/campaign:", filters=True)
-card = ctx.bundle().card
+month = closed_month.shown(ctx, live_below=view.LIVE_PARTS)
+card = month.card
 if empty_month(ctx, card):
     st.stop()
 view.headline(card)
 view.segments(ctx, card)
 view.rejections(card)
 view.drill_down(ctx, card)
-view.trend(ctx)
+view.trend(ctx, closed_month.trend_cards(ctx, month))

@@ -1,14 +1,14 @@
 """Trends: twelve months of both sides, met/missed history, runs of misses and the weighted scores."""
 
-from smarketing.ui import setup_page
+from smarketing.ui import closed_month, setup_page
 from smarketing.ui import trends_view as view
-from smarketing.ui.loaders import consequences, trend_cards
 
 ctx = setup_page("Trends", ":material/monitoring:")
-cards = trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)
+month = closed_month.shown(ctx)
+cards = closed_month.trend_cards(ctx, month)
 if cards:
     view.history(cards)
-    view.scores(consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token))
+    view.scores(closed_month.consequences(ctx, month))
     view.charts_grid(cards)
 else:
     view.no_history()

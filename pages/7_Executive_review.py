@@ -4,25 +4,25 @@ commitment, next month's targets, the notes and the report."""
 
 import streamlit as st
 
-from smarketing.ui import consequences_view, exclusions_view, setup_page
+from smarketing.ui import closed_month, consequences_view, exclusions_view, setup_page
 from smarketing.ui import review_view as view
 from smarketing.ui.context import empty_month
-from smarketing.ui.loaders import consequences, trend_cards
 from smarketing.ui.targets_panel import next_month_targets
 
 chosen = view.month_was_chosen()
 ctx = setup_page("Executive review", ":material/groups:")
 view.steer_to_last_full_month(ctx, chosen)
-card, prev, prev_month = view.review_cards(ctx)
+month, prev, prev_month = view.review_cards(ctx)
+card = month.card
 
-view.month_status(ctx, card)
+view.month_status(ctx, month)
 if empty_month(ctx, card):
     st.stop()
 view.two_columns(card, prev, prev_month)
-csq = consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token)
+csq = closed_month.consequences(ctx, month)
 consequences_view.scores(csq, key="review")
 consequences_view.standing(csq)
-view.commitments(trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month))
+view.commitments(closed_month.trend_cards(ctx, month))
 next_month_targets(ctx, card)
 exclusions_view.review_queue(ctx)
-view.notes_and_report(ctx, card)
+view.notes_and_report(ctx, {**card, "closed": month.closed})

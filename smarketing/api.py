@@ -212,18 +212,32 @@ def import_directory(engine: Engine, directory: str | Path, *, refuse_unknown: b
 
 
 def import_uploaded(
-    engine: Engine, files: dict[str, bytes], *, preset: str | None = None, mapping: str | None = None
+    engine: Engine,
+    files: dict[str, bytes],
+    *,
+    preset: str | None = None,
+    mapping: str | None = None,
+    refuse_unknown: bool = False,
 ) -> dict:
     """Import uploaded files (name -> bytes, terms.toml among them), all or nothing, through a preset
-    or a mapping's TOML text (neither: the canonical layout)."""
-    return mapping_module.import_files(engine, files, preset=preset, mapping=mapping)
+    or a mapping's TOML text (neither: the canonical layout); `refuse_unknown` as import_directory's."""
+    return mapping_module.import_files(engine, files, preset=preset, mapping=mapping, refuse_unknown=refuse_unknown)
 
 
 def preview_upload(
-    files: dict[str, bytes], *, preset: str | None = None, mapping: str | None = None, timezone: str | None = None
+    files: dict[str, bytes],
+    *,
+    preset: str | None = None,
+    mapping: str | None = None,
+    timezone: str | None = None,
+    engine: Engine | None = None,
+    refuse_unknown: bool = False,
 ) -> mapping_module.Preview:
-    """What importing these uploaded files would write, without writing (see mapping.preview_import)."""
-    return mapping_module.preview_import(files, preset=preset, mapping=mapping, timezone=timezone)
+    """What importing these uploaded files would write, without writing (see mapping.preview_import;
+    with `engine`, references to unknown leads or owners are checked, refused with `refuse_unknown`)."""
+    return mapping_module.preview_import(
+        files, preset=preset, mapping=mapping, timezone=timezone, engine=engine, refuse_unknown=refuse_unknown
+    )
 
 
 def import_presets() -> list[str]:

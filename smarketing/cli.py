@@ -19,6 +19,7 @@ from smarketing.core.months import parse_month
 from smarketing.core.redact import scrub
 from smarketing.core.scorecard import LEDGER_COLUMNS, LEDGER_V2_COLUMNS, ledger_records, scorecard_rows
 from smarketing.core.terms import parse_terms_toml, terms_to_toml
+from smarketing.outputs import log_scrub
 from smarketing.outputs.exports import safe_cell, write_csv  # noqa: F401 (re-exported)
 from smarketing.sources.canonical import read_text_file
 from smarketing.store import storage
@@ -519,6 +520,7 @@ def _show(value: Any) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    log_scrub.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = COMMANDS[args.command]

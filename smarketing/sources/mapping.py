@@ -1838,12 +1838,16 @@ def preview_import(
     preset: str | None = None,
     timezone: str | None = None,
     head: int = 20,
+    engine: Engine | None = None,
+    refuse_unknown: bool = False,
 ) -> Preview:
     """Run an import of uploaded files without writing anything (for the Data page).
 
     files: name -> bytes (.csv/.txt/.tsv/.xlsx; a "terms.toml" is the agreement). mapping: a
     mapping's TOML text; preset: a preset name; neither: the canonical layout. timezone: the
-    agreement's zone for naive times when neither the mapping nor terms.toml gives one.
+    agreement's zone for naive times when neither the mapping nor terms.toml gives one. With
+    `engine`, rows naming a lead or owner that neither the files nor the database has are
+    warnings, or problems with `refuse_unknown` (as the import itself does them).
     problems is empty when the import would succeed; a broken mapping is one problem."""
     try:
         parsed = _resolve_mapping(None, preset, mapping)
@@ -1856,10 +1860,15 @@ def preview_import(
         return Preview({}, shown, [], {})
     except UserError as exc:
         return Preview({}, [str(exc)], [], {})
+    unknown = []
+    if engine is not None:
+        unknown = unknown_references(result.data, lambda table, ids: storage.existing_ids(engine, table, ids))
+    if unknown and refuse_unknown:
+        return Preview({}, [f"{f.text}; nothing would be imported." for f in unknown], [], {})
     frames = {
         t: result.data.frame(t).head(head).reset_index(drop=True) for t in ALL_TABLES if len(result.data.frame(t))
     }
-    return Preview(frames, [], result.warnings, result.data.counts())
+    return Preview(frames, [], [*result.warnings, *(f"{f.text}." for f in unknown)], result.data.counts())
 
 
 __all__ = [

@@ -114,16 +114,26 @@ def upload_problems(files: list[Upload]) -> list[str]:
 
 
 def import_uploads(
-    engine: Engine, files: list[Upload], *, preset: str | None = None, mapping: str | None = None
+    engine: Engine,
+    files: list[Upload],
+    *,
+    preset: str | None = None,
+    mapping: str | None = None,
+    refuse_unknown: bool = False,
 ) -> Outcome:
     """Import the uploaded files in one transaction, from memory (no server path in any message),
-    through a preset or a mapping's TOML text (neither: the canonical file names)."""
+    through a preset or a mapping's TOML text (neither: the canonical file names); `refuse_unknown`
+    refuses touches and deals of leads or owners nobody has (else they are notes)."""
     problems = [] if preset or mapping else upload_problems(files)
     if problems:
         return Outcome(False, problems)
     try:
         report = api.import_uploaded(
-            engine, {Path(f.name).name.lower(): f.getvalue() for f in files}, preset=preset, mapping=mapping
+            engine,
+            {Path(f.name).name.lower(): f.getvalue() for f in files},
+            preset=preset,
+            mapping=mapping,
+            refuse_unknown=refuse_unknown,
         )
     except TermsError as exc:
         return Outcome(False, ["terms.toml: " + p for p in exc.problems])

@@ -21,6 +21,7 @@ from smarketing.core.errors import UserError
 from smarketing.core.evidence import is_empty_month
 from smarketing.core.lead_filter import SCOPE_KEYS, LeadFilter, choices, describe, from_params
 from smarketing.core.months import parse_month
+from smarketing.outputs import log_scrub
 from smarketing.store import storage
 from smarketing.ui import loaders
 from smarketing.ui.auth import AuthStatus, auth_status, require_login, user_box
@@ -56,6 +57,8 @@ PHONE_CSS = """<style>
   h1 { font-size: 1.6rem !important; }
 }
 </style>"""
+# Pages that show no month numbers; the others draw a closed month from its snapshot (ui.closed_month).
+NO_MONTH_NUMBERS = ("Terms", "Data")
 FILTER_LABELS = {"team": "Team", "owner": "Rep", "segment": "Segment", "source": "Source"}
 
 
@@ -118,6 +121,7 @@ class PageContext:
 def setup_page(title: str, icon: str = ":material/space_dashboard:", filters: bool = False) -> PageContext:
     """Page config, login gate, database, month picker, navigation and the demo banner; with `filters`,
     the team / rep / segment / source pickers too (their values in the URL, read into `ctx.leads`)."""
+    log_scrub.install()  # every run: Streamlit may have replaced its handlers since
     st.set_page_config(page_title=f"{title} · smarketing", page_icon="📊", layout="wide", initial_sidebar_state="auto")
     st.html(PHONE_CSS)
     status = auth_status()
@@ -342,10 +346,10 @@ def _header(ctx: PageContext, title: str, icon: str, filters: bool) -> None:
         text, clear = st.columns([5, 1])
         text.info(f"**Filtered to** {md_escape(what)}.", icon=":material/filter_alt:")
         clear.button("Clear filters", key="clear_filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
-    if ctx.month in ctx.summary.closed and title != PAGES[0][1]:
+    if ctx.month in ctx.summary.closed and title in NO_MONTH_NUMBERS:
         st.info(
-            f"**{month_label(ctx.month)} is closed.** Its frozen scorecard (the numbers of record) is on the "
-            "Scorecard page; this page computes from the data as it is stored now, so it may differ.",
+            f"**{month_label(ctx.month)} is closed.** Its numbers of record are frozen; every page that shows "
+            "them shows the closed ones. Reopen it on the Executive review page.",
             icon=":material/ac_unit:",
         )
     demo = ctx.summary.demo_load

@@ -79,6 +79,7 @@ OWN_MAPPING = "mapping file"
 GEN_KEY = "import_generation"
 OUTCOME_KEY = "import_outcome"
 TERMS_NAME = "terms.toml"
+REFUSE_KEY = "import_refuse_unknown"
 
 
 def _layouts() -> dict[str, str]:
@@ -98,6 +99,12 @@ def upload(ctx: PageContext) -> None:
         layout = st.selectbox("How to read the files", list(layouts), format_func=layouts.get, key="import_layout")
         mapping_text = _mapping_text(generation) if layout == OWN_MAPPING else None
         st.caption(_layout_help(layout))
+        refuse = st.checkbox(
+            "Refuse touches and deals of unknown leads or owners",
+            key=REFUSE_KEY,
+            help="Import nothing when a row names a lead or owner that neither the files nor the database has "
+            "(the CLI's import --refuse-unknown). Unticked, such rows are imported and listed as notes.",
+        )
         files = st.file_uploader(
             "Files",
             type=["csv", "tsv", "txt", "xlsx", "toml"],
@@ -110,8 +117,8 @@ def upload(ctx: PageContext) -> None:
         terms_file = next((f for f in files if Path(f.name).name.lower() == TERMS_NAME), None)
         if data_files and (layout != OWN_MAPPING or mapping_text):
             preset = layout if layout not in (CANONICAL, OWN_MAPPING) else None
-            if _preview(ctx, data_files, preset, mapping_text, layout == CANONICAL):
-                _import_step(ctx, data_files, preset, mapping_text)
+            if _preview(ctx, data_files, preset, mapping_text, layout == CANONICAL, refuse):
+                _import_step(ctx, data_files, preset, mapping_text, refuse)
         elif data_files:
             st.info("Upload the mapping file to see what these files would import.", icon=":material/rule:")
         if terms_file is not None:
@@ -137,7 +144,12 @@ def _mapping_text(generation: int) -> str | None:
 
 
 def _preview(
-    ctx: PageContext, files: list[actions.Upload], preset: str | None, mapping_text: str | None, canonical: bool
+    ctx: PageContext,
+    files: list[actions.Upload],
+    preset: str | None,
+    mapping_text: str | None,
+    canonical: bool,
+    refuse_unknown: bool = False,
 ) -> bool:
     """What the import would write (rows per table, the mapped columns, the first problems); True when
     it can go ahead. Nothing is written."""
@@ -147,7 +159,12 @@ def _preview(
         return False
     with st.spinner("Reading the files…"):
         preview = api.preview_upload(
-            {Path(f.name).name: f.getvalue() for f in files}, preset=preset, mapping=mapping_text, timezone=ctx.tz
+            {Path(f.name).name: f.getvalue() for f in files},
+            preset=preset,
+            mapping=mapping_text,
+            timezone=ctx.tz,
+            engine=ctx.engine,
+            refuse_unknown=refuse_unknown,
         )
     if preview.problems:
         _problems(preview.problems)
@@ -171,7 +188,13 @@ def _problems(problems: list[str]) -> None:
     st.text("\n".join(f"• {p}" for p in problems[:10]))
 
 
-def _import_step(ctx: PageContext, files: list[actions.Upload], preset: str | None, mapping_text: str | None) -> None:
+def _import_step(
+    ctx: PageContext,
+    files: list[actions.Upload],
+    preset: str | None,
+    mapping_text: str | None,
+    refuse_unknown: bool = False,
+) -> None:
     """The import button, behind a confirmation when the database holds the demo company."""
     confirmed = True
     if ctx.demo:
@@ -184,7 +207,9 @@ def _import_step(ctx: PageContext, files: list[actions.Upload], preset: str | No
     if not st.button("Import", type="primary", icon=":material/upload:", disabled=not confirmed, key="import_go"):
         return
     with st.status("Importing…", expanded=False) as status:
-        outcome = actions.import_uploads(ctx.engine, files, preset=preset, mapping=mapping_text)
+        outcome = actions.import_uploads(
+            ctx.engine, files, preset=preset, mapping=mapping_text, refuse_unknown=refuse_unknown
+        )
         status.update(label="Imported" if outcome.ok else "Nothing was imported", state="complete")
     _done(outcome)
 

@@ -19,6 +19,22 @@ from smarketing.ui.loaders import MonthBundle
 LEAD_KEY = "lead"
 STATUS_WIDGETS = {"first_touch": "ft_pick", "attempts": "att_pick"}
 UNTOUCHED_WIDGET = "untouched_pick"
+LIVE_PARTS = (
+    "The ledger below is live: each lead's clock, touches and verdicts from the data as it is stored now; "
+    "the month's numbers just above are the closed ones."
+)
+
+
+def month_numbers(card: dict) -> None:
+    """The month's MQLs and both follow-up commitments in numbers (a closed month: its frozen ones)."""
+    m, ft, att = card["marketing"], card["sales"]["first_touch"], card["sales"]["attempts"]
+    with st.container(border=True, horizontal=True):
+        st.metric("MQLs", count(m.get("mqls_total", m.get("mqls"))))
+        for label, part in (("First touch", ft), ("Attempts", att)):
+            st.metric(
+                f"{label} · met / breached / pending",
+                f"{count(part.get('met'))} / {count(part.get('breached'))} / {count(part.get('pending'))}",
+            )
 
 
 def browse(ctx: PageContext, bundle: MonthBundle) -> str | None:

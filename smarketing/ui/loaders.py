@@ -166,12 +166,13 @@ def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: 
 
 
 @st.cache_data(show_spinner="Scoring the months…", max_entries=16)
-def consequences(url: str, month: str, as_of: str, token: str) -> dict:
-    """The month's consequences: a closed month's frozen ones, else computed over its history as of as_of
-    (api.month_scorecard's, with the open month's card taken from its cached bundle, not computed again)."""
+def consequences(url: str, month: str, as_of: str, token: str, live: bool = False) -> dict:
+    """The month's consequences: a closed month's frozen ones (unless `live`), else computed over its
+    history as of as_of (api.month_scorecard's, with the month's card taken from its cached bundle, not
+    computed again)."""
     eng = engine(url)
     stamp = pd.Timestamp(as_of)
-    frozen = storage.load_snapshot(eng, month)
+    frozen = None if live else storage.load_snapshot(eng, month)
     if frozen is not None:
         return api.with_consequences(eng, frozen, stamp)["consequences"]
     return api.month_consequences(eng, month_bundle(url, month, as_of, token).card, stamp)

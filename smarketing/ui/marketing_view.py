@@ -15,6 +15,10 @@ from smarketing.ui.fmt import count, month_label, number, page_url, pct
 from smarketing.ui.scorecard_view import segment_table
 
 SEGMENT_KEY = "mkt_segment"
+LIVE_PARTS = (
+    "The drill-down's per-source bars and daily chart are drawn from the data as it is stored now; "
+    "the numbers above them and the segment table are the closed ones."
+)
 
 
 def headline(card: dict) -> None:
@@ -159,9 +163,8 @@ def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
     )
 
 
-def trend(ctx: PageContext) -> None:
+def trend(ctx: PageContext, cards: dict[str, dict]) -> None:
     """Twelve months of MQLs against the quota, and the source mix."""
-    cards = loaders.trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)
     with st.container(border=True):
         st.subheader(f"Twelve months to {month_label(ctx.month)}")
         if not cards:

@@ -1,7 +1,7 @@
 """The Executive review page's sections (the monthly alignment meeting).
 
-The reviewed month is shown from its snapshot once it is closed (never recomputed), else live
-with a "Close month" button; then the consequences (both sides' weighted score and its trend,
+The reviewed month is shown from its snapshot once it is closed (never recomputed; live numbers on
+request), with "Close again" and "Reopen month", else live with a "Close month" button; then the consequences (both sides' weighted score and its trend,
 strikes, the critical flag of the terms, credits with their history), twelve months of every
 commitment, next month's proposed targets, the meeting's notes and the report downloads. Opened without a month in the URL, the page reviews the last full month.
 """
@@ -17,8 +17,9 @@ from smarketing import api
 from smarketing.core.errors import UserError
 from smarketing.core.evidence import NO_ACTIVITIES
 from smarketing.store import storage
-from smarketing.ui import charts, exclusions_view, loaders
+from smarketing.ui import charts, closed_month, exclusions_view, loaders
 from smarketing.ui import scorecard_view as scorecard
+from smarketing.ui.closed_month import Shown
 from smarketing.ui.components import empty_state, plot, plot_or_empty, table
 from smarketing.ui.context import MONTH_KEY, PageContext
 from smarketing.ui.fmt import STATUS_TEXT, count, local_time, md_escape, month_label, pct, status_text
@@ -74,21 +75,23 @@ def _switch_month(month: str) -> None:
 # -- the reviewed month ------------------------------------------------------------------------------
 
 
-def review_cards(ctx: PageContext) -> tuple[dict, dict | None, str]:
-    """The reviewed month's card (its snapshot when closed, else live), the month before's, and that month."""
-    frozen = loaders.snapshot(ctx.url, ctx.month, ctx.token)
-    card = {**frozen, "closed": True} if frozen is not None else {**ctx.bundle().card, "closed": False}
+def review_cards(ctx: PageContext) -> tuple[Shown, dict | None, str]:
+    """The reviewed month (its snapshot when closed, unless live numbers are asked for), the month
+    before's card, and that month."""
+    month = closed_month.shown(ctx)
     prev_month = loaders.previous_month(ctx.month)
     prev = loaders.snapshot(ctx.url, prev_month, ctx.token) or ctx.bundle(prev_month).card
-    return card, prev, prev_month
+    return month, prev, prev_month
 
 
-def month_status(ctx: PageContext, card: dict) -> None:
-    """Closed on … by … (frozen), or live with the Close month controls; the re-close history."""
+def month_status(ctx: PageContext, month: Shown) -> None:
+    """Closed on … by … (frozen) with re-close and reopen, or live with the Close month controls; the
+    re-close history."""
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
-    if not card.get("month_over") and not card.get("closed"):
+    card = month.card
+    if not card.get("month_over") and not month.closed:
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
             st.markdown(
                 f":material/hourglass_top: **{month_label(ctx.month)} is still in progress.** The alignment "
@@ -104,10 +107,11 @@ def month_status(ctx: PageContext, card: dict) -> None:
                 width="content",
             )
     with st.container(border=True):
-        if card.get("closed"):
-            _closed_line(ctx, card)
-            exclusions_view.decided_after_close(ctx, card)
+        if month.frozen is not None:
+            _closed_line(ctx, month.frozen)
+            exclusions_view.decided_after_close(ctx, {**month.frozen, "closed": True})
             _reclose(ctx)
+            _reopen_controls(ctx)
         else:
             _open_line(ctx, card)
             _close_controls(ctx)
@@ -168,6 +172,40 @@ def _reclose(ctx: PageContext) -> None:
             and sure
         ):
             _close(ctx, True)
+
+
+def _reopen_controls(ctx: PageContext) -> None:
+    """The "Reopen month" action behind a reason and a confirmation; with login on, only a signed-in user (who is
+    recorded with the snapshot, as the CLI's `reopen --by`)."""
+    with st.expander("Reopen month", icon=":material/lock_open:"):
+        st.caption(
+            "Reopening lets the month's terms and targets change again, and every page shows live numbers "
+            "until it is closed again. The snapshot is not deleted: it stays in the history with who reopened "
+            "it and why."
+        )
+        who = ctx.auth.user if ctx.auth.configured else "dashboard"
+        if who is None:
+            st.info("Only a signed-in user with a name or e-mail address can reopen a month.", icon=":material/lock:")
+        reason = st.text_input("Why reopen it (kept with the snapshot)", key="reopen_reason")
+        sure = st.checkbox(f"Yes, reopen {month_label(ctx.month)}", key="reopen_sure")
+        ready = bool(who and sure and reason.strip())
+        if st.button("Reopen month", key="reopen_month", icon=":material/lock_open:", disabled=not ready) and ready:
+            _reopen(ctx, str(who), reason)
+
+
+def _reopen(ctx: PageContext, who: str, reason: str) -> None:
+    """api.reopen_month as `who`; a refusal shown as its one sentence."""
+    try:
+        api.reopen_month(ctx.engine, ctx.month, by=who, reason=reason)
+    except UserError as exc:
+        st.error(md_escape(str(exc).replace(" (--reason)", "")), icon=":material/block:")
+        return
+    loaders.refresh()
+    st.session_state[FLASH_KEY] = (
+        f"{month_label(ctx.month)} is open again; its snapshot stays in the history with who reopened it and why. "
+        "Close it again below when it is ready."
+    )
+    st.rerun()
 
 
 def _close(ctx: PageContext, force: bool) -> None:

@@ -127,6 +127,13 @@ DRILL_LABELS = {
 }
 
 
+LIVE_PARTS = (
+    "The lead links, worklist, due-soon list, team table and response-time distribution below (and the rep "
+    "table when filtered) are drawn from the data as it is stored now; the commitments, the rep table and "
+    "the delays are the closed ones."
+)
+
+
 def drill_links(ctx: PageContext, bundle: MonthBundle) -> None:
     """Each count that stands for leads, as a link to exactly those leads in the lead ledger."""
     counts = drill_counts(scoped_leads(ctx, bundle))
@@ -218,14 +225,14 @@ def _pending_caption(part: dict) -> None:
         st.caption(f":material/hourglass_top: {note}")
 
 
-def reps(ctx: PageContext, bundle: MonthBundle) -> None:
+def reps(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
     """Every rep (inside the page's filter): both commitments, response times, with the interval and
-    few-leads mark, and a link to the rep's leads in the ledger."""
+    few-leads mark, and a link to the rep's leads in the ledger; unfiltered, the shown card's reps."""
     scope = ctx.leads.scope()
     owners = (
         owner_summary(scoped_leads(ctx, bundle), bundle.data.owners)
         if scope.scoped
-        else bundle.card["sales"].get("by_owner", [])
+        else card["sales"].get("by_owner", [])
     )
     with st.container(border=True):
         st.subheader("Per rep")

@@ -66,25 +66,14 @@ def month_state(card: dict, ctx: PageContext) -> str:
             f"closed on {local_time(card['closed_at'], ctx.tz, with_zone=False)} by "
             f"{md_escape(card.get('closed_by'))} · frozen scorecard"
         )
+    if ctx.month in ctx.summary.closed:
+        return "closed · showing live numbers (the frozen ones are the numbers of record)"
     if card.get("month_over"):
         return "month over · live numbers (not closed yet)"
     if card["marketing"].get("status") == "not_started":
         return "not started yet"
     share = card["marketing"].get("elapsed_fraction") or 0
     return f"in progress · {share * 100:.0f}% of the month gone"
-
-
-def choose_card(ctx: PageContext, bundle: MonthBundle, frozen: dict | None) -> dict:
-    """The frozen scorecard of a closed month (unless the reader asks for live numbers), else the live one."""
-    if frozen is None:
-        return bundle.card
-    with st.container(border=True, horizontal=True, vertical_alignment="center"):
-        st.markdown(
-            f":material/ac_unit: **{month_label(ctx.month)} is closed.** Showing the scorecard frozen on "
-            f"{local_time(frozen.get('closed_at'), ctx.tz, with_zone=False)}."
-        )
-        live = st.toggle("Show live numbers instead", key="live_numbers")
-    return bundle.card if live else frozen
 
 
 def header_line(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:

@@ -100,3 +100,67 @@ def test_remove_demo_data_asks_first_then_empties_the_demo_company(write_env: st
     assert storage.data_counts(engine)["leads"] == 0
     assert not any("Demo data." in i.value for i in at.info)
     assert not api.ensure_seeded(engine)  # removed stays removed
+
+
+GHOST_FILES = [
+    ("leads.csv", b"lead_id,mql_at,segment,source\nup-1,2026-03-02T15:00:00Z,SMB,Webinar\n", "text/csv"),
+    (
+        "touches.csv",
+        b"touch_id,lead_id,kind,occurred_at\nt-up-1,up-1,call,2026-03-02T16:00:00Z\n"
+        b"t-ghost,ghost-lead,call,2026-03-02T16:00:00Z\n",
+        "text/csv",
+    ),
+]
+
+
+def _upload_ghost(refuse: bool):
+    at = open_page("data")
+    if refuse:
+        at.checkbox(key="import_refuse_unknown").check().run()
+    _upload(at, GHOST_FILES)
+    no_exception(at)
+    return at
+
+
+def test_unknown_leads_are_a_note_by_default_and_the_import_goes_through(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    at = _upload_ghost(refuse=False)
+    notes = " ".join(t.value for t in at.text)
+    assert "ghost-lead" in notes and "that no lead has" in notes, "the preview lists the unknown reference"
+    at.checkbox(key="import_over_demo").check().run()
+    at.button(key="import_go").click().run()
+    no_exception(at)
+    assert any("Imported" in s.value for s in at.success), [e.value for e in at.error]
+    assert any("ghost-lead" in t.value for t in at.text), "the outcome keeps the note"
+    assert "t-ghost" in storage.existing_ids(engine, "touches", ["t-ghost"])
+
+
+def test_refuse_unknown_blocks_the_preview_and_the_import_writes_nothing(write_env: str) -> None:
+    engine = storage.make_engine(write_env)
+    before = storage.data_counts(engine)
+    at = _upload_ghost(refuse=True)
+    assert any("cannot be imported" in e.value for e in at.error)
+    problems = " ".join(t.value for t in at.text)
+    assert "ghost-lead" in problems and "nothing would be imported" in problems
+    assert not [b for b in at.button if b.key == "import_go"], "no import button for a refused preview"
+    assert storage.data_counts(engine) == before
+
+
+def test_refuse_unknown_reaches_the_import_itself(write_env: str) -> None:
+    """The checkbox's value goes to api.import_uploaded, which refuses and writes nothing."""
+    from smarketing.ui import actions
+
+    class Upload:
+        def __init__(self, name: str, data: bytes) -> None:
+            self.name, self._data = name, data
+
+        def getvalue(self) -> bytes:
+            return self._data
+
+    engine = storage.make_engine(write_env)
+    before = storage.data_counts(engine)
+    files = [Upload(name, data) for name, data, _ in GHOST_FILES]
+    refused = actions.import_uploads(engine, files, refuse_unknown=True)
+    assert not refused.ok and any("ghost-lead" in p and "nothing was imported" in p for p in refused.problems)
+    assert storage.data_counts(engine) == before
+    assert actions.import_uploads(engine, files).ok
