@@ -53,6 +53,7 @@ from smarketing.core.frames import (
     ID_COLUMN,
     INSTANT,
     NO_SEGMENT,
+    QUALIFYING_KINDS,
     REQUIRED,
     SCHEMAS,
     TABLES,
@@ -69,6 +70,13 @@ from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPS
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
+FETCH_ROWS = 50_000
+# Text columns with few distinct values: read with one string object per value (memory).
+SHARED_TEXT: dict[str, tuple[str, ...]] = {
+    "leads": ("segment", "source", "owner_id", "rejection_reason"),
+    "touches": ("owner_id", "kind", "direction"),
+    "deals": ("owner_id", "status", "pipeline"),
+}
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Rows are written in this order so that one month's rows sit together on disk (fast month loads).
 TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
@@ -267,6 +275,45 @@ def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.Da
     return frame
 
 
+def _read_columns(conn: Connection, stmt: sa.Select, instants: list[str], shared: Sequence[str] = ()) -> pd.DataFrame:
+    """A data table select as a frame of object columns (instants parsed to datetime64 UTC), for normalize.
+
+    On SQLite the rows come straight from the driver's cursor, FETCH_ROWS at a time, column by
+    column: every value is already plain (instants are selected as text, flags as 0/1), so
+    SQLAlchemy's and pandas' per-row work is skipped. The `shared` columns (few distinct values:
+    kinds, owners, segments) hold one string object per distinct value instead of one per row."""
+    if conn.dialect.name != "sqlite":
+        frame = pd.read_sql(stmt, conn)
+    else:
+        result = conn.execute(stmt)
+        names = list(result.keys())
+        blocks = [np.empty((0, len(names)), dtype=object)]
+        try:
+            while rows := result.cursor.fetchmany(FETCH_ROWS):
+                block = np.empty((len(rows), len(names)), dtype=object)
+                block[:] = rows
+                blocks.append(block)
+        finally:
+            result.close()
+        table = np.concatenate(blocks)
+        # Explicit object Series: a frame built from bare object arrays would try to infer dates in every column.
+        frame = pd.DataFrame({n: pd.Series(table[:, i], dtype=object, copy=False) for i, n in enumerate(names)})
+    for column in instants:
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
+    for column in shared:
+        if column in frame and frame[column].dtype == object:
+            frame[column] = _shared_values(frame[column].to_numpy())
+    return frame
+
+
+def _shared_values(values: np.ndarray) -> np.ndarray:
+    """The same values with one object per distinct value (None where missing)."""
+    codes, uniques = pd.factorize(values)
+    out = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else values.copy()
+    out[codes < 0] = None
+    return out
+
+
 def _select(conn: Connection, table: sa.Table, columns: list[str] | None = None) -> sa.Select:
     """SELECT of every column (or the named ones); SQLite instants come as raw text, parsed vectorised later."""
     chosen = [c for c in table.columns if columns is None or c.name in columns]
@@ -286,7 +333,7 @@ def _read(
     if where is not None:
         stmt = stmt.where(where)
     instants = [c for c in _instant_columns(table) if columns is None or c in columns]
-    return frames.normalize(name, _read_frame(conn, stmt, instants))
+    return frames.normalize(name, _read_columns(conn, stmt, instants, SHARED_TEXT.get(name, ())))
 
 
 # -- saving data -------------------------------------------------------------------------
@@ -571,6 +618,7 @@ def load_data(
     months: list[str] | None = None,
     tz: str = "UTC",
     as_of: pd.Timestamp | None = None,
+    commitments_only: bool = False,
 ) -> CrmData:
     """The data the given local months need (None: everything), as known at as_of.
 
@@ -578,11 +626,16 @@ def load_data(
     and not after as_of, all their touches up to as_of (also after the month ends), the
     deals of those leads or closed in that range (and those deals' leads), and every owner. Without months: every
     row, except, when as_of is given, touches after it and leads that became MQLs after it.
+    With `commitments_only`, only what commitment-only scorecards read (build_scorecards'
+    `commitments_only`, for the history behind consequences): the COMMITMENT_*_COLUMNS and only
+    the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction).
     """
     cutoff = _bind(as_of) if as_of is not None else None
     leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
     lead_scope = _lead_scope(months, tz, cutoff)
     touch_scope = [] if cutoff is None else [touches.c.occurred_at <= cutoff]
+    if commitments_only:
+        touch_scope += _follow_up_scope()
     deal_scope: sa.ColumnElement[bool] | None = None
     if months is not None:
         start, end = _months_range(months, tz)
@@ -600,18 +653,50 @@ def load_data(
             *([] if cutoff is None else [deals.c.closed_at <= cutoff]),
         )
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
+    wanted = COMMITMENT_COLUMNS if commitments_only else {}
     with engine.connect() as conn:
         data = CrmData(
             owners=_read(conn, "owners"),
-            leads=_read(conn, "leads", lead_rows),
-            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
-            deals=_read(conn, "deals", deal_scope),
+            leads=_read(conn, "leads", lead_rows, wanted.get("leads")),
+            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
+            deals=_read(conn, "deals", deal_scope, wanted.get("deals")),
             exclusions=_read(conn, "exclusions"),
         )
         if months is not None:
             data.source_has_touches = conn.execute(sa.select(sa.exists().select_from(touches))).scalar_one()
             data.earlier_mqls = _earlier_mqls(conn, min(parse_month(m) for m in months), tz, cutoff)
         return data
+
+
+def _follow_up_scope() -> list[sa.ColumnElement[bool]]:
+    """The touches sales.is_follow_up can count (by a person, of a qualifying kind, not inbound), in SQL."""
+    touches = DATA_TABLES["touches"]
+    return [
+        touches.c.automated == sa.false(),
+        touches.c.kind.in_(QUALIFYING_KINDS),
+        sa.or_(touches.c.direction.is_(None), touches.c.direction != "inbound"),
+    ]
+
+
+# What commitment-only scorecards read (the ledger's clocks, deadlines, conversions, acceptance
+# and lead quality, the marketing part): the rest stays on disk.
+COMMITMENT_COLUMNS: dict[str, list[str]] = {
+    "leads": [
+        "lead_id",
+        "mql_at",
+        "assigned_at",
+        "sql_at",
+        "customer_at",
+        "segment",
+        "source",
+        "owner_id",
+        "accepted_at",
+        "rejected_at",
+        "rejection_reason",
+    ],
+    "touches": ["lead_id", "kind", "occurred_at", "automated", "direction"],
+    "deals": ["deal_id", "lead_id", "created_at", "closed_at", "status"],
+}
 
 
 def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime | None) -> pd.DataFrame:
@@ -622,7 +707,7 @@ def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime 
     scope = [leads.c.mql_at >= start, leads.c.mql_at < end, *([] if cutoff is None else [leads.c.mql_at <= cutoff])]
     mql_at = leads.c.mql_at if conn.dialect.name != "sqlite" else sa.type_coerce(leads.c.mql_at, sa.String)
     stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
-    frame = _read_frame(conn, stmt, ["mql_at"])
+    frame = _read_columns(conn, stmt, ["mql_at"], ["segment"])
     segment = frame["segment"].astype("string")
     return frame.assign(
         lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
