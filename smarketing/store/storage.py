@@ -57,6 +57,7 @@ from smarketing.core.frames import (
     REQUIRED,
     SCHEMAS,
     TABLES,
+    TEXT,
     TOUCH_KINDS,
     CrmData,
 )
@@ -71,12 +72,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
 FETCH_ROWS = 50_000
-# Text columns with few distinct values: read with one string object per value (memory).
-SHARED_TEXT: dict[str, tuple[str, ...]] = {
-    "leads": ("segment", "source", "owner_id", "rejection_reason"),
-    "touches": ("owner_id", "kind", "direction"),
-    "deals": ("owner_id", "status", "pipeline"),
-}
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Rows are written in this order so that one month's rows sit together on disk (fast month loads).
 TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
@@ -275,43 +270,47 @@ def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.Da
     return frame
 
 
-def _read_columns(conn: Connection, stmt: sa.Select, instants: list[str], shared: Sequence[str] = ()) -> pd.DataFrame:
-    """A data table select as a frame of object columns (instants parsed to datetime64 UTC), for normalize.
+def _read_columns(conn: Connection, stmt: sa.Select, kinds: Mapping[str, str]) -> pd.DataFrame:
+    """A select of data-table columns as a frame for normalize: instants parsed to datetime64 UTC and,
+    on SQLite, text as pandas strings (`kinds` maps column names to frames.SCHEMAS kinds).
 
-    On SQLite the rows come straight from the driver's cursor, FETCH_ROWS at a time, column by
-    column: every value is already plain (instants are selected as text, flags as 0/1), so
-    SQLAlchemy's and pandas' per-row work is skipped. The `shared` columns (few distinct values:
-    kinds, owners, segments) hold one string object per distinct value instead of one per row."""
+    On SQLite the rows come straight from the driver's cursor, FETCH_ROWS at a time, and each
+    batch is turned into typed columns before the next is fetched: every value is already plain
+    (instants are selected as text, flags as 0/1), so SQLAlchemy's and pandas' per-row work is
+    skipped, and only one batch of Python objects is alive at a time (peak memory)."""
     if conn.dialect.name != "sqlite":
         frame = pd.read_sql(stmt, conn)
-    else:
-        result = conn.execute(stmt)
-        names = list(result.keys())
-        blocks = [np.empty((0, len(names)), dtype=object)]
-        try:
-            while rows := result.cursor.fetchmany(FETCH_ROWS):
-                block = np.empty((len(rows), len(names)), dtype=object)
-                block[:] = rows
-                blocks.append(block)
-        finally:
-            result.close()
-        table = np.concatenate(blocks)
-        # Explicit object Series: a frame built from bare object arrays would try to infer dates in every column.
-        frame = pd.DataFrame({n: pd.Series(table[:, i], dtype=object, copy=False) for i, n in enumerate(names)})
-    for column in instants:
-        frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
-    for column in shared:
-        if column in frame and frame[column].dtype == object:
-            frame[column] = _shared_values(frame[column].to_numpy())
-    return frame
+        for column in frame.columns:
+            if kinds.get(column) == INSTANT:
+                frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
+        return frame
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    parts: list[list[Any]] = [[] for _ in names]
+    try:
+        while rows := result.cursor.fetchmany(FETCH_ROWS):
+            block = np.empty((len(rows), len(names)), dtype=object)
+            block[:] = rows
+            for i, name in enumerate(names):
+                parts[i].append(_typed(block[:, i], kinds.get(name)))
+    finally:
+        result.close()
+    return pd.DataFrame(
+        {
+            n: pd.concat(p, ignore_index=True) if p else _typed(np.empty(0, dtype=object), kinds.get(n))
+            for n, p in zip(names, parts)
+        }
+    )
 
 
-def _shared_values(values: np.ndarray) -> np.ndarray:
-    """The same values with one object per distinct value (None where missing)."""
-    codes, uniques = pd.factorize(values)
-    out = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else values.copy()
-    out[codes < 0] = None
-    return out
+def _typed(values: np.ndarray, kind: str | None) -> pd.Series:
+    """One fetched column: instants as datetime64 UTC, text as pandas strings, the rest as objects for normalize."""
+    if kind == INSTANT:
+        return pd.Series(pd.to_datetime(values, format="ISO8601", utc=True), copy=False)
+    if kind == TEXT:
+        return pd.Series(pd.array(values, dtype="string"), copy=False)
+    # An explicit object Series: bare object arrays would be searched for dates.
+    return pd.Series(values.copy(), dtype=object, copy=False)
 
 
 def _select(conn: Connection, table: sa.Table, columns: list[str] | None = None) -> sa.Select:
@@ -332,8 +331,7 @@ def _read(
     stmt = _select(conn, table, columns)
     if where is not None:
         stmt = stmt.where(where)
-    instants = [c for c in _instant_columns(table) if columns is None or c in columns]
-    return frames.normalize(name, _read_columns(conn, stmt, instants, SHARED_TEXT.get(name, ())))
+    return frames.normalize(name, _read_columns(conn, stmt, SCHEMAS[name]))
 
 
 # -- saving data -------------------------------------------------------------------------
@@ -707,7 +705,7 @@ def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime 
     scope = [leads.c.mql_at >= start, leads.c.mql_at < end, *([] if cutoff is None else [leads.c.mql_at <= cutoff])]
     mql_at = leads.c.mql_at if conn.dialect.name != "sqlite" else sa.type_coerce(leads.c.mql_at, sa.String)
     stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
-    frame = _read_columns(conn, stmt, ["mql_at"], ["segment"])
+    frame = _read_columns(conn, stmt, {"lead_id": TEXT, "mql_at": INSTANT, "segment": TEXT})
     segment = frame["segment"].astype("string")
     return frame.assign(
         lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
