@@ -66,7 +66,7 @@ def _plain_reader(monkeypatch) -> None:
     """Read every select through pandas.read_sql, as before the fast path."""
 
     def plain(conn, stmt, kinds):
-        return storage._read_frame(conn, stmt, [c for c in stmt.selected_columns.keys() if kinds.get(c) == INSTANT])
+        return storage._read_frame(conn, stmt, [c.name for c in stmt.selected_columns if kinds.get(c.name) == INSTANT])
 
     monkeypatch.setattr(storage, "_read_columns", plain)
 
