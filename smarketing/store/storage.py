@@ -25,13 +25,14 @@ Decisions worth knowing:
 - `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
 """
 
+import functools
 import json
 import logging
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -75,7 +76,7 @@ from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPS
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
-FETCH_ROWS = 50_000
+FETCH_ROWS = 100_000
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Rows are written in this order so that one month's rows sit together on disk (fast month loads).
 TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
@@ -274,37 +275,39 @@ def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.Da
     return frame
 
 
-def _read_columns(conn: Connection, stmt: sa.Select, kinds: Mapping[str, str]) -> pd.DataFrame:
-    """A select of data-table columns as a frame for normalize: instants parsed to datetime64 UTC and,
-    on SQLite, text as pandas strings (`kinds` maps column names to frames.SCHEMAS kinds).
+def _read_columns(
+    conn: Connection,
+    stmt: sa.Select,
+    kinds: Mapping[str, str],
+    finish: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame,
+) -> pd.DataFrame:
+    """A select of data-table columns as a frame, instants parsed to datetime64 UTC and, on SQLite,
+    text as pandas strings (`kinds` maps column names to frames.SCHEMAS kinds), then `finish`ed.
 
     On SQLite the rows come straight from the driver's cursor, FETCH_ROWS at a time, and each
-    batch is turned into typed columns before the next is fetched: every value is already plain
-    (instants are selected as text, flags as 0/1), so SQLAlchemy's and pandas' per-row work is
-    skipped, and only one batch of Python objects is alive at a time (peak memory)."""
+    batch is typed and finished (normalised) before the next is fetched: every value is already
+    plain (instants are selected as text, flags as 0/1), so SQLAlchemy's and pandas' per-row work
+    is skipped, and only one batch of Python objects and copies is alive at a time (peak memory;
+    the Arrow-backed strings of the batches are joined without copying)."""
     if conn.dialect.name != "sqlite":
         frame = pd.read_sql(stmt, conn)
         for column in frame.columns:
             if kinds.get(column) == INSTANT:
                 frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
-        return frame
+        return finish(frame)
     result = conn.execute(stmt)
     names = list(result.keys())
-    parts: list[list[Any]] = [[] for _ in names]
+    batches = []
     try:
         while rows := result.cursor.fetchmany(FETCH_ROWS):
             block = np.empty((len(rows), len(names)), dtype=object)
             block[:] = rows
-            for i, name in enumerate(names):
-                parts[i].append(_typed(block[:, i], kinds.get(name)))
+            batches.append(finish(pd.DataFrame({n: _typed(block[:, i], kinds.get(n)) for i, n in enumerate(names)})))
     finally:
         result.close()
-    return pd.DataFrame(
-        {
-            n: pd.concat(p, ignore_index=True) if p else _typed(np.empty(0, dtype=object), kinds.get(n))
-            for n, p in zip(names, parts)
-        }
-    )
+    if not batches:
+        return finish(pd.DataFrame({n: _typed(np.empty(0, dtype=object), kinds.get(n)) for n in names}))
+    return pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
 
 
 def _typed(values: np.ndarray, kind: str | None) -> pd.Series:
@@ -335,7 +338,7 @@ def _read(
     stmt = _select(conn, table, columns)
     if where is not None:
         stmt = stmt.where(where)
-    return frames.normalize(name, _read_columns(conn, stmt, SCHEMAS[name]))
+    return _read_columns(conn, stmt, SCHEMAS[name], functools.partial(frames.normalize, name))
 
 
 # -- saving data -------------------------------------------------------------------------

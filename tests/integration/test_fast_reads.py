@@ -65,8 +65,9 @@ def stored(db_engine):
 def _plain_reader(monkeypatch) -> None:
     """Read every select through pandas.read_sql, as before the fast path."""
 
-    def plain(conn, stmt, kinds):
-        return storage._read_frame(conn, stmt, [c.name for c in stmt.selected_columns if kinds.get(c.name) == INSTANT])
+    def plain(conn, stmt, kinds, finish=lambda frame: frame):
+        instants = [c.name for c in stmt.selected_columns if kinds.get(c.name) == INSTANT]
+        return finish(storage._read_frame(conn, stmt, instants))
 
     monkeypatch.setattr(storage, "_read_columns", plain)
 
