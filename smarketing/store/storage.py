@@ -678,7 +678,7 @@ def _follow_up_scope() -> list[sa.ColumnElement[bool]]:
     """The touches sales.is_follow_up can count (by a person, of a qualifying kind, not inbound), in SQL."""
     touches = DATA_TABLES["touches"]
     return [
-        touches.c.automated == sa.false(),
+        sa.or_(touches.c.automated.is_(None), touches.c.automated == sa.false()),  # missing reads as False
         touches.c.kind.in_(QUALIFYING_KINDS),
         sa.or_(touches.c.direction.is_(None), touches.c.direction != "inbound"),
     ]
