@@ -133,7 +133,7 @@ def scorecards(
     the parts consequences read)."""
     versions = terms_versions(engine)
     tz = terms_for_month(versions, months[-1]).timezone
-    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
+    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of, commitments_only=commitments_only)
     return build_scorecards(data, versions, months, as_of, commitments_only=commitments_only)
 
 

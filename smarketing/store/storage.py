@@ -16,18 +16,24 @@ Decisions worth knowing:
   order (SQLite builds its secondary indexes once, afterwards), which keeps a month's rows
   together on disk and makes month loads fast.
 - `delete_all_data` also forgets the sync cursors: a cursor describes rows that are gone.
+- Reads on SQLite bypass pandas.read_sql: rows come from the driver's cursor in batches, each
+  typed and normalised before the next is fetched (one batch of Python objects alive at a
+  time). The history behind consequences reads only the columns and follow-up touches
+  commitment-only scorecards use. A month's CLI scorecard at a million leads: about a quarter
+  less CPU and a third of the peak memory. The driver's per-row fetch is now most of a load.
 - Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
   rest of a scorecard's JSON.
 - `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
 """
 
+import functools
 import json
 import logging
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -53,9 +59,11 @@ from smarketing.core.frames import (
     ID_COLUMN,
     INSTANT,
     NO_SEGMENT,
+    QUALIFYING_KINDS,
     REQUIRED,
     SCHEMAS,
     TABLES,
+    TEXT,
     TOUCH_KINDS,
     CrmData,
 )
@@ -69,6 +77,7 @@ from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPS
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
+FETCH_ROWS = 100_000
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Rows are written in this order so that one month's rows sit together on disk (fast month loads).
 TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
@@ -267,6 +276,51 @@ def _read_frame(conn: Connection, stmt: sa.Select, instants: list[str]) -> pd.Da
     return frame
 
 
+def _read_columns(
+    conn: Connection,
+    stmt: sa.Select,
+    kinds: Mapping[str, str],
+    finish: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame,
+) -> pd.DataFrame:
+    """A select of data-table columns as a frame, instants parsed to datetime64 UTC and, on SQLite,
+    text as pandas strings (`kinds` maps column names to frames.SCHEMAS kinds), then `finish`ed.
+
+    On SQLite the rows come straight from the driver's cursor, FETCH_ROWS at a time, and each
+    batch is typed and finished (normalised) before the next is fetched: every value is already
+    plain (instants are selected as text, flags as 0/1), so SQLAlchemy's and pandas' per-row work
+    is skipped, and only one batch of Python objects and copies is alive at a time (peak memory;
+    the Arrow-backed strings of the batches are joined without copying)."""
+    if conn.dialect.name != "sqlite":
+        frame = pd.read_sql(stmt, conn)
+        for column in frame.columns:
+            if kinds.get(column) == INSTANT:
+                frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
+        return finish(frame)
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    batches = []
+    try:
+        while rows := result.cursor.fetchmany(FETCH_ROWS):
+            block = np.empty((len(rows), len(names)), dtype=object)
+            block[:] = rows
+            batches.append(finish(pd.DataFrame({n: _typed(block[:, i], kinds.get(n)) for i, n in enumerate(names)})))
+    finally:
+        result.close()
+    if not batches:
+        return finish(pd.DataFrame({n: _typed(np.empty(0, dtype=object), kinds.get(n)) for n in names}))
+    return pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
+
+
+def _typed(values: np.ndarray, kind: str | None) -> pd.Series:
+    """One fetched column: instants as datetime64 UTC, text as pandas strings, the rest as objects for normalize."""
+    if kind == INSTANT:
+        return pd.Series(pd.to_datetime(values, format="ISO8601", utc=True), copy=False)
+    if kind == TEXT:
+        return pd.Series(pd.array(values, dtype="string"), copy=False)
+    # An explicit object Series: bare object arrays would be searched for dates.
+    return pd.Series(values.copy(), dtype=object, copy=False)
+
+
 def _select(conn: Connection, table: sa.Table, columns: list[str] | None = None) -> sa.Select:
     """SELECT of every column (or the named ones); SQLite instants come as raw text, parsed vectorised later."""
     chosen = [c for c in table.columns if columns is None or c.name in columns]
@@ -285,8 +339,7 @@ def _read(
     stmt = _select(conn, table, columns)
     if where is not None:
         stmt = stmt.where(where)
-    instants = [c for c in _instant_columns(table) if columns is None or c in columns]
-    return frames.normalize(name, _read_frame(conn, stmt, instants))
+    return _read_columns(conn, stmt, SCHEMAS[name], functools.partial(frames.normalize, name))
 
 
 # -- saving data -------------------------------------------------------------------------
@@ -584,6 +637,7 @@ def load_data(
     months: list[str] | None = None,
     tz: str = "UTC",
     as_of: pd.Timestamp | None = None,
+    commitments_only: bool = False,
 ) -> CrmData:
     """The data the given local months need (None: everything), as known at as_of.
 
@@ -591,11 +645,16 @@ def load_data(
     and not after as_of, all their touches up to as_of (also after the month ends), the
     deals of those leads or closed in that range (and those deals' leads), and every owner. Without months: every
     row, except, when as_of is given, touches after it and leads that became MQLs after it.
+    With `commitments_only`, only what commitment-only scorecards read (build_scorecards'
+    `commitments_only`, for the history behind consequences): the COMMITMENT_*_COLUMNS and only
+    the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction).
     """
     cutoff = _bind(as_of) if as_of is not None else None
     leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
     lead_scope = _lead_scope(months, tz, cutoff)
     touch_scope = [] if cutoff is None else [touches.c.occurred_at <= cutoff]
+    if commitments_only:
+        touch_scope += _follow_up_scope()
     deal_scope: sa.ColumnElement[bool] | None = None
     if months is not None:
         start, end = _months_range(months, tz)
@@ -613,18 +672,50 @@ def load_data(
             *([] if cutoff is None else [deals.c.closed_at <= cutoff]),
         )
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
+    wanted = COMMITMENT_COLUMNS if commitments_only else {}
     with engine.connect() as conn:
         data = CrmData(
             owners=_read(conn, "owners"),
-            leads=_read(conn, "leads", lead_rows),
-            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope)),
-            deals=_read(conn, "deals", deal_scope),
+            leads=_read(conn, "leads", lead_rows, wanted.get("leads")),
+            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
+            deals=_read(conn, "deals", deal_scope, wanted.get("deals")),
             exclusions=_read(conn, "exclusions"),
         )
         if months is not None:
             data.source_has_touches = conn.execute(sa.select(sa.exists().select_from(touches))).scalar_one()
             data.earlier_mqls = _earlier_mqls(conn, min(parse_month(m) for m in months), tz, cutoff)
         return data
+
+
+def _follow_up_scope() -> list[sa.ColumnElement[bool]]:
+    """The touches sales.is_follow_up can count (by a person, of a qualifying kind, not inbound), in SQL."""
+    touches = DATA_TABLES["touches"]
+    return [
+        sa.or_(touches.c.automated.is_(None), touches.c.automated == sa.false()),  # missing reads as False
+        touches.c.kind.in_(QUALIFYING_KINDS),
+        sa.or_(touches.c.direction.is_(None), touches.c.direction != "inbound"),
+    ]
+
+
+# What commitment-only scorecards read (the ledger's clocks, deadlines, conversions, acceptance
+# and lead quality, the marketing part): the rest stays on disk.
+COMMITMENT_COLUMNS: dict[str, list[str]] = {
+    "leads": [
+        "lead_id",
+        "mql_at",
+        "assigned_at",
+        "sql_at",
+        "customer_at",
+        "segment",
+        "source",
+        "owner_id",
+        "accepted_at",
+        "rejected_at",
+        "rejection_reason",
+    ],
+    "touches": ["lead_id", "kind", "occurred_at", "automated", "direction"],
+    "deals": ["deal_id", "lead_id", "created_at", "closed_at", "status"],
+}
 
 
 def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime | None) -> pd.DataFrame:
@@ -635,7 +726,7 @@ def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime 
     scope = [leads.c.mql_at >= start, leads.c.mql_at < end, *([] if cutoff is None else [leads.c.mql_at <= cutoff])]
     mql_at = leads.c.mql_at if conn.dialect.name != "sqlite" else sa.type_coerce(leads.c.mql_at, sa.String)
     stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
-    frame = _read_frame(conn, stmt, ["mql_at"])
+    frame = _read_columns(conn, stmt, {"lead_id": TEXT, "mql_at": INSTANT, "segment": TEXT})
     segment = frame["segment"].astype("string")
     return frame.assign(
         lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
