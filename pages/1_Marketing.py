@@ -11,7 +11,8 @@ card = ctx.bundle().card
 if empty_month(ctx, card):
     st.stop()
 view.headline(card)
-view.segments(ctx, card)
-view.rejections(card)
-view.drill_down(ctx, card)
+shown, daily = view.filtered(ctx, card)
+view.segments(ctx, shown)
+view.rejections(shown)
+view.drill_down(ctx, card, shown, daily)
 view.trend(ctx)

@@ -15,6 +15,7 @@ from smarketing.core.alert_rules import alert_recipients, due_alerts, scan_start
 from smarketing.core.consequences import consequences
 from smarketing.core.errors import UserError
 from smarketing.core.frames import CrmData
+from smarketing.core.lead_filter import LeadFilter
 from smarketing.core.marketing import daily_mqls
 from smarketing.core.months import (
     add_months,
@@ -27,7 +28,7 @@ from smarketing.core.months import (
 )
 from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
 from smarketing.core.sales import lead_ledger, lookup
-from smarketing.core.scorecard import build_scorecard, build_scorecards, iso
+from smarketing.core.scorecard import build_scorecard, build_scorecards, iso, scoped_scorecards
 from smarketing.core.terms import (
     Terms,
     TermsVersion,
@@ -135,6 +136,17 @@ def scorecards(
     tz = terms_for_month(versions, months[-1]).timezone
     data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
     return build_scorecards(data, versions, months, as_of, commitments_only=commitments_only)
+
+
+def filtered_scorecards(
+    engine: Engine, months: list[str], as_of: pd.Timestamp, lead_filter: LeadFilter
+) -> dict[str, dict]:
+    """Live commitment figures of several consecutive months over the filter's leads only, from one load
+    (core.scorecard.scoped_scorecards; a closed month's snapshot is the whole company's, so it is not used)."""
+    versions = terms_versions(engine)
+    tz = terms_for_month(versions, months[-1]).timezone
+    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
+    return scoped_scorecards(data, versions, months, as_of, lead_filter)
 
 
 def data_months(engine: Engine) -> list[str]:

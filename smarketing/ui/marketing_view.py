@@ -101,8 +101,21 @@ def segments(ctx: PageContext, card: dict) -> None:
         )
 
 
-def drill_down(ctx: PageContext, card: dict) -> None:
-    """Sources and daily MQLs, for all segments or one."""
+def filtered(ctx: PageContext, card: dict) -> tuple[dict, pd.DataFrame]:
+    """The card and daily MQLs the sections below the headline draw: the filtered leads' own figures
+    when the page is filtered (say so), else the month's."""
+    if not ctx.leads.scoped:
+        return card, ctx.bundle().daily
+    st.caption(
+        ":material/filter_alt: The commitment above is the whole month's (the quota is the company's); "
+        "the segments, rejections, sources, days and twelve months below count only the filtered leads"
+        + (", against the segment's own quota." if ctx.leads.scope().one_segment else ", with no quota of their own.")
+    )
+    return loaders.filtered_month(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.scope_key)
+
+
+def drill_down(ctx: PageContext, card: dict, shown: dict, daily: pd.DataFrame) -> None:
+    """Sources and daily MQLs of the shown (filtered) card, with a segment picker that is the URL's segment."""
     names = [s["segment"] for s in card["marketing"].get("by_segment", [])]
     with st.container(border=True):
         st.subheader("Sources and days")
@@ -110,7 +123,7 @@ def drill_down(ctx: PageContext, card: dict) -> None:
         if wanted and wanted not in names:
             names.append(wanted)
         st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run
-        segment = st.selectbox(
+        st.selectbox(
             "Segment",
             [None, *names],
             format_func=lambda s: "All segments" if s is None else s,
@@ -119,7 +132,7 @@ def drill_down(ctx: PageContext, card: dict) -> None:
             width=320,
             help="The same segment filter as the sidebar's: kept in the address bar.",
         )
-        by_source, daily = loaders.segment_detail(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, segment)
+        by_source = shown["marketing"].get("by_source", [])
         total = sum(s["mqls"] for s in by_source)
         left, right = st.columns([2, 3])
         with left:
@@ -131,7 +144,7 @@ def drill_down(ctx: PageContext, card: dict) -> None:
                 empty_state("No MQLs for this selection yet.")
         with right:
             st.markdown("**MQLs per day**")
-            _daily(ctx, card, daily, segment)
+            _daily(ctx, shown, daily)
 
 
 def _on_segment_change() -> None:
@@ -143,10 +156,9 @@ def _on_segment_change() -> None:
         del st.query_params["segment"]
 
 
-def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
-    """The daily bar chart with the even pace and the rate still needed."""
-    m = card["marketing"]
-    part = m if segment is None else next((s for s in m["by_segment"] if s["segment"] == segment), {})
+def _daily(ctx: PageContext, card: dict, daily: pd.DataFrame) -> None:
+    """The daily bar chart with the even pace and the rate still needed (of the shown card's quota, if any)."""
+    part = card["marketing"]
     quota = part.get("quota")
     even = quota / len(daily) if quota else None
     as_of_local = ctx.as_of.tz_convert(ctx.tz).tz_localize(None)
@@ -159,7 +171,12 @@ def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
 
 def trend(ctx: PageContext) -> None:
     """Twelve months of MQLs against the quota, and the source mix."""
-    cards = loaders.trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)
+    if ctx.leads.scoped:
+        cards = loaders.filtered_trend_cards(
+            ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month, ctx.scope_key
+        )
+    else:
+        cards = loaders.trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)
     with st.container(border=True):
         st.subheader(f"Twelve months to {month_label(ctx.month)}")
         if not cards:

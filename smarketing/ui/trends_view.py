@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from smarketing.core.evidence import NO_ACTIVITIES
-from smarketing.ui import charts
-from smarketing.ui.components import empty_state, plot, plot_or_empty, table
-from smarketing.ui.fmt import month_short, status_text
+from smarketing.ui import charts, tables
+from smarketing.ui.components import empty_state, hours_column, percent_column, plot, plot_or_empty, table
+from smarketing.ui.fmt import md_escape, month_short, status_text
 from smarketing.ui.history import any_value, has_activities, miss_summary, status_history
 
 NO_JUDGED = "No lead of these months has been judged yet (met or breached), so there is no compliance to draw."
@@ -45,12 +45,41 @@ def history(cards: dict[str, dict]) -> None:
                 )
 
 
-def charts_grid(cards: dict[str, dict]) -> None:
-    """Both sides' numbers over the months."""
+def filtered_note(scope_words: str, one_segment: bool) -> None:
+    """Under a filter: which parts are the agreement's (whole company) and which count the filtered leads."""
+    st.caption(
+        f":material/filter_alt: The met/missed history and the scores are the agreement's, for the whole "
+        f"company; the table and charts below count only the filtered leads ({md_escape(scope_words)})"
+        + (", MQLs against the segment's own quota." if one_segment else "; a team, rep or source has no quota.")
+        + " Revenue stays the whole company's."
+    )
+
+
+def filtered_months(cards: dict[str, dict]) -> None:
+    """The filtered leads' figures per month, as numbers (the charts draw the same)."""
+    with st.container(border=True):
+        st.subheader("The filtered leads, month by month")
+        table(
+            tables.filtered_months_table(cards),
+            {
+                "MQLs": st.column_config.NumberColumn("MQLs", format="%d"),
+                "Quota": st.column_config.NumberColumn("Quota", format="%d"),
+                "First touch": percent_column("First touch", "Met ÷ judged leads"),
+                "Attempts": percent_column("Attempts", "Met ÷ judged leads"),
+                "Median response": hours_column("Median"),
+                "p90 response": hours_column("p90"),
+            },
+            key="t_filtered",
+        )
+
+
+def charts_grid(cards: dict[str, dict], leads: dict[str, dict] | None = None) -> None:
+    """Both sides' numbers over the months; `leads`: the filtered leads' cards for the MQL and sales charts."""
+    leads = leads or cards
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown("**Marketing · MQLs against quota**")
-        plot(charts.mqls_trend(cards), key="t_mqls")
+        plot(charts.mqls_trend(leads), key="t_mqls")
     with right, st.container(border=True):
         st.markdown("**Revenue · won per close month against the goal**")
         plot_or_empty(
@@ -59,6 +88,7 @@ def charts_grid(cards: dict[str, dict]) -> None:
             "Won revenue is unknown in these months: no won deal has an amount.",
             key="t_revenue",
         )
+    cards = leads
     if not has_activities(cards):
         empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
         return
