@@ -41,6 +41,7 @@ from smarketing.outputs import alert_delivery, reports
 from smarketing.outputs.digest import digest_text
 from smarketing.sources import mapping as mapping_module
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
+from smarketing.sources.progress import Progress
 from smarketing.store import alert_log, storage
 
 
@@ -214,21 +215,29 @@ def data_first_month(data: CrmData, tz: str) -> str:
     return stamp.tz_convert(tz).strftime("%Y-%m")
 
 
-def import_directory(engine: Engine, directory: str | Path, *, refuse_unknown: bool = False) -> dict:
+def import_directory(
+    engine: Engine, directory: str | Path, *, refuse_unknown: bool = False, progress: Progress | None = None
+) -> dict:
     """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing.
 
     The canonical layout runs through the same reader as every mapping and preset, so a file
     is checked the same way whichever way it comes in; `refuse_unknown` refuses touches and
-    deals for leads or owners nobody has (else they are reported)."""
-    return mapping_module.import_mapped(engine, directory, refuse_unknown=refuse_unknown)
+    deals for leads or owners nobody has (else they are reported); `progress(fraction, label)` hears how
+    far it got (sources.progress)."""
+    return mapping_module.import_mapped(engine, directory, refuse_unknown=refuse_unknown, progress=progress)
 
 
 def import_uploaded(
-    engine: Engine, files: dict[str, bytes], *, preset: str | None = None, mapping: str | None = None
+    engine: Engine,
+    files: dict[str, bytes],
+    *,
+    preset: str | None = None,
+    mapping: str | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Import uploaded files (name -> bytes, terms.toml among them), all or nothing, through a preset
-    or a mapping's TOML text (neither: the canonical layout)."""
-    return mapping_module.import_files(engine, files, preset=preset, mapping=mapping)
+    or a mapping's TOML text (neither: the canonical layout); `progress(fraction, label)` as import_directory."""
+    return mapping_module.import_files(engine, files, preset=preset, mapping=mapping, progress=progress)
 
 
 def preview_upload(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -114,16 +115,25 @@ def upload_problems(files: list[Upload]) -> list[str]:
 
 
 def import_uploads(
-    engine: Engine, files: list[Upload], *, preset: str | None = None, mapping: str | None = None
+    engine: Engine,
+    files: list[Upload],
+    *,
+    preset: str | None = None,
+    mapping: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> Outcome:
     """Import the uploaded files in one transaction, from memory (no server path in any message),
-    through a preset or a mapping's TOML text (neither: the canonical file names)."""
+    through a preset or a mapping's TOML text (neither: the canonical file names); `progress` hears how far."""
     problems = [] if preset or mapping else upload_problems(files)
     if problems:
         return Outcome(False, problems)
     try:
         report = api.import_uploaded(
-            engine, {Path(f.name).name.lower(): f.getvalue() for f in files}, preset=preset, mapping=mapping
+            engine,
+            {Path(f.name).name.lower(): f.getvalue() for f in files},
+            preset=preset,
+            mapping=mapping,
+            progress=progress,
         )
     except TermsError as exc:
         return Outcome(False, ["terms.toml: " + p for p in exc.problems])
