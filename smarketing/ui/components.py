@@ -70,11 +70,20 @@ def table(
     key: str | None = None,
     **kwargs: object,
 ) -> object:
-    """A read-only dataframe without the index (CRM text stays plain text; missing text reads '—')."""
+    """A read-only dataframe without the index (CRM text stays plain text). A missing value reads '—',
+    never a grey "None": text cells hold the dash, and number, time and link cells keep their type (so
+    sorting stays numeric) with the dash as the grid's placeholder."""
     if isinstance(frame, pd.DataFrame):
         frame = without_missing_text(frame)
     return st.dataframe(
-        frame, hide_index=True, column_config=dict(config or {}), height=height, key=key, width="stretch", **kwargs
+        frame,
+        hide_index=True,
+        column_config=dict(config or {}),
+        height=height,
+        key=key,
+        width="stretch",
+        placeholder=DASH,
+        **kwargs,
     )
 
 
