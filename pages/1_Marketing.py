@@ -4,6 +4,7 @@ import streamlit as st
 
 from smarketing.ui import marketing_view as view
 from smarketing.ui import setup_page
+from smarketing.ui.components import in_order
 from smarketing.ui.context import empty_month
 
 ctx = setup_page("Marketing", ":material/campaign:", filters=True)
@@ -12,7 +13,9 @@ if empty_month(ctx, card):
     st.stop()
 view.headline(card)
 shown, daily = view.filtered(ctx, card)
-view.segments(ctx, shown)
-view.rejections(shown)
-view.drill_down(ctx, card, shown, daily)
-view.trend(ctx)
+in_order(
+    ("the segments", lambda: view.segments(ctx, shown)),
+    ("the rejections", lambda: view.rejections(shown)),
+    ("the sources and days", lambda: view.drill_down(ctx, card, shown, daily)),
+    ("the twelve months", lambda: view.trend(ctx)),
+)

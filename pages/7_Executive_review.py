@@ -6,6 +6,7 @@ import streamlit as st
 
 from smarketing.ui import consequences_view, exclusions_view, setup_page
 from smarketing.ui import review_view as view
+from smarketing.ui.components import in_order
 from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import consequences, trend_cards
 from smarketing.ui.targets_panel import next_month_targets
@@ -19,10 +20,13 @@ view.month_status(ctx, card)
 if empty_month(ctx, card):
     st.stop()
 view.two_columns(card, prev, prev_month)
-csq = consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token)
-consequences_view.scores(csq, key="review")
-consequences_view.standing(csq)
-view.commitments(trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month))
-next_month_targets(ctx, card)
-exclusions_view.review_queue(ctx)
-view.notes_and_report(ctx, card)
+in_order(
+    ("the consequences", lambda: consequences_view.month(consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token))),
+    (
+        "twelve months of every commitment",
+        lambda: view.commitments(trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)),
+    ),
+    ("next month's targets", lambda: next_month_targets(ctx, card)),
+    ("the review queue", lambda: exclusions_view.review_queue(ctx)),
+    ("the notes and the report", lambda: view.notes_and_report(ctx, card)),
+)

@@ -35,6 +35,24 @@ def plot_or_empty(fig: go.Figure, has_data: bool, why_empty: str, key: str | Non
         empty_state(why_empty, icon=":material/bar_chart_off:")
 
 
+SKELETON_TEXT = "Loading {}…"
+
+
+def in_order(*sections: tuple[str, Callable[[], object]], height: int = 160) -> None:
+    """Sections below a page's headline: a grey placeholder box for each at once ("Loading the worklist…"),
+    then each section drawn in its own place, in reading order, so the page is never blank below the
+    headline while the slower parts compute. Each is (what it shows, a function that draws it)."""
+    slots = []
+    for label, _ in sections:
+        slot = st.empty()
+        with slot.container(border=True, height=height):
+            st.caption(f":material/hourglass_top: {SKELETON_TEXT.format(label)}")
+        slots.append(slot)
+    for slot, (_, draw) in zip(slots, sections):
+        with slot.container():
+            draw()
+
+
 def empty_state(message: str, icon: str = ":material/info:") -> None:
     """An explained empty panel."""
     st.info(message, icon=icon)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import streamlit as st
 
 from smarketing.core.evidence import NO_ACTIVITIES
-from smarketing.ui import charts, tables
-from smarketing.ui.components import empty_state, hours_column, percent_column, plot, plot_or_empty, table
+from smarketing.core.lead_filter import describe
+from smarketing.ui import charts, loaders, tables
+from smarketing.ui.components import empty_state, hours_column, in_order, percent_column, plot, plot_or_empty, table
+from smarketing.ui.context import PageContext
 from smarketing.ui.fmt import md_escape, month_short, status_text
 from smarketing.ui.history import any_value, has_activities, miss_summary, status_history
 
@@ -43,6 +47,45 @@ def history(cards: dict[str, dict]) -> None:
                     help="The latest run of missed months (an unfinished month is not counted), "
                     "and the months met and missed in this window.",
                 )
+
+
+def page(ctx: PageContext) -> None:
+    """Every section, each behind a placeholder until drawn: under a filter the filtered leads' months
+    first, then the met/missed history, the scores and the charts (the twelve months load once)."""
+    cards = cache(lambda: loaders.trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month))
+    leads = cache(
+        lambda: (
+            loaders.filtered_trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month, ctx.scope_key)
+            if ctx.leads.scoped
+            else None
+        )
+    )
+
+    def filtered() -> None:
+        if cards():
+            filtered_note(describe(ctx.leads.scope(), ctx.owner_names()), ctx.leads.scope().one_segment)
+            filtered_months(leads())
+
+    def met_missed() -> None:
+        if cards():
+            history(cards())
+        else:
+            no_history()
+
+    def weighted() -> None:
+        if cards():
+            scores(loaders.consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token))
+
+    def grid() -> None:
+        if cards():
+            charts_grid(cards(), leads())
+
+    in_order(
+        *([("the filtered leads' months", filtered)] if ctx.leads.scoped else []),
+        ("the met/missed history", met_missed),
+        ("the weighted scores", weighted),
+        ("the twelve months' charts", grid),
+    )
 
 
 def filtered_note(scope_words: str, one_segment: bool) -> None:
