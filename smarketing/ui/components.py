@@ -107,7 +107,11 @@ def table(
 
 def without_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns with '—' where a value is missing, so no table shows a literal None."""
-    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    text = [
+        c
+        for c in frame.columns
+        if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)) and frame[c].notna().any()
+    ]  # a column with no value at all is left to the grid's placeholder: it may be configured as numbers
     if not text or not frame[text].isna().any().any():
         return frame
     return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), DASH) for c in text})

@@ -179,7 +179,9 @@ def _headline(tab, base: str) -> list[str]:
 
 def test_uploaded_terms_cancel_then_confirm(server: str, demo_db: str, wide, tmp_path: Path) -> None:  # noqa: F811
     terms = tmp_path / "terms.toml"
-    terms.write_text(DEMO_TERMS_TOML.replace("mql_quota = 420", "mql_quota = 6"))
+    quotas = "segment_quotas = { Enterprise = 50, Mid-Market = 130, SMB = 240 }"
+    assert quotas in DEMO_TERMS_TOML  # the demo's quota of 420 is the sum of these
+    terms.write_text(DEMO_TERMS_TOML.replace(quotas, "segment_quotas = { Enterprise = 1, Mid-Market = 2, SMB = 3 }"))
     versions, before = _versions(demo_db), _headline(wide, server)
     assert any("420" in m for m in before), before
 
@@ -191,7 +193,7 @@ def test_uploaded_terms_cancel_then_confirm(server: str, demo_db: str, wide, tmp
         settle(wide)
 
     upload()
-    assert wide.get_by_text("mql_quota: 420 → 6").count() == 1
+    assert wide.get_by_text("segment_quotas.SMB: 240 → 3").count() == 1
     shoot_at(wide, "terms-diff", 1440)
     wide.get_by_role("button", name="Cancel: keep the agreement in force").click()
     wide.get_by_text("The agreement in force is unchanged.").wait_for(timeout=60_000)
