@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -92,7 +92,8 @@ def table(
     never a grey "None": text cells hold the dash, and number, time and link cells keep their type (so
     sorting stays numeric) with the dash as the grid's placeholder."""
     if isinstance(frame, pd.DataFrame):
-        frame = without_missing_text(frame)
+        links = [c for c, cfg in (config or {}).items() if _kind(cfg) == "link"]  # a dash is no address
+        frame = without_missing_text(frame, keep=links)
     return st.dataframe(
         frame,
         hide_index=True,
@@ -105,12 +106,19 @@ def table(
     )
 
 
-def without_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns with '—' where a value is missing, so no table shows a literal None."""
+def _kind(config: object) -> str | None:
+    """The type of a column config ("link", "number", …; None for a plain label)."""
+    return ((config or {}).get("type_config") or {}).get("type") if isinstance(config, Mapping) else None
+
+
+def without_missing_text(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Text columns (but those in `keep`) with '—' where a value is missing, so no table shows a literal None."""
     text = [
         c
         for c in frame.columns
-        if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)) and frame[c].notna().any()
+        if c not in keep
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))
+        and frame[c].notna().any()
     ]  # a column with no value at all is left to the grid's placeholder: it may be configured as numbers
     if not text or not frame[text].isna().any().any():
         return frame

@@ -59,3 +59,4 @@ def test_the_unassigned_rows_missing_median_shows_a_dash(write_env: str) -> None
     assert pd.api.types.is_numeric_dtype(reps["Median response"])  # still numbers, so it sorts numerically
     grid = next(e for e in at.dataframe if {"Rep", "Median response"} <= set(e.value.columns))
     assert grid.proto.placeholder == "—"
+    assert unassigned["Leads in ledger"].isna().all()  # no link for nobody's leads (the grid shows "—", not "Open")
