@@ -141,11 +141,12 @@ def test_trends_shows_placeholders_under_its_heading_while_it_loads(server: str,
     wide.goto(f"{server}/Trends?month=2026-03&as_of=2026-03-18T15:07:00%2B00:00&team=East")
     wide.get_by_text("Loading the met/missed history").first.wait_for(state="attached", timeout=60_000)
     shoot_at(wide, "trends-loading", 1440)
+    wide.get_by_text("Loading the").first.wait_for(state="detached", timeout=240_000)  # every one replaced
     settle(wide)
     assert errors(wide) == []
     seen = wide.evaluate("() => window.__loadingSeen")
     assert any("met/missed history" in s["text"] and s["heading"] and "Trends" in s["heading"] for s in seen), seen
-    assert wide.get_by_text("Loading the").count() == 0  # every placeholder was replaced
+    assert wide.get_by_text("Loading the").count() == 0
     assert wide.get_by_text("The filtered leads, month by month").count() == 1
     shoot_at(wide, "trends-filtered", 1440)
 
