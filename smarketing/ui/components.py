@@ -38,16 +38,16 @@ def plot_or_empty(fig: go.Figure, has_data: bool, why_empty: str, key: str | Non
 SKELETON_TEXT = "Loading {}…"
 
 
-def in_order(*sections: tuple[str, Callable[[], object]], height: int = 160) -> None:
-    """Sections below a page's headline: a grey placeholder box for each at once ("Loading the worklist…"),
+def in_order(*sections: tuple[str, Callable[[], object]]) -> None:
+    """Sections below a page's headline: a placeholder line for each at once ("Loading the worklist…"),
     then each section drawn in its own place, in reading order, so the page is never blank below the
-    headline while the slower parts compute. Each is (what it shows, a function that draws it)."""
-    slots = []
-    for label, _ in sections:
-        slot = st.empty()
-        with slot.container(border=True, height=height):
-            st.caption(f":material/hourglass_top: {SKELETON_TEXT.format(label)}")
-        slots.append(slot)
+    headline while the slower parts compute. Each is (what it shows, a function that draws it).
+
+    The placeholder is one element, not a box: a section that draws nothing replaces it with an empty
+    container, which would leave a box's old contents on screen."""
+    slots = [st.empty() for _ in sections]
+    for slot, (label, _) in zip(slots, sections):
+        slot.caption(f":material/hourglass_top: {SKELETON_TEXT.format(label)}")
     for slot, (_, draw) in zip(slots, sections):
         with slot.container():
             draw()

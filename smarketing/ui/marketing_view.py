@@ -119,14 +119,14 @@ def drill_down(ctx: PageContext, card: dict, shown: dict, daily: pd.DataFrame) -
     names = [s["segment"] for s in card["marketing"].get("by_segment", [])]
     with st.container(border=True):
         st.subheader("Sources and days")
-        wanted = ctx.leads.segment or None
+        wanted = ctx.leads.segment
         if wanted and wanted not in names:
             names.append(wanted)
-        st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run
+        st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run ("" is every segment, not "no choice")
         st.selectbox(
             "Segment",
-            [None, *names],
-            format_func=lambda s: "All segments" if s is None else s,
+            ["", *names],
+            format_func=lambda s: s or "All segments",
             key=SEGMENT_KEY,
             on_change=_on_segment_change,
             width=320,

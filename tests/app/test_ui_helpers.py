@@ -162,7 +162,11 @@ def _sections_page() -> None:
     from smarketing.ui.components import in_order
 
     st.title("Headline")
-    in_order(("the first part", lambda: st.markdown("first")), ("the second part", lambda: st.markdown("second")))
+    in_order(
+        ("the first part", lambda: st.markdown("first")),
+        ("a part with nothing to show", lambda: None),
+        ("the second part", lambda: st.markdown("second")),
+    )
 
 
 def test_in_order_draws_each_section_in_its_placeholders_place() -> None:
