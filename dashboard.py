@@ -4,6 +4,7 @@ import streamlit as st
 
 from smarketing.ui import closed_month, setup_page
 from smarketing.ui import scorecard_view as view
+from smarketing.ui.components import in_order
 from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import prefetch_trends, previous_month, snapshot
 from smarketing.ui.targets_panel import next_month_targets
@@ -27,12 +28,9 @@ with strip:
 with sales:
     view.sales_card(card, prev, prev_label)
 
-left, right = st.columns(2)
-with left:
-    view.pace_section(ctx, bundle, card)
-with right:
-    view.sales_details(card)
-
-next_month_targets(ctx, card)
+in_order(
+    ("the pace and the rep leaderboard", lambda: view.details(ctx, bundle, card)),
+    ("next month's targets", lambda: next_month_targets(ctx, card)),
+)
 
 prefetch_trends(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month)

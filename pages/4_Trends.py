@@ -3,12 +3,5 @@
 from smarketing.ui import closed_month, setup_page
 from smarketing.ui import trends_view as view
 
-ctx = setup_page("Trends", ":material/monitoring:")
-month = closed_month.shown(ctx)
-cards = closed_month.trend_cards(ctx, month)
-if cards:
-    view.history(cards)
-    view.scores(closed_month.consequences(ctx, month))
-    view.charts_grid(cards)
-else:
-    view.no_history()
+ctx = setup_page("Trends", ":material/monitoring:", filters=True)
+view.page(ctx, closed_month.shown(ctx))

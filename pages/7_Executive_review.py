@@ -6,6 +6,7 @@ import streamlit as st
 
 from smarketing.ui import closed_month, consequences_view, exclusions_view, setup_page
 from smarketing.ui import review_view as view
+from smarketing.ui.components import in_order
 from smarketing.ui.context import empty_month
 from smarketing.ui.targets_panel import next_month_targets
 
@@ -19,10 +20,10 @@ view.month_status(ctx, month)
 if empty_month(ctx, card):
     st.stop()
 view.two_columns(card, prev, prev_month)
-csq = closed_month.consequences(ctx, month)
-consequences_view.scores(csq, key="review")
-consequences_view.standing(csq)
-view.commitments(closed_month.trend_cards(ctx, month))
-next_month_targets(ctx, card)
-exclusions_view.review_queue(ctx)
-view.notes_and_report(ctx, {**card, "closed": month.closed})
+in_order(
+    ("the consequences", lambda: consequences_view.month(closed_month.consequences(ctx, month))),
+    ("twelve months of every commitment", lambda: view.commitments(closed_month.trend_cards(ctx, month))),
+    ("next month's targets", lambda: next_month_targets(ctx, card)),
+    ("the review queue", lambda: exclusions_view.review_queue(ctx)),
+    ("the notes and the report", lambda: view.notes_and_report(ctx, {**card, "closed": month.closed})),
+)

@@ -15,6 +15,7 @@ from smarketing.core.alert_rules import alert_recipients, due_alerts, scan_start
 from smarketing.core.consequences import consequences
 from smarketing.core.errors import UserError
 from smarketing.core.frames import CrmData
+from smarketing.core.lead_filter import LeadFilter
 from smarketing.core.marketing import daily_mqls
 from smarketing.core.months import (
     add_months,
@@ -27,7 +28,7 @@ from smarketing.core.months import (
 )
 from smarketing.core.recalc import cohort_months, lookback_months, proposed_terms, recalculate
 from smarketing.core.sales import lead_ledger, lookup
-from smarketing.core.scorecard import build_scorecard, build_scorecards, iso
+from smarketing.core.scorecard import build_scorecard, build_scorecards, iso, scoped_scorecards
 from smarketing.core.terms import (
     Terms,
     TermsVersion,
@@ -40,6 +41,7 @@ from smarketing.outputs import alert_delivery, reports
 from smarketing.outputs.digest import digest_text
 from smarketing.sources import mapping as mapping_module
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
+from smarketing.sources.progress import Progress
 from smarketing.store import alert_log, storage
 
 
@@ -137,6 +139,17 @@ def scorecards(
     return build_scorecards(data, versions, months, as_of, commitments_only=commitments_only)
 
 
+def filtered_scorecards(
+    engine: Engine, months: list[str], as_of: pd.Timestamp, lead_filter: LeadFilter
+) -> dict[str, dict]:
+    """Live commitment figures of several consecutive months over the filter's leads only, from one load
+    (core.scorecard.scoped_scorecards; a closed month's snapshot is the whole company's, so it is not used)."""
+    versions = terms_versions(engine)
+    tz = terms_for_month(versions, months[-1]).timezone
+    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
+    return scoped_scorecards(data, versions, months, as_of, lead_filter)
+
+
 def data_months(engine: Engine) -> list[str]:
     """Every month from the first MQL to the last (empty when there is no data)."""
     tz = month_terms(engine, "9999-12").timezone
@@ -202,13 +215,16 @@ def data_first_month(data: CrmData, tz: str) -> str:
     return stamp.tz_convert(tz).strftime("%Y-%m")
 
 
-def import_directory(engine: Engine, directory: str | Path, *, refuse_unknown: bool = False) -> dict:
+def import_directory(
+    engine: Engine, directory: str | Path, *, refuse_unknown: bool = False, progress: Progress | None = None
+) -> dict:
     """Import canonical CSV/Excel files (and terms.toml) from a folder, all or nothing.
 
     The canonical layout runs through the same reader as every mapping and preset, so a file
     is checked the same way whichever way it comes in; `refuse_unknown` refuses touches and
-    deals for leads or owners nobody has (else they are reported)."""
-    return mapping_module.import_mapped(engine, directory, refuse_unknown=refuse_unknown)
+    deals for leads or owners nobody has (else they are reported); `progress(fraction, label)` hears how
+    far it got (sources.progress)."""
+    return mapping_module.import_mapped(engine, directory, refuse_unknown=refuse_unknown, progress=progress)
 
 
 def import_uploaded(
@@ -218,10 +234,14 @@ def import_uploaded(
     preset: str | None = None,
     mapping: str | None = None,
     refuse_unknown: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
     """Import uploaded files (name -> bytes, terms.toml among them), all or nothing, through a preset
-    or a mapping's TOML text (neither: the canonical layout); `refuse_unknown` as import_directory's."""
-    return mapping_module.import_files(engine, files, preset=preset, mapping=mapping, refuse_unknown=refuse_unknown)
+    or a mapping's TOML text (neither: the canonical layout); `refuse_unknown` and `progress(fraction,
+    label)` as import_directory's."""
+    return mapping_module.import_files(
+        engine, files, preset=preset, mapping=mapping, refuse_unknown=refuse_unknown, progress=progress
+    )
 
 
 def preview_upload(

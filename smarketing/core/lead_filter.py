@@ -12,10 +12,24 @@ from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 
+from smarketing.core.frames import CrmData
+
 STATUSES = ("met", "breached", "pending", "excluded")
 SCOPE_KEYS = ("team", "owner", "segment", "source")
 STATUS_KEYS = ("first_touch", "attempts")
 PARAM_KEYS = (*SCOPE_KEYS, *STATUS_KEYS, "untouched")
+# The parts of a quota's pacing that mean nothing without a quota of its own (core.marketing.pacing).
+QUOTA_KEYS = (
+    "quota",
+    "attainment",
+    "expected_to_date",
+    "pace",
+    "projected",
+    "prior",
+    "prior_source",
+    "required_daily_rate",
+    "status",
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,11 @@ class LeadFilter:
     def active(self) -> bool:
         """Whether anything is filtered."""
         return any(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def one_segment(self) -> bool:
+        """Whether the scope is a segment and nothing else (the one scope with a quota of its own)."""
+        return bool(self.segment) and not (self.team or self.owner or self.source)
 
     @property
     def scoped(self) -> bool:
@@ -92,6 +111,42 @@ def filter_leads(ledger: pd.DataFrame, owners: pd.DataFrame, lead_filter: LeadFi
     if lead_filter.untouched:
         keep &= ledger["first_touch_at"].isna()
     return ledger.loc[keep]
+
+
+def scoped_data(data: CrmData, lead_filter: LeadFilter) -> CrmData:
+    """The data of the leads inside the filter's team / rep / segment / source (their touches, deals
+    and exclusions with them; owners, the earlier months' MQLs and whether the source has touches kept)."""
+    scope = lead_filter.scope()
+    if not scope.scoped:
+        return data
+    leads = filter_leads(data.leads, data.owners, scope).reset_index(drop=True)
+    ids = leads["lead_id"]
+
+    def of_leads(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.loc[frame["lead_id"].isin(ids).to_numpy(dtype=bool)].reset_index(drop=True)
+
+    return replace(
+        data,
+        leads=leads,
+        touches=of_leads(data.touches),
+        deals=of_leads(data.deals),
+        exclusions=of_leads(data.exclusions),
+        source_has_touches=data.has_touches,
+    )
+
+
+def scoped_marketing(marketing: dict, lead_filter: LeadFilter) -> dict:
+    """A filtered card's marketing part: the filtered leads' MQLs, measured against a quota only when
+    the filter is one segment alone (that segment's quota); a team, a rep or a source has none."""
+    scope = lead_filter.scope()
+    if not scope.scoped:
+        return marketing
+    rows = [row for row in marketing.get("by_segment", []) if row["segment"] == scope.segment or not scope.segment]
+    if scope.one_segment and rows:
+        return {**marketing, **{k: v for k, v in rows[0].items() if k != "segment"}, "by_segment": rows}
+    blank = dict.fromkeys(QUOTA_KEYS)
+    kept = [{**row, **blank} for row in rows if row["mqls"]]  # a quota's zero rows mean nothing here
+    return {**marketing, **blank, "by_segment": kept}
 
 
 def same_leads(frame: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:

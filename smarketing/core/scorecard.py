@@ -11,6 +11,7 @@ import pandas as pd
 from smarketing.core.consequences import consequence_rows
 from smarketing.core.frames import CrmData
 from smarketing.core.funnel import funnel_summary
+from smarketing.core.lead_filter import LeadFilter, filter_leads, scoped_data, scoped_marketing
 from smarketing.core.marketing import marketing_summary
 from smarketing.core.months import is_over
 from smarketing.core.quality import lead_quality
@@ -123,6 +124,33 @@ def build_scorecards(
             sliced = ledger.iloc[np.sort(at)].reset_index(drop=True)
             cards[month] = build_scorecard(data, terms, month, as_of, ledger=sliced, commitments_only=commitments_only)
     return {m: cards[m] for m in months}
+
+
+def scoped_scorecard(
+    data: CrmData,
+    terms: Terms,
+    month: str,
+    as_of: pd.Timestamp,
+    lead_filter: LeadFilter,
+    ledger: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The month's commitments computed over the filter's leads only (pass the month's whole `ledger`
+    when already computed): their MQLs, sources, rejections, compliance and response times."""
+    if ledger is not None:
+        ledger = filter_leads(ledger, data.owners, lead_filter.scope()).reset_index(drop=True)
+    card = build_scorecard(scoped_data(data, lead_filter), terms, month, as_of, ledger=ledger, commitments_only=True)
+    return {**card, "marketing": scoped_marketing(card["marketing"], lead_filter), "scope": lead_filter.params()}
+
+
+def scoped_scorecards(
+    data: CrmData, versions: list[TermsVersion], months: list[str], as_of: pd.Timestamp, lead_filter: LeadFilter
+) -> dict[str, dict[str, Any]]:
+    """`scoped_scorecard` for many months from one load (build_scorecards over the filter's leads)."""
+    cards = build_scorecards(scoped_data(data, lead_filter), versions, months, as_of, commitments_only=True)
+    scope = lead_filter.params()
+    return {
+        m: {**c, "marketing": scoped_marketing(c["marketing"], lead_filter), "scope": scope} for m, c in cards.items()
+    }
 
 
 def ledger_records(ledger: pd.DataFrame, tz: str, columns: list[str] | None = None) -> list[dict[str, Any]]:

@@ -137,7 +137,11 @@ from smarketing.sources.canonical import (
     read_text_file,
     unknown_exclusion_leads,
 )
+from smarketing.sources.progress import Progress, Ticker
 from smarketing.store import storage
+
+# How much of an import's progress bar each stage owns: reading, checking, saving (the rest: the agreement).
+READ_SHARE, CHECK_SHARE, SAVE_SHARE = 0.7, 0.75, 0.98
 
 CHUNK_ROWS = 100_000
 DELIMITERS = (",", ";", "\t", "|")
@@ -881,6 +885,14 @@ class InputFile:
         return Path(self.name).suffix.lower()
 
     @property
+    def size(self) -> int:
+        """The file's size in bytes."""
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        return self.path.stat().st_size
+
+    @property
     def is_excel(self) -> bool:
         return self.suffix in EXCEL_SUFFIXES
 
@@ -949,14 +961,18 @@ class TableReader:
     encoding: str | None
     sheet: Any = None
     problems: list[str] = field(default_factory=list)
+    done: float = 0.0
 
     def chunks(self, chunk_rows: int) -> Iterator[pd.DataFrame]:
-        """Chunks of text with a RangeIndex continuing across chunks (row = index + 2)."""
+        """Chunks of text with a RangeIndex continuing across chunks (row = index + 2); `done` is the
+        share of the file read so far (bytes for text, rows for a sheet)."""
         if self.file.is_excel:
             frame = _read_excel(self.file, self.sheet)
             for start in range(0, len(frame), chunk_rows):
+                self.done = min(1.0, (start + chunk_rows) / max(1, len(frame)))
                 yield frame.iloc[start : start + chunk_rows]
             return
+        size = max(1, self.file.size)
         with self.file.open() as handle:
             reader = pd.read_csv(
                 handle,
@@ -984,6 +1000,7 @@ class TableReader:
                     if lost:
                         raise _FileProblem(lost)
                 chunk.columns = self.header
+                self.done = min(1.0, handle.tell() / size)
                 yield chunk
 
     def lost_fields(self) -> str | None:
@@ -1203,7 +1220,18 @@ class RunResult:
 
 
 class _Runner:
-    def __init__(self, mapping: ImportMapping, files: list[InputFile], tz: str, *, stop_early: bool = False):
+    def __init__(
+        self,
+        mapping: ImportMapping,
+        files: list[InputFile],
+        tz: str,
+        *,
+        stop_early: bool = False,
+        progress: Ticker | None = None,
+    ):
+        self.progress = progress or Ticker(None)
+        self.read_bytes = 0
+        self.total_bytes = 1
         self.mapping = mapping
         self.files = files
         self.tz = tz
@@ -1220,6 +1248,9 @@ class _Runner:
 
     def run(self) -> RunResult:
         parts: dict[str, list[_Part]] = {t: [] for t in ALL_TABLES}
+        self.total_bytes = max(
+            1, sum(f.size for source in self.mapping.sources for f in match_files(self.files, source.patterns))
+        )
         for source in self.mapping.sources:
             matched = match_files(self.files, source.patterns)
             if not matched:
@@ -1298,6 +1329,10 @@ class _Runner:
                 frame, chunk_rows = self._chunk(
                     source, f, chunk, resolve, missing_ok, ctx_multi, stats, file_formats, decimals, labels
                 )
+                self.progress(
+                    (self.read_bytes + reader.done * f.size) / self.total_bytes,
+                    f"Reading {f.name}: {stats['rows']:,} rows",
+                )
                 ids.append(frame[id_column].astype(str).reset_index(drop=True))
                 rows.append(chunk_rows)
                 file_index.append(np.full(len(chunk_rows), number, dtype=np.int32))
@@ -1305,6 +1340,7 @@ class _Runner:
                     pieces.append(frame[mapped])
                 if self.stop_early and self.problems.total >= MAX_PROBLEMS:
                     break
+            self.read_bytes += f.size
         if self.problems and not rows:
             return None
         all_ids = pd.concat(ids, ignore_index=True) if ids else pd.Series([], dtype=str)
@@ -1689,9 +1725,11 @@ def _mapping_terms_toml(mapping: ImportMapping) -> str | None:
     return tomli_w.dumps(mapping.terms)
 
 
-def run_mapping(mapping: ImportMapping, files: list[InputFile], tz: str, *, stop_early: bool = False) -> RunResult:
+def run_mapping(
+    mapping: ImportMapping, files: list[InputFile], tz: str, *, stop_early: bool = False, progress: Ticker | None = None
+) -> RunResult:
     """Read and check every source of a mapping; ImportFailed with every problem, else the data."""
-    return _Runner(mapping, files, tz, stop_early=stop_early).run()
+    return _Runner(mapping, files, tz, stop_early=stop_early, progress=progress).run()
 
 
 # -- the API --------------------------------------------------------------------------------------
@@ -1713,13 +1751,15 @@ def import_mapped(
     mapping_file: str | Path | None = None,
     preset: str | None = None,
     refuse_unknown: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
     """Import a folder of CRM exports through a mapping file or preset, all or nothing.
 
     Returns {"counts": {table: {inserted, updated, unchanged, skipped}}, "warnings": [...],
     "terms_effective_from": "YYYY-MM" or None, "files": [{file, table, mode, rows, skipped}],
     "mapping": name}. Rows naming a lead or owner nobody has, and dates in an impossible
-    order, are warnings; with `refuse_unknown` unknown references refuse the import."""
+    order, are warnings; with `refuse_unknown` unknown references refuse the import. `progress(fraction,
+    label)` hears how far it got: reading by bytes, then checking, then saving table by table, 1.0 at the end."""
     mapping = _resolve_mapping(mapping_file, preset)
     directory = Path(directory)
     if not directory.is_dir():
@@ -1728,7 +1768,7 @@ def import_mapped(
     terms_path = directory / "terms.toml"
     terms_text = read_text_file(terms_path, "agreement file") if terms_path.exists() else None
     detail = f"{mapping.name}: {directory.name}"
-    return _import(engine, mapping, files, terms_text, detail=detail, refuse_unknown=refuse_unknown)
+    return _import(engine, mapping, files, terms_text, detail=detail, refuse_unknown=refuse_unknown, progress=progress)
 
 
 def import_files(
@@ -1738,13 +1778,22 @@ def import_files(
     mapping: str | None = None,
     preset: str | None = None,
     refuse_unknown: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
     """Import uploaded files (name -> bytes; a "terms.toml" among them is the agreement) through a
-    mapping's TOML text or a preset (neither: the canonical layout); same report as import_mapped."""
+    mapping's TOML text or a preset (neither: the canonical layout); same report and progress as import_mapped."""
     parsed = _resolve_mapping(None, preset, mapping)
     inputs, terms_text = _uploaded(files)
     names = ", ".join(sorted(Path(name).name for name in files)) or "no files"
-    return _import(engine, parsed, inputs, terms_text, detail=f"{parsed.name}: {names}", refuse_unknown=refuse_unknown)
+    return _import(
+        engine,
+        parsed,
+        inputs,
+        terms_text,
+        detail=f"{parsed.name}: {names}",
+        refuse_unknown=refuse_unknown,
+        progress=progress,
+    )
 
 
 def _uploaded(files: Mapping[str, bytes]) -> tuple[list[InputFile], str | None]:
@@ -1782,14 +1831,18 @@ def _import(
     *,
     detail: str,
     refuse_unknown: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
+    ticker = Ticker(progress)
+    ticker(0.0, "Reading the files")
     versions = storage.load_terms_versions(engine)
     stored_tz = versions[0].terms.timezone if versions else Terms().timezone
     try:
         tz = _parse_timezone(mapping, terms_text, stored_tz)
     except TermsError as exc:
         raise UserError(f"terms.toml: {exc}") from None
-    result = run_mapping(mapping, files, tz)
+    result = run_mapping(mapping, files, tz, progress=ticker.stage(0.0, READ_SHARE))
+    ticker(READ_SHARE, "Checking the rows against the database")
     if len(result.data.exclusions):
         stored = storage.known_lead_ids(engine, result.data.exclusions["lead_id"].dropna())
         problems = unknown_exclusion_leads(result.data, stored)
@@ -1808,11 +1861,20 @@ def _import(
         terms_from = effective or _first_month(result.data, terms.timezone)
         if not _same_version_stored(engine, new_terms, terms_from):
             storage.refuse_closed_terms(engine, terms_from)  # before any data is written: all or nothing
-    counts = storage.save_data(engine, result.data, source="import", detail=detail, columns=result.columns)
+    ticker(CHECK_SHARE, "Saving to the database")
+    counts = storage.save_data(
+        engine,
+        result.data,
+        source="import",
+        detail=detail,
+        columns=result.columns,
+        progress=ticker.stage(CHECK_SHARE, SAVE_SHARE),
+    )
     if new_terms is not None and not _same_version_stored(engine, new_terms, terms_from):
         storage.save_terms_version(engine, new_terms, terms_from, note=f"imported with {mapping.name}")
     for table in counts:
         counts[table]["skipped"] = int(result.skipped.get(table, 0))
+    ticker(1.0, "Imported")
     return {
         "counts": counts,
         "warnings": result.warnings,

@@ -354,19 +354,25 @@ def save_data(
     sync_cursors: dict[str, str] | None = None,
     columns: Mapping[str, Sequence[str]] | None = None,
     error: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Upsert the four tables (and exclusions, when there are any) by id, the sync cursors and a data_loads row in one transaction.
 
     `columns` names, per table, the columns its source carries (default: all): a stored row
     keeps every other column, so a file with only lead_id and segment erases no dates. With
-    `error` the load is recorded as failed (a sync that stopped still saves what it read)."""
+    `error` the load is recorded as failed (a sync that stopped still saves what it read). `progress(fraction,
+    label)` hears each table saved (the commit comes after the last)."""
     started = _now()
     names = [*TABLES, *(["exclusions"] if len(data.exclusions) else [])]
     try:
         prepared = {name: _prepare(name, data.frame(name)) for name in names}
         carried = {name: _carried(name, (columns or {}).get(name)) for name in names}
         with _writing(engine) as conn:
-            counts = {name: _upsert_frame(conn, name, prepared[name], carried[name]) for name in names}
+            counts = {}
+            for number, name in enumerate(names):
+                if progress is not None:
+                    progress(number / len(names), f"Saving {name}: {len(prepared[name]):,} rows")
+                counts[name] = _upsert_frame(conn, name, prepared[name], carried[name])
             _write_cursors(conn, sync_cursors or {})
             _record_load(conn, source, detail, started, counts, error)
     except DATABASE_ERRORS as exc:

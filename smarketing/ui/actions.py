@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -120,10 +121,11 @@ def import_uploads(
     preset: str | None = None,
     mapping: str | None = None,
     refuse_unknown: bool = False,
+    progress: Callable[[float, str], None] | None = None,
 ) -> Outcome:
     """Import the uploaded files in one transaction, from memory (no server path in any message),
     through a preset or a mapping's TOML text (neither: the canonical file names); `refuse_unknown`
-    refuses touches and deals of leads or owners nobody has (else they are notes)."""
+    refuses touches and deals of leads or owners nobody has (else they are notes); `progress` hears how far."""
     problems = [] if preset or mapping else upload_problems(files)
     if problems:
         return Outcome(False, problems)
@@ -134,6 +136,7 @@ def import_uploads(
             preset=preset,
             mapping=mapping,
             refuse_unknown=refuse_unknown,
+            progress=progress,
         )
     except TermsError as exc:
         return Outcome(False, ["terms.toml: " + p for p in exc.problems])

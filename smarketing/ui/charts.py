@@ -356,11 +356,22 @@ def mqls_trend(cards: Mapping[str, Mapping], height: int = 320) -> go.Figure:
                 marker_color=STATUS_COLORS[status],
                 hovertemplate="%{x|%b %Y}: %{y:,} MQLs<extra></extra>",
             )
+    unjudged = [(m, k) for m, k in zip(months, mkt) if k.get("status") not in STATUS_TEXT]
+    if unjudged:  # a filtered view (a team, a rep, a source) has MQLs but no quota to judge them by
+        fig.add_bar(
+            x=[m for m, _ in unjudged],
+            y=[k["mqls"] for _, k in unjudged],
+            name="MQLs",
+            width=[MONTH_BAR_MS] * len(unjudged),
+            marker_color=COLORS["marketing"],
+            hovertemplate="%{x|%b %Y}: %{y:,} MQLs<extra></extra>",
+        )
     fig.add_scatter(
         x=months,
         y=[k.get("quota") for k in mkt],
         mode="lines+markers",
         name="Quota",
+        visible=True if any(k.get("quota") is not None for k in mkt) else "legendonly",
         line=dict(color=COLORS["target"], dash="dot", shape="hvh"),
         hovertemplate="%{x}: quota %{y:,}<extra></extra>",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,6 +33,24 @@ def plot_or_empty(fig: go.Figure, has_data: bool, why_empty: str, key: str | Non
         plot(fig, key=key)
     else:
         empty_state(why_empty, icon=":material/bar_chart_off:")
+
+
+SKELETON_TEXT = "Loading {}…"
+
+
+def in_order(*sections: tuple[str, Callable[[], object]]) -> None:
+    """Sections below a page's headline: a placeholder line for each at once ("Loading the worklist…"),
+    then each section drawn in its own place, in reading order, so the page is never blank below the
+    headline while the slower parts compute. Each is (what it shows, a function that draws it).
+
+    The placeholder is one element, not a box: a section that draws nothing replaces it with an empty
+    container, which would leave a box's old contents on screen."""
+    slots = [st.empty() for _ in sections]
+    for slot, (label, _) in zip(slots, sections):
+        slot.caption(f":material/hourglass_top: {SKELETON_TEXT.format(label)}")
+    for slot, (_, draw) in zip(slots, sections):
+        with slot.container():
+            draw()
 
 
 def empty_state(message: str, icon: str = ":material/info:") -> None:
@@ -70,17 +88,38 @@ def table(
     key: str | None = None,
     **kwargs: object,
 ) -> object:
-    """A read-only dataframe without the index (CRM text stays plain text; missing text reads '—')."""
+    """A read-only dataframe without the index (CRM text stays plain text). A missing value reads '—',
+    never a grey "None": text cells hold the dash, and number, time and link cells keep their type (so
+    sorting stays numeric) with the dash as the grid's placeholder."""
     if isinstance(frame, pd.DataFrame):
-        frame = without_missing_text(frame)
+        links = [c for c, cfg in (config or {}).items() if _kind(cfg) == "link"]  # a dash is no address
+        frame = without_missing_text(frame, keep=links)
     return st.dataframe(
-        frame, hide_index=True, column_config=dict(config or {}), height=height, key=key, width="stretch", **kwargs
+        frame,
+        hide_index=True,
+        column_config=dict(config or {}),
+        height=height,
+        key=key,
+        width="stretch",
+        placeholder=DASH,
+        **kwargs,
     )
 
 
-def without_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns with '—' where a value is missing, so no table shows a literal None."""
-    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+def _kind(config: object) -> str | None:
+    """The type of a column config ("link", "number", …; None for a plain label)."""
+    return ((config or {}).get("type_config") or {}).get("type") if isinstance(config, Mapping) else None
+
+
+def without_missing_text(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Text columns (but those in `keep`) with '—' where a value is missing, so no table shows a literal None."""
+    text = [
+        c
+        for c in frame.columns
+        if c not in keep
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))
+        and frame[c].notna().any()
+    ]  # a column with no value at all is left to the grid's placeholder: it may be configured as numbers
     if not text or not frame[text].isna().any().any():
         return frame
     return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), DASH) for c in text})

@@ -59,6 +59,12 @@ def critical_lines(csq: Mapping) -> list[str]:
     ]
 
 
+def month(csq: dict) -> None:
+    """The month's consequences: the weighted scores, then strikes, critical flags and credits."""
+    scores(csq, key="review")
+    standing(csq)
+
+
 def scores(csq: Mapping, key: str) -> None:
     """Each side's weighted score for the month (change against the month before) and its 12-month trend."""
     trend = csq.get("trend") or []

@@ -98,6 +98,11 @@ class PageContext:
         """The month's scorecard, ledger and data (cached)."""
         return loaders.month_bundle(self.url, month or self.month, self.as_of_iso, self.token)
 
+    @property
+    def scope_key(self) -> tuple[tuple[str, str], ...]:
+        """The page's team / rep / segment / source filter as a cache key (sorted URL pairs)."""
+        return tuple(sorted(self.leads.scope().params().items()))
+
     def link_params(self) -> dict[str, str]:
         """Query parameters that carry the view to another page."""
         params = {"month": self.month, **self.leads.scope().params()}

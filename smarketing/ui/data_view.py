@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from smarketing import api
 from smarketing.store.storage import mask_url
 from smarketing.ui import actions
 from smarketing.ui.components import empty_state, table, time_column
 from smarketing.ui.context import PageContext
-from smarketing.ui.fmt import count, month_label
+from smarketing.ui.fmt import count, md_escape, month_label
 from smarketing.ui.tables import local_naive
 
 SOURCES = {"demo": "Demo generator", "import": "File import", "hubspot": "HubSpot sync"}
@@ -206,12 +207,21 @@ def _import_step(
         confirmed = st.checkbox("Import into the database that holds demo data", key="import_over_demo")
     if not st.button("Import", type="primary", icon=":material/upload:", disabled=not confirmed, key="import_go"):
         return
-    with st.status("Importing…", expanded=False) as status:
-        outcome = actions.import_uploads(
-            ctx.engine, files, preset=preset, mapping=mapping_text, refuse_unknown=refuse_unknown
-        )
-        status.update(label="Imported" if outcome.ok else "Nothing was imported", state="complete")
+    bar = st.progress(0.0, text="Starting the import…")
+    outcome = actions.import_uploads(
+        ctx.engine,
+        files,
+        preset=preset,
+        mapping=mapping_text,
+        refuse_unknown=refuse_unknown,
+        progress=lambda f, label: _advance(bar, f, label),
+    )
     _done(outcome)
+
+
+def _advance(bar: DeltaGenerator, fraction: float, label: str) -> None:
+    """Move the import's progress bar (the label names an uploaded file: plain text)."""
+    bar.progress(fraction, text=f"{md_escape(label)} · {fraction:.0%}")
 
 
 def _terms_step(ctx: PageContext, terms_file: actions.Upload) -> None:

@@ -19,10 +19,11 @@ from sqlalchemy.engine import Engine
 from smarketing import api
 from smarketing.core import alert_rules
 from smarketing.core.frames import CrmData
-from smarketing.core.marketing import daily_mqls, marketing_summary
+from smarketing.core.lead_filter import from_params, scoped_data
+from smarketing.core.marketing import daily_mqls
 from smarketing.core.months import add_months, current_month, month_bounds
 from smarketing.core.sales import lead_ledger, overdue_worklist, owner_summary
-from smarketing.core.scorecard import build_scorecard
+from smarketing.core.scorecard import build_scorecard, scoped_scorecard
 from smarketing.core.terms import Terms, TermsVersion
 from smarketing.outputs import reports
 from smarketing.store import storage
@@ -153,7 +154,7 @@ def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
 @st.cache_data(show_spinner="Loading twelve months…", max_entries=16)
 def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: str | None) -> dict[str, dict]:
     """Scorecards of the 12 months up to last_month (not before first_month); closed months from their snapshot."""
-    months = [m for m in api.trailing_months(last_month, TREND_MONTHS) if first_month is None or m >= first_month]
+    months = trend_months(last_month, first_month)
     if not months:
         return {}
     eng = engine(url)
@@ -163,6 +164,37 @@ def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: 
         if snapshot is not None:
             cards[month] = {**snapshot, "frozen": True}
     return cards
+
+
+def trend_months(last_month: str, first_month: str | None) -> list[str]:
+    """The 12 months up to last_month, not before first_month."""
+    return [m for m in api.trailing_months(last_month, TREND_MONTHS) if first_month is None or m >= first_month]
+
+
+Scope = tuple[tuple[str, str], ...]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def filtered_trend_cards(
+    url: str, last_month: str, as_of: str, token: str, first_month: str | None, scope: Scope
+) -> dict[str, dict]:
+    """The 12 months' commitment figures over the filtered leads only (api.filtered_scorecards);
+    `scope` is the filter's URL parameters as sorted pairs."""
+    months = trend_months(last_month, first_month)
+    if not months:
+        return {}
+    return api.filtered_scorecards(engine(url), months, pd.Timestamp(as_of), from_params(dict(scope)))
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def filtered_month(url: str, month: str, as_of: str, token: str, scope: Scope) -> tuple[dict, pd.DataFrame]:
+    """The month's commitment figures and daily MQLs over the filtered leads only (core.scorecard.scoped_scorecard
+    on the month's cached bundle)."""
+    bundle = month_bundle(url, month, as_of, token)
+    lead_filter = from_params(dict(scope))
+    card = scoped_scorecard(bundle.data, bundle.terms, month, bundle.as_of, lead_filter, ledger=bundle.ledger)
+    leads = scoped_data(bundle.data, lead_filter).leads
+    return card, daily_mqls(leads, bundle.terms, month, bundle.as_of, bundle.data.exclusions)
 
 
 @st.cache_data(show_spinner="Scoring the months…", max_entries=16)
@@ -273,19 +305,6 @@ def this_month(tz: str, as_of: pd.Timestamp) -> str:
 def refresh() -> None:
     """Forget every cached result (after the app itself wrote to the database)."""
     st.cache_data.clear()
-
-
-@st.cache_data(show_spinner=False, max_entries=48)
-def segment_detail(
-    url: str, month: str, as_of: str, token: str, segment: str | None
-) -> tuple[list[dict], pd.DataFrame]:
-    """Per-source MQLs and the daily MQL series of one segment (None: every segment)."""
-    bundle = month_bundle(url, month, as_of, token)
-    leads = bundle.data.leads
-    if segment is not None:
-        leads = leads.loc[leads["segment"] == segment]
-    summary = marketing_summary(leads, bundle.terms, month, bundle.as_of, exclusions=bundle.data.exclusions)
-    return summary["by_source"], daily_mqls(leads, bundle.terms, month, bundle.as_of, bundle.data.exclusions)
 
 
 def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: str | None) -> None:

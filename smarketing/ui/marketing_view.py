@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from smarketing.core.evidence import plural, projection_note
-from smarketing.ui import charts, loaders
+from smarketing.ui import charts, closed_month, loaders
 from smarketing.ui.components import empty_state, plot, status_badge, table
 from smarketing.ui.context import PageContext
 from smarketing.ui.fmt import count, month_label, number, page_url, pct
@@ -107,25 +107,38 @@ def segments(ctx: PageContext, card: dict) -> None:
         )
 
 
-def drill_down(ctx: PageContext, card: dict) -> None:
-    """Sources and daily MQLs, for all segments or one."""
+def filtered(ctx: PageContext, card: dict) -> tuple[dict, pd.DataFrame]:
+    """The card and daily MQLs the sections below the headline draw: the filtered leads' own figures
+    when the page is filtered (say so), else the month's."""
+    if not ctx.leads.scoped:
+        return card, ctx.bundle().daily
+    st.caption(
+        ":material/filter_alt: The commitment above is the whole month's (the quota is the company's); "
+        "the segments, rejections, sources, days and twelve months below count only the filtered leads"
+        + (", against the segment's own quota." if ctx.leads.scope().one_segment else ", with no quota of their own.")
+    )
+    return loaders.filtered_month(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.scope_key)
+
+
+def drill_down(ctx: PageContext, card: dict, shown: dict, daily: pd.DataFrame) -> None:
+    """Sources and daily MQLs of the shown (filtered) card, with a segment picker that is the URL's segment."""
     names = [s["segment"] for s in card["marketing"].get("by_segment", [])]
     with st.container(border=True):
         st.subheader("Sources and days")
-        wanted = ctx.leads.segment or None
+        wanted = ctx.leads.segment
         if wanted and wanted not in names:
             names.append(wanted)
-        st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run
-        segment = st.selectbox(
+        st.session_state[SEGMENT_KEY] = wanted  # the URL decides, every run ("" is every segment, not "no choice")
+        st.selectbox(
             "Segment",
-            [None, *names],
-            format_func=lambda s: "All segments" if s is None else s,
+            ["", *names],
+            format_func=lambda s: s or "All segments",
             key=SEGMENT_KEY,
             on_change=_on_segment_change,
             width=320,
             help="The same segment filter as the sidebar's: kept in the address bar.",
         )
-        by_source, daily = loaders.segment_detail(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, segment)
+        by_source = shown["marketing"].get("by_source", [])
         total = sum(s["mqls"] for s in by_source)
         left, right = st.columns([2, 3])
         with left:
@@ -137,7 +150,7 @@ def drill_down(ctx: PageContext, card: dict) -> None:
                 empty_state("No MQLs for this selection yet.")
         with right:
             st.markdown("**MQLs per day**")
-            _daily(ctx, card, daily, segment)
+            _daily(ctx, shown, daily)
 
 
 def _on_segment_change() -> None:
@@ -149,10 +162,9 @@ def _on_segment_change() -> None:
         del st.query_params["segment"]
 
 
-def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
-    """The daily bar chart with the even pace and the rate still needed."""
-    m = card["marketing"]
-    part = m if segment is None else next((s for s in m["by_segment"] if s["segment"] == segment), {})
+def _daily(ctx: PageContext, card: dict, daily: pd.DataFrame) -> None:
+    """The daily bar chart with the even pace and the rate still needed (of the shown card's quota, if any)."""
+    part = card["marketing"]
     quota = part.get("quota")
     even = quota / len(daily) if quota else None
     as_of_local = ctx.as_of.tz_convert(ctx.tz).tz_localize(None)
@@ -163,8 +175,15 @@ def _daily(ctx: PageContext, card: dict, daily, segment: str | None) -> None:
     )
 
 
-def trend(ctx: PageContext, cards: dict[str, dict]) -> None:
-    """Twelve months of MQLs against the quota, and the source mix."""
+def trend(ctx: PageContext, month: closed_month.Shown) -> None:
+    """Twelve months of MQLs against the quota, and the source mix (the filtered leads' own, when filtered;
+    closed months from their snapshots)."""
+    if ctx.leads.scoped:
+        cards = loaders.filtered_trend_cards(
+            ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month, ctx.scope_key
+        )
+    else:
+        cards = closed_month.trend_cards(ctx, month)
     with st.container(border=True):
         st.subheader(f"Twelve months to {month_label(ctx.month)}")
         if not cards:

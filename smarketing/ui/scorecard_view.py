@@ -430,6 +430,15 @@ def segment_table(by_segment: list[dict], compact: bool = False, link: Callable[
     )
 
 
+def details(ctx: PageContext, bundle: MonthBundle, card: dict) -> None:
+    """The pace (left) and the rep leaderboard with the slowest responders (right)."""
+    left, right = st.columns(2)
+    with left:
+        pace_section(ctx, bundle, card)
+    with right:
+        sales_details(card)
+
+
 def sales_details(card: dict) -> None:
     """Rep leaderboard, the slowest responders and routing vs rep delay."""
     ft = card["sales"]["first_touch"]

@@ -5,7 +5,7 @@ Pure functions; nothing here computes a metric. Rates' intervals come from `funn
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -130,6 +130,28 @@ def leaderboard(by_owner: Sequence[dict], link: Callable[[str], str | None] | No
     ranked = frame["_assigned"].cumsum()
     frame.insert(0, "#", [str(r) if a else "–" for r, a in zip(ranked, frame["_assigned"])])
     return frame.drop(columns="_assigned").reset_index(drop=True)
+
+
+def filtered_months_table(cards: Mapping[str, Mapping]) -> pd.DataFrame:
+    """The filtered leads' figures per month, newest first: MQLs (against a quota only when the filter
+    has one), both compliances with their judged counts, and the response times."""
+    rows = []
+    for month, card in reversed(list(cards.items())):
+        m, ft, att = card["marketing"], card["sales"]["first_touch"], card["sales"]["attempts"]
+        rows.append(
+            {
+                "Month": pd.Period(month, freq="M").strftime("%b %Y"),
+                "MQLs": m["mqls"],
+                "Quota": m.get("quota"),
+                "First touch": _percent(ft.get("compliance")),
+                "First touch judged": ft["met"] + ft["breached"],
+                "Attempts": _percent(att.get("compliance")),
+                "Attempts judged": att["met"] + att["breached"],
+                "Median response": ft.get("median_hours"),
+                "p90 response": ft.get("p90_hours"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def slowest_reps(by_owner: Sequence[dict], n: int = 3) -> pd.DataFrame:

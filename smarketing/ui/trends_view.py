@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import streamlit as st
 
 from smarketing.core.evidence import NO_ACTIVITIES
-from smarketing.ui import charts
-from smarketing.ui.components import empty_state, plot, plot_or_empty, table
-from smarketing.ui.fmt import month_short, status_text
+from smarketing.core.lead_filter import describe
+from smarketing.ui import charts, closed_month, loaders, tables
+from smarketing.ui.components import empty_state, hours_column, in_order, percent_column, plot, plot_or_empty, table
+from smarketing.ui.context import PageContext
+from smarketing.ui.fmt import md_escape, month_short, status_text
 from smarketing.ui.history import any_value, has_activities, miss_summary, status_history
 
 NO_JUDGED = "No lead of these months has been judged yet (met or breached), so there is no compliance to draw."
@@ -45,12 +49,81 @@ def history(cards: dict[str, dict]) -> None:
                 )
 
 
-def charts_grid(cards: dict[str, dict]) -> None:
-    """Both sides' numbers over the months."""
+def page(ctx: PageContext, month: closed_month.Shown) -> None:
+    """Every section, each behind a placeholder until drawn: under a filter the filtered leads' months
+    first, then the met/missed history, the scores and the charts (the twelve months load once; closed
+    months from their snapshots)."""
+    cards = cache(lambda: closed_month.trend_cards(ctx, month))
+    leads = cache(
+        lambda: (
+            loaders.filtered_trend_cards(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, ctx.first_month, ctx.scope_key)
+            if ctx.leads.scoped
+            else None
+        )
+    )
+
+    def filtered() -> None:
+        if cards():
+            filtered_note(describe(ctx.leads.scope(), ctx.owner_names()), ctx.leads.scope().one_segment)
+            filtered_months(leads())
+
+    def met_missed() -> None:
+        if cards():
+            history(cards())
+        else:
+            no_history()
+
+    def weighted() -> None:
+        if cards():
+            scores(closed_month.consequences(ctx, month))
+
+    def grid() -> None:
+        if cards():
+            charts_grid(cards(), leads())
+
+    in_order(
+        *([("the filtered leads' months", filtered)] if ctx.leads.scoped else []),
+        ("the met/missed history", met_missed),
+        ("the weighted scores", weighted),
+        ("the twelve months' charts", grid),
+    )
+
+
+def filtered_note(scope_words: str, one_segment: bool) -> None:
+    """Under a filter: which parts are the agreement's (whole company) and which count the filtered leads."""
+    st.caption(
+        f":material/filter_alt: The met/missed history and the scores are the agreement's, for the whole "
+        f"company; the table and charts below count only the filtered leads ({md_escape(scope_words)})"
+        + (", MQLs against the segment's own quota." if one_segment else "; a team, rep or source has no quota.")
+        + " Revenue stays the whole company's."
+    )
+
+
+def filtered_months(cards: dict[str, dict]) -> None:
+    """The filtered leads' figures per month, as numbers (the charts draw the same)."""
+    with st.container(border=True):
+        st.subheader("The filtered leads, month by month")
+        table(
+            tables.filtered_months_table(cards),
+            {
+                "MQLs": st.column_config.NumberColumn("MQLs", format="%d"),
+                "Quota": st.column_config.NumberColumn("Quota", format="%d"),
+                "First touch": percent_column("First touch", "Met ÷ judged leads"),
+                "Attempts": percent_column("Attempts", "Met ÷ judged leads"),
+                "Median response": hours_column("Median"),
+                "p90 response": hours_column("p90"),
+            },
+            key="t_filtered",
+        )
+
+
+def charts_grid(cards: dict[str, dict], leads: dict[str, dict] | None = None) -> None:
+    """Both sides' numbers over the months; `leads`: the filtered leads' cards for the MQL and sales charts."""
+    leads = leads or cards
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown("**Marketing · MQLs against quota**")
-        plot(charts.mqls_trend(cards), key="t_mqls")
+        plot(charts.mqls_trend(leads), key="t_mqls")
     with right, st.container(border=True):
         st.markdown("**Revenue · won per close month against the goal**")
         plot_or_empty(
@@ -59,6 +132,7 @@ def charts_grid(cards: dict[str, dict]) -> None:
             "Won revenue is unknown in these months: no won deal has an amount.",
             key="t_revenue",
         )
+    cards = leads
     if not has_activities(cards):
         empty_state(f"Sales · {NO_ACTIVITIES}", icon=":material/block:")
         return

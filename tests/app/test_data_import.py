@@ -164,3 +164,30 @@ def test_refuse_unknown_reaches_the_import_itself(write_env: str) -> None:
     assert not refused.ok and any("ghost-lead" in p and "nothing was imported" in p for p in refused.problems)
     assert storage.data_counts(engine) == before
     assert actions.import_uploads(engine, files).ok
+
+
+def test_import_moves_a_progress_bar_forward_to_one(write_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smarketing.ui import actions
+
+    heard: list[float] = []
+    real = actions.import_uploads
+
+    def listening(*args, progress=None, **kwargs):
+        assert progress is not None, "the Data page passes no progress callback"
+
+        def both(fraction: float, label: str) -> None:
+            heard.append(fraction)
+            progress(fraction, label)  # the page's own bar still moves
+
+        return real(*args, progress=both, **kwargs)
+
+    monkeypatch.setattr(actions, "import_uploads", listening)
+    at = open_page("data")
+    at.selectbox(key="import_layout").select("maven-crm").run()
+    _upload(at, _maven_files())
+    at.checkbox(key="import_over_demo").check().run()
+    at.button(key="import_go").click().run()
+    no_exception(at)
+    assert any("Imported" in s.value for s in at.success), [e.value for e in at.error]
+    assert len(heard) >= 5 and heard == sorted(heard)
+    assert heard[0] == 0.0 and heard[-1] == 1.0

@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
-from app_helpers import MONTH, NOW, no_exception, open_page, table_with
+from app_helpers import MONTH, NOW, metrics, no_exception, open_page, table_with
 
 from smarketing import api
 from smarketing.core.lead_filter import LeadFilter, filter_leads, from_params
@@ -172,6 +172,83 @@ def test_marketing_segment_picker_is_the_url_segment(app_env: str, month_data) -
 
 
 def test_a_page_without_filters_says_it_shows_everything(app_env: str) -> None:
-    at = open_page("trends", team="East")
+    at = open_page("terms", team="East")
     no_exception(at)
     assert any("whole company" in c.value and "team East" in c.value for c in at.caption)
+
+
+def _compliance(leads: pd.DataFrame, column: str) -> float:
+    """Met ÷ judged of the leads, in percent (hand rule: DESIGN section 5)."""
+    met, breached = (leads[column] == "met").sum(), (leads[column] == "breached").sum()
+    return 100 * met / (met + breached)
+
+
+def _month_leads(app_env: str, month: str, lead_filter: LeadFilter) -> pd.DataFrame:
+    """A month's ledger rows inside the filter, straight from the API."""
+    engine = storage.make_engine(app_env)
+    ledger, _ = api.ledger(engine, month, NOW)
+    return filter_leads(ledger, api.load_month(engine, month, NOW).data.owners, lead_filter)
+
+
+@pytest.mark.parametrize("params", [{"team": "East"}, {"segment": "SMB"}, {"source": "Referrals"}])
+def test_trends_count_only_the_filtered_leads(app_env: str, params: dict[str, str]) -> None:
+    at = open_page("trends", **params)
+    no_exception(at)
+    assert any("Filtered to**" in i.value for i in at.info)
+    rows = table_with(at, "Month", "MQLs", "First touch judged").set_index("Month")
+    whole = api.scorecards(storage.make_engine(app_env), ["2026-02", "2026-03"], NOW)
+    for month, label in (("2026-02", "Feb 2026"), ("2026-03", "Mar 2026")):
+        leads = _month_leads(app_env, month, from_params(params))
+        row = rows.loc[label]
+        assert row["MQLs"] == len(leads) < whole[month]["marketing"]["mqls"]
+        judged = leads["first_touch_status"].isin(["met", "breached"]).sum()
+        assert row["First touch judged"] == judged
+        assert row["First touch"] == pytest.approx(_compliance(leads, "first_touch_status"))
+        assert row["Attempts"] == pytest.approx(_compliance(leads, "attempts_status"))
+        assert row["Median response"] == pytest.approx(leads["response_hours"].dropna().median())
+    if "segment" in params:
+        assert set(rows["Quota"]) == {240}
+    else:
+        assert rows["Quota"].isna().all()  # a team or a source has no quota (the grid shows "—")
+
+
+def test_trends_by_team_match_the_sales_page(app_env: str) -> None:
+    trends = table_with(open_page("trends", team="East"), "Month", "First touch judged").set_index("Month")
+    reps = table_with(open_page("sales", team="East"), "Rep", "Leads in ledger")
+    assert trends.loc["Mar 2026", "MQLs"] == reps["Leads"].sum()
+
+
+def test_trends_without_a_filter_show_no_filtered_table(app_env: str) -> None:
+    at = open_page("trends")
+    no_exception(at)
+    assert not any({"First touch judged"} <= set(f.value.columns) for f in at.dataframe)
+
+
+@pytest.mark.parametrize(
+    "params", [{"source": "Referrals"}, {"team": "East"}, {"segment": "SMB", "source": "Referrals"}]
+)
+def test_marketing_sections_count_only_the_filtered_leads(app_env: str, month_data, params: dict[str, str]) -> None:
+    at = open_page("marketing", **params)
+    no_exception(at)
+    leads = _leads(month_data, from_params(params))
+    assert any(f"{len(leads):,} MQLs in this selection." in c.value for c in at.caption)
+    segments = table_with(at, "Segment", "Leads in ledger")
+    assert segments["Delivered"].sum() == len(leads)
+    assert set(segments["Segment"]) == set(leads["segment"])
+    for _, row in segments.iterrows():
+        params_of_row = dict(parse_qsl(urlsplit(row["Leads in ledger"]).query))
+        assert {k: params_of_row[k] for k in params if k != "segment"} == {
+            k: v for k, v in params.items() if k != "segment"
+        }
+        assert len(_leads(month_data, from_params(params_of_row))) == row["Delivered"]
+    assert segments["Quota"].isna().all()  # no quota of their own (the grid shows "—")
+    whole = open_page("marketing")
+    assert metrics(at)["MQLs delivered"] == metrics(whole)["MQLs delivered"]  # the commitment stays the month's
+
+
+def test_marketing_one_segment_keeps_its_own_quota(app_env: str, month_data) -> None:
+    at = open_page("marketing", segment="SMB")
+    no_exception(at)
+    segments = table_with(at, "Segment", "Leads in ledger")
+    assert list(segments["Segment"]) == ["SMB"]
+    assert segments["Quota"].iloc[0] == 240

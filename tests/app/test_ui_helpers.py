@@ -154,3 +154,25 @@ def test_tables_show_a_dash_for_missing_text_and_keep_numbers() -> None:
     shown = without_missing_text(frame)
     assert list(shown["Team"]) == ["East", "—"] and list(shown["Source"]) == ["—", "web"]
     assert shown["n"].isna().tolist() == [False, True]  # numbers stay numbers (formatted by the column)
+
+
+def _sections_page() -> None:
+    import streamlit as st
+
+    from smarketing.ui.components import in_order
+
+    st.title("Headline")
+    in_order(
+        ("the first part", lambda: st.markdown("first")),
+        ("a part with nothing to show", lambda: None),
+        ("the second part", lambda: st.markdown("second")),
+    )
+
+
+def test_in_order_draws_each_section_in_its_placeholders_place() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_sections_page).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["first", "second"]
+    assert not [c.value for c in at.caption if "Loading" in c.value]  # every placeholder was replaced

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from smarketing.core.frames import CrmData
 from smarketing.core.lead_filter import (
     LeadFilter,
     choices,
@@ -13,6 +14,8 @@ from smarketing.core.lead_filter import (
     filter_leads,
     from_params,
     same_leads,
+    scoped_data,
+    scoped_marketing,
 )
 
 OWNERS = pd.DataFrame({"owner_id": ["o1", "o2", "o3"], "name": ["Ana", "Ben", "Cy"], "team": ["East", "East", "West"]})
@@ -111,3 +114,55 @@ def test_choices_come_from_the_data() -> None:
     assert found["team"] == ["East", "West"]
     assert found["owner"] == ["o1", "o2", "o3"]
     assert found["source"] == ["Ads", "Webinar"]
+
+
+def _data() -> CrmData:
+    """Five leads (LEDGER's owners, segments, sources), a touch each for L1 and L3, a deal for L2."""
+    leads = LEDGER[["lead_id", "owner_id", "segment", "source"]].assign(mql_at=T)
+    touches = pd.DataFrame({"touch_id": ["t1", "t3"], "lead_id": ["L1", "L3"], "kind": "call", "occurred_at": T})
+    deals = pd.DataFrame({"deal_id": ["d2"], "lead_id": ["L2"], "status": ["open"]})
+    return CrmData.of(owners=OWNERS, leads=leads, touches=touches, deals=deals)
+
+
+def test_scoped_data_keeps_the_filtered_leads_and_their_rows() -> None:
+    data = scoped_data(_data(), LeadFilter(team="East", segment="ENT"))
+    assert list(data.leads["lead_id"]) == ["L2", "L5"]
+    assert list(data.deals["deal_id"]) == ["d2"] and data.touches.empty
+    assert data.has_touches  # the source has touches, these leads just have none
+    assert list(data.owners["owner_id"]) == ["o1", "o2", "o3"]
+
+
+def test_scoped_data_without_a_scope_is_the_data() -> None:
+    data = _data()
+    assert scoped_data(data, LeadFilter(first_touch=("breached",))) is data
+
+
+MARKETING = {
+    "mqls": 10,
+    "quota": 20,
+    "status": "behind",
+    "projected": 15.0,
+    "by_source": [{"source": "Ads", "mqls": 10}],
+    "by_segment": [
+        {"segment": "SMB", "mqls": 7, "quota": 12, "status": "on_track", "projected": 12.5},
+        {"segment": "ENT", "mqls": 3, "quota": 8, "status": "behind", "projected": 4.0},
+        {"segment": "MID", "mqls": 0, "quota": 5, "status": "behind", "projected": 0.0},
+    ],
+}
+
+
+def test_one_segment_is_measured_against_its_own_quota() -> None:
+    out = scoped_marketing(MARKETING, LeadFilter(segment="ENT"))
+    assert (out["mqls"], out["quota"], out["status"], out["projected"]) == (3, 8, "behind", 4.0)
+    assert [s["segment"] for s in out["by_segment"]] == ["ENT"]
+
+
+def test_a_team_or_source_has_no_quota() -> None:
+    out = scoped_marketing(MARKETING, LeadFilter(team="East"))
+    assert out["mqls"] == 10 and out["quota"] is None and out["status"] is None and out["projected"] is None
+    assert [(s["segment"], s["quota"]) for s in out["by_segment"]] == [("SMB", None), ("ENT", None)]
+    assert scoped_marketing(MARKETING, LeadFilter(segment="SMB", source="Ads"))["quota"] is None
+
+
+def test_no_scope_keeps_the_marketing_part() -> None:
+    assert scoped_marketing(MARKETING, LeadFilter()) is MARKETING

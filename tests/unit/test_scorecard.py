@@ -397,3 +397,41 @@ def test_scorecard_has_the_v2_evidence_keys(make_data, ny_terms, at):
     assert "prior" in card["marketing"]
     assert "needed_of_pending" in card["sales"]["first_touch"] and "needed_of_pending" in card["sales"]["attempts"]
     assert card["funnel"]["won_deals_without_amount"] == 0
+
+
+def test_scoped_scorecard_counts_only_the_teams_leads() -> None:
+    from smarketing.core.frames import CrmData
+    from smarketing.core.lead_filter import LeadFilter
+    from smarketing.core.scorecard import scoped_scorecard
+    from smarketing.core.terms import Terms
+
+    mql = pd.Timestamp("2026-03-02T15:00Z")  # a Monday, 10:00 in New York
+    data = CrmData.of(
+        owners=pd.DataFrame({"owner_id": ["o1", "o2", "o3"], "team": ["East", "East", "West"]}),
+        leads=pd.DataFrame(
+            {
+                "lead_id": ["L1", "L2", "L3"],
+                "mql_at": [mql] * 3,
+                "assigned_at": [mql] * 3,
+                "owner_id": ["o1", "o2", "o3"],
+                "source": ["Ads", "Ads", "Web"],
+            }
+        ),
+        touches=pd.DataFrame(
+            {
+                "touch_id": ["t1", "t3"],
+                "lead_id": ["L1", "L3"],
+                "owner_id": ["o1", "o3"],
+                "kind": ["call", "call"],
+                "occurred_at": [mql + pd.Timedelta(minutes=30)] * 2,
+            }
+        ),
+    )
+    as_of = pd.Timestamp("2026-03-20T15:00Z")
+    card = scoped_scorecard(data, Terms(), "2026-03", as_of, LeadFilter(team="East"))
+    ft = card["sales"]["first_touch"]
+    assert card["marketing"]["mqls"] == 2 and card["marketing"]["quota"] is None  # L1, L2; a team has no quota
+    assert (ft["met"], ft["breached"], ft["compliance"]) == (1, 1, 0.5)  # L1 touched in 30 min, L2 never
+    assert ft["median_hours"] == 0.5
+    assert card["scope"] == {"team": "East"}
+    assert card["marketing"]["by_source"] == [{"source": "Ads", "mqls": 2}]
