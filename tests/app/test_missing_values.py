@@ -41,6 +41,7 @@ def test_no_table_cell_reads_none_or_nan(app_env: str, page: str, params: dict[s
     at = _open(page, **params)
     no_exception(at)
     assert at.dataframe, f"{page} shows no table"
+    assert not [c.value for c in at.caption if "Loading " in c.value], "a placeholder was left behind"
     for element in at.dataframe:
         frame = element.value
         assert not _literal_cells(frame), (page, list(frame.columns), _literal_cells(frame)[:3])
