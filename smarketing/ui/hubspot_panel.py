@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing.core.errors import UserError
 from smarketing.sources.hubspot import last_sync, run_sync, settings_from_env
+from smarketing.ui.components import table
 from smarketing.ui.fmt import md_escape
 from smarketing.ui.secrets import read_secrets
 
@@ -100,7 +101,7 @@ def render_sync_panel(engine: Engine, tz: str = "UTC", on_synced: Callable[[], N
                 st.warning(md_escape(warning))
             cursors = _cursor_rows(report.get("cursors") or {}, tz)
             if not cursors.empty:
-                st.dataframe(cursors, hide_index=True, width="stretch")
+                table(cursors)
 
 
 def _sync(engine: Engine, full: bool, on_synced: Callable[[], None] | None) -> None:
