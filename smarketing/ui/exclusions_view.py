@@ -7,6 +7,8 @@ they are shown with st.text or in tables, never as Markdown or HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -89,13 +91,21 @@ def lead_disputes(ctx: PageContext, lead_id: str) -> None:
 
 def _request(ctx: PageContext, lead_id: str, commitment: str, reason: str) -> None:
     """Store a request; explain a refusal in one sentence."""
+    _act(
+        lambda: api.request_exclusion(ctx.engine, lead_id, commitment, reason, by=who(ctx)),
+        lambda row: f"Request {row['exclusion_id']} recorded; it waits for an approver.",
+    )
+
+
+def _act(action: Callable[[], dict], done: Callable[[dict], str]) -> None:
+    """Run a write; a refusal is one sentence, a success refreshes the data and is said after the rerun."""
     try:
-        row = api.request_exclusion(ctx.engine, lead_id, commitment, reason, by=who(ctx))
+        row = action()
     except UserError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     loaders.refresh()
-    st.session_state[FLASH_KEY] = f"Request {row['exclusion_id']} recorded; it waits for an approver."
+    st.session_state[FLASH_KEY] = done(row)
     st.rerun()
 
 
@@ -134,14 +144,10 @@ def decided_after_close(ctx: PageContext, card: dict) -> None:
     table(history_frame(late, ctx.tz).assign(Lead=late["lead_id"].to_numpy()), key="late_decisions")
     if st.button("Re-close to include", key="reclose_include", icon=":material/lock_reset:"):
         as_of = max(ctx.as_of, late["decided_at"].max())
-        try:
-            result = api.close_month(ctx.engine, ctx.month, closed_by=who(ctx), force=True, as_of=as_of)
-        except UserError as exc:
-            st.error(str(exc), icon=":material/error:")
-            return
-        loaders.refresh()
-        st.session_state[FLASH_KEY] = f"Re-closed: snapshot {result['snapshot_id']} includes those decisions."
-        st.rerun()
+        _act(
+            lambda: api.close_month(ctx.engine, ctx.month, closed_by=who(ctx), force=True, as_of=as_of),
+            lambda result: f"Re-closed: snapshot {result['snapshot_id']} includes those decisions.",
+        )
 
 
 def _decision_row(ctx: PageContext, request: dict) -> None:
@@ -165,13 +171,9 @@ def _decision_row(ctx: PageContext, request: dict) -> None:
 
 def _decide(ctx: PageContext, exclusion_id: str, approve: bool, note: str) -> None:
     """Store a decision (login on: never on one's own request)."""
-    try:
-        row = api.decide_exclusion(
+    _act(
+        lambda: api.decide_exclusion(
             ctx.engine, exclusion_id, approve=approve, by=who(ctx), note=note, forbid_self=ctx.auth.configured
-        )
-    except UserError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return
-    loaders.refresh()
-    st.session_state[FLASH_KEY] = f"Request {row['exclusion_id']} {row['decision']}."
-    st.rerun()
+        ),
+        lambda row: f"Request {row['exclusion_id']} {row['decision']}.",
+    )

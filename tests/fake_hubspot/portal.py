@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smarketing.core.frames import CrmData
+from smarketing.core.frames import INSTANT, SCHEMAS, CrmData
 
 ACTIVITY_OBJECTS = ("calls", "emails", "meetings", "notes", "tasks", "communications")
 KIND_TO_OBJECT = {
@@ -100,6 +100,8 @@ STAGES = (  # (id, label, probability, closed)
 MINUTE_MS = 60_000
 AUTOMATED_SOURCE = "AUTOMATION_PLATFORM"
 MANUAL_SOURCES = ("CRM_UI", "EMAIL_INTEGRATION", "SALES", "MOBILE_IOS")
+
+LEAD_INSTANTS = tuple(c for c, kind in SCHEMAS["leads"].items() if kind == INSTANT)
 
 
 def ms(value: Any) -> int | None:
@@ -281,20 +283,7 @@ class Portal:
                 deals.append({**obj.truth, "deal_id": obj.id, "lead_id": min(contacts, key=int) if contacts else None})
         frames = {
             "owners": owners,
-            "leads": _instants(
-                leads,
-                (
-                    "created_at",
-                    "mql_at",
-                    "assigned_at",
-                    "sql_at",
-                    "customer_at",
-                    "disqualified_at",
-                    "updated_at",
-                    "accepted_at",
-                    "rejected_at",
-                ),
-            ),
+            "leads": _instants(leads, LEAD_INSTANTS),
             "touches": _instants(pd.DataFrame(touches), ("occurred_at",)),
             "deals": _instants(pd.DataFrame(deals), ("created_at", "closed_at")),
         }
@@ -529,20 +518,7 @@ def _add_owners(portal: Portal, owners: pd.DataFrame, rng: np.random.Generator) 
 
 def _add_contacts(portal: Portal, leads: pd.DataFrame, rng: np.random.Generator, current: int) -> list[str]:
     ids = []
-    cols = {
-        c: ms_column(leads[c])
-        for c in (
-            "created_at",
-            "mql_at",
-            "assigned_at",
-            "sql_at",
-            "customer_at",
-            "disqualified_at",
-            "updated_at",
-            "accepted_at",
-            "rejected_at",
-        )
-    }
+    cols = {c: ms_column(leads[c]) for c in LEAD_INSTANTS}
     for k, row in enumerate(leads.itertuples(index=False)):
         epoch = k % 7 == 3  # some portals hold imported dates as epoch milliseconds
         truth = {
