@@ -14,14 +14,15 @@ import functools
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from smarketing.core.errors import UserError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ _LOCK_KEY = int.from_bytes(hashlib.sha256(b"smarketing.migrate").digest()[:8], "
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # Alembic loads only when a migration runs (CLI start-up time)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -40,9 +43,10 @@ def _config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def revisions() -> tuple[str, ...]:
-    """Every known revision, oldest first."""
-    script = ScriptDirectory.from_config(_config())
-    return tuple(reversed([rev.revision for rev in script.walk_revisions()]))
+    """Every known revision, oldest first: each file in versions/ is named after its revision
+    (NNNN_what.py, tested against Alembic's own reading), so opening a database that is already
+    at the head imports no Alembic."""
+    return tuple(sorted(path.name.partition("_")[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py")))
 
 
 def head_revision() -> str:
@@ -71,6 +75,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             before = current_revision(conn)
             if before == head:
                 return before, head
+            from alembic import command
+
             if before is None and set(sa.inspect(conn).get_table_names()) >= VERSION_1_TABLES:
                 command.stamp(_config(conn), BASELINE)
                 before = BASELINE

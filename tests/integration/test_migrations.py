@@ -224,3 +224,13 @@ def test_a_revision_0001_database_with_rows_upgrades_to_the_newest_with_every_ro
     data = storage.load_data(engine)
     assert data.leads["mql_at"].notna().sum() == 1 and data.exclusions.empty
     storage._ENGINES.pop(empty_url, None)
+
+
+def test_revisions_read_from_file_names_are_alembics_own():
+    """Opening a database at the head reads the revisions from the file names (no Alembic import);
+    they must be exactly Alembic's own walk of the scripts, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate._config())
+    assert migrate.revisions() == tuple(reversed([rev.revision for rev in script.walk_revisions()]))
+    assert migrate.head_revision() == script.get_current_head()
