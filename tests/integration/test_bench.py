@@ -27,6 +27,8 @@ def test_bench_reports_every_measure_and_identical_business_hours(tmp_path, caps
         "scorecard_all_months_s",
         "alerts_dry_run_s",
         "cli_scorecard_month_s",
+        "close_earlier_months_s",
+        "cli_scorecard_closed_history_s",
     ):
         assert report["timings"][key] >= 0
     assert report["business_hours"]["pairs"] == 10_000
