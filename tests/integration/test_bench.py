@@ -20,6 +20,8 @@ def test_bench_reports_every_measure_and_identical_business_hours(tmp_path, caps
     for key in (
         "generate_s",
         "save_s",
+        "canonical_import_s",
+        "incremental_import_s",
         "load_month_s",
         "scorecard_month_s",
         "ledger_month_s",
