@@ -94,7 +94,9 @@ def known_total(amounts: pd.Series) -> float | None:
     return float(known.sum())
 
 
-def funnel_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> dict:
-    """The shared strip of a scorecard: cohort funnel plus close-month revenue."""
+def funnel_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str, cohort: pd.DataFrame | None = None) -> dict:
+    """The shared strip of a scorecard: cohort funnel plus close-month revenue (pass the month's
+    MQLs as `cohort` when already selected)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
-    return {**cohort_funnel(data.leads, month, as_of, tz), **revenue_summary(data, month, as_of, tz)}
+    leads = data.leads if cohort is None else cohort
+    return {**cohort_funnel(leads, month, as_of, tz), **revenue_summary(data, month, as_of, tz)}
