@@ -15,7 +15,7 @@ import pandas as pd
 from smarketing.core.acceptance import lead_acceptance
 from smarketing.core.calendar import DEFAULT_CALENDAR_NAME, NAT_NS, NS_PER_HOUR, CalendarMix, from_ns, to_ns
 from smarketing.core.exclusions import excluded_mask, exclusion_reasons
-from smarketing.core.frames import QUALIFYING_KINDS, CrmData
+from smarketing.core.frames import QUALIFYING_KINDS, CrmData, key_positions
 from smarketing.core.months import local_month, month_bounds, month_codes
 from smarketing.core.terms import Terms
 
@@ -32,25 +32,18 @@ def lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
     return pd.Series(values.reindex(keys.to_numpy()).array, index=keys.index)
 
 
-def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """Position in `keys` of each wanted value (-1 where absent), like pd.Index(keys).get_indexer.
-
-    One factorize of both columns: Arrow-backed strings are hashed in Arrow, several times faster
-    than an Index lookup, which turns every string into a Python object first."""
-    codes, _ = pd.factorize(pd.concat([pd.Series(keys.array), pd.Series(wanted.array)], ignore_index=True))
-    own, asked = codes[: len(keys)], codes[len(keys) :]
-    if not np.array_equal(own, np.arange(len(keys))):  # repeated or missing keys: the Index decides
-        return pd.Index(keys).get_indexer(wanted)
-    return np.where(asked < len(keys), asked, -1).astype(np.intp)
-
-
 def mqls_as_of(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: str) -> pd.DataFrame:
     """Leads that became MQLs by as_of (and, when a month is given, within that local month)."""
+    return leads.loc[mql_mask(leads, as_of, month, tz)]
+
+
+def mql_mask(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: str) -> np.ndarray:
+    """Which leads mqls_as_of keeps."""
     keep = leads["mql_at"].notna() & (leads["mql_at"] <= as_of)
     if month is not None:
         start, end = month_bounds(month, tz)
         keep &= (leads["mql_at"] >= start) & (leads["mql_at"] < end)
-    return leads.loc[keep]
+    return keep.to_numpy(dtype=bool)
 
 
 def mqls_by_month(leads: pd.DataFrame, as_of: pd.Timestamp, months: list[str], tz: str) -> dict[str, pd.DataFrame]:
@@ -81,16 +74,18 @@ def qualifying_touches(touches: pd.DataFrame, mql_at: pd.Series, as_of: pd.Times
     return t.loc[(lead_mql.notna() & (t["occurred_at"] >= lead_mql)).to_numpy(dtype=bool)]
 
 
-def touch_positions(leads: pd.DataFrame, touches: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """(lead row, occurred_at ns) of every qualifying touch of the given leads.
+def touch_positions(data: CrmData, rows: np.ndarray, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """(position in `rows`, occurred_at ns) of every qualifying touch of the leads at `rows` of data.leads.
 
-    Ids are matched once (one hash join); everything after works on integer positions."""
-    follow_up = touches.loc[is_follow_up(touches, as_of), ["lead_id", "occurred_at"]]
-    pos = key_positions(leads["lead_id"], follow_up["lead_id"])
-    occurred = to_ns(follow_up["occurred_at"])
+    Ids are matched once per load (CrmData.touch_lead_rows); everything after works on integer positions."""
+    follow_up = is_follow_up(data.touches, as_of)
+    ledger_row = np.full(len(data.leads) + 1, -1, dtype=np.intp)  # lead row -1 (unknown lead) → -1
+    ledger_row[rows] = np.arange(len(rows))
+    pos = ledger_row[data.touch_lead_rows()[follow_up]]
+    occurred = to_ns(data.touches["occurred_at"])[follow_up]
     known = pos >= 0
     pos, occurred = pos[known], occurred[known]
-    after_mql = occurred >= to_ns(leads["mql_at"])[pos]
+    after_mql = occurred >= to_ns(data.leads["mql_at"])[rows][pos]
     return pos[after_mql], occurred[after_mql]
 
 
@@ -126,7 +121,8 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     A lead rejected by its acceptance deadline, or with an approved exclusion, is `excluded`
     from those commitments; its clock, deadlines and touches are still shown."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
-    leads = mqls_as_of(data.leads, as_of, month, terms.timezone).reset_index(drop=True)
+    rows = np.flatnonzero(mql_mask(data.leads, as_of, month, terms.timezone))
+    leads = data.leads.take(rows).reset_index(drop=True)
     now = as_of.as_unit("ns").value
     calendar = lead_calendars(leads, data.owners, terms)
     cal = CalendarMix(terms.calendars_by_name, calendar)
@@ -140,7 +136,7 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     ft_deadline = cal.deadline_ns(start, ft_hours)
     window_end = cal.deadline_ns(start, terms.attempt_window_days * cal.daily_hours())
 
-    touch_lead, touch_ns = touch_positions(leads, data.touches, as_of)
+    touch_lead, touch_ns = touch_positions(data, rows, as_of)
     first = np.full(len(leads), _NEVER, dtype="int64")
     np.minimum.at(first, touch_lead, touch_ns)
     ft_at = np.where(first == _NEVER, NAT_NS, first)
