@@ -15,7 +15,7 @@ import pandas as pd
 from smarketing.core.acceptance import lead_acceptance
 from smarketing.core.calendar import DEFAULT_CALENDAR_NAME, NAT_NS, NS_PER_HOUR, CalendarMix, from_ns, to_ns
 from smarketing.core.exclusions import excluded_mask, exclusion_reasons
-from smarketing.core.frames import QUALIFYING_KINDS, CrmData, key_positions
+from smarketing.core.frames import QUALIFYING_KINDS, CrmData
 from smarketing.core.months import local_month, month_bounds, month_codes
 from smarketing.core.terms import Terms
 
@@ -151,7 +151,7 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
 
     cutoff = np.minimum(window_end, now)
     attempts = np.bincount(touch_lead[touch_ns <= cutoff[touch_lead]], minlength=len(leads))
-    converted_at = _conversion(data, leads, as_of)
+    converted_at = _conversion(data, rows, as_of)
     converted = (converted_at != NAT_NS) & (converted_at <= cutoff)
     att_met = (attempts >= terms.min_attempts) | converted
     att_status = np.where(att_met, MET, np.where(now > window_end, BREACHED, PENDING))
@@ -192,7 +192,7 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "first_touch_deadline": from_ns(ft_deadline),
             "first_touch_at": from_ns(ft_at),
             "response_hours": _hours(response_ns),
-            "first_touch_status": ft_status.astype(str),
+            "first_touch_status": ft_status,  # an object array of str makes the same str column, faster
             "attempts": attempts,
             "attempts_deadline": from_ns(window_end),
             "converted_at": from_ns(converted_at),
@@ -228,15 +228,18 @@ def _hours(ns: np.ndarray) -> np.ndarray:
     return np.where(ns == NAT_NS, np.nan, ns / NS_PER_HOUR)
 
 
-def _conversion(data: CrmData, leads: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
-    """Earliest of sql_at, customer_at and a deal's created_at per lead (int64 ns)."""
-    deals = data.deals.loc[data.deals["lead_id"].notna() & data.deals["created_at"].notna()]
-    first_deal = deals.groupby("lead_id")["created_at"].min()
+def _conversion(data: CrmData, rows: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """Earliest of sql_at, customer_at and a deal's created_at per lead at `rows` of data.leads (int64 ns)."""
+    deal_lead = data.deal_lead_rows()
+    created = to_ns(data.deals["created_at"])
+    dated = (deal_lead >= 0) & (created != NAT_NS)
+    first_deal = np.full(len(data.leads), _NEVER, dtype="int64")
+    np.minimum.at(first_deal, deal_lead[dated], created[dated])
     candidates = np.vstack(
         [
-            to_ns(leads["sql_at"]),
-            to_ns(leads["customer_at"]),
-            np.append(to_ns(first_deal), NAT_NS)[key_positions(pd.Series(first_deal.index), leads["lead_id"])],
+            to_ns(data.leads["sql_at"])[rows],
+            to_ns(data.leads["customer_at"])[rows],
+            np.where(first_deal == _NEVER, NAT_NS, first_deal)[rows],
         ]
     )
     unknown = (candidates == NAT_NS) | (candidates > as_of.value)  # later data is not known yet

@@ -21,6 +21,11 @@ TZ = "America/New_York"
 
 @pytest.fixture(scope="module")
 def data():
+    return demo_data()
+
+
+def demo_data():
+    """Small demo data with approved exclusions and MQLs at local month edges."""
     demo = generate_demo(seed=11, months=6, now=NOW, n_leads=900)
     # A few approved exclusions, so the quota and the commitments leave some leads out.
     ids = demo.leads.dropna(subset=["mql_at"])["lead_id"].iloc[::97].tolist()
