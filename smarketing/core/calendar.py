@@ -243,6 +243,13 @@ class CalendarMix:
             out[slice(None) if rows is None else rows] = cal.daily_hours
         return out
 
+    def timezones(self) -> np.ndarray:
+        """Each row's calendar's timezone."""
+        out = np.empty(len(self.names), dtype=object)
+        for cal, rows in self.groups:
+            out[slice(None) if rows is None else rows] = cal.timezone
+        return out
+
     def business_ns(self, start_ns: np.ndarray, end_ns: np.ndarray) -> np.ndarray:
         """Row-wise BusinessCalendar.business_ns on each row's calendar (int64 ns in and out)."""
         start_ns, end_ns = np.broadcast_arrays(start_ns, end_ns)

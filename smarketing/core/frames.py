@@ -131,6 +131,8 @@ def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
 
     One factorize of both columns: Arrow-backed strings are hashed in Arrow, several times faster
     than an Index lookup, which turns every string into a Python object first."""
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.intp)
     codes, _ = pd.factorize(pd.concat([pd.Series(keys.array), pd.Series(wanted.array)], ignore_index=True))
     own, asked = codes[: len(keys)], codes[len(keys) :]
     if not np.array_equal(own, np.arange(len(keys))):  # repeated or missing keys: the Index decides

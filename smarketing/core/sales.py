@@ -154,14 +154,15 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     converted_at = _conversion(data, rows, as_of)
     converted = (converted_at != NAT_NS) & (converted_at <= cutoff)
     att_met = (attempts >= terms.min_attempts) | converted
-    att_status = np.where(att_met, MET, np.where(now > window_end, BREACHED, PENDING))
+    att_status = np.full(len(leads), PENDING, dtype=object)
+    att_status[now > window_end] = BREACHED
+    att_status[att_met] = MET
 
     mql = to_ns(leads["mql_at"])
     assigned = to_ns(leads["assigned_at"])
     assigned = np.where((assigned != NAT_NS) & (assigned <= now), assigned, NAT_NS)
     handover = np.where(assigned != NAT_NS, np.maximum(mql, assigned), mql)
     overdue_ns = np.where(~has_touch & (now > ft_deadline), cal.business_ns(ft_deadline, np.int64(now)), 0)
-    timezones = {name: c.timezone for name, c in terms.calendars_by_name.items()}
 
     acc = lead_acceptance(leads, start, ft_at, terms, now, cal)
     left = {c: excluded_mask(leads["lead_id"], data.exclusions, c, as_of) for c in EXCLUDABLE}
@@ -184,7 +185,7 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "source": leads["source"],
             "month": local_month(leads["mql_at"], terms.timezone),
             "calendar": pd.Series(calendar, dtype=object).astype(str),
-            "calendar_timezone": pd.Series(calendar, dtype=object).map(timezones).astype(str),
+            "calendar_timezone": pd.Series(cal.timezones(), dtype=object).astype(str),
             "mql_at": leads["mql_at"],
             "assigned_at": from_ns(assigned),
             "clock_start": from_ns(start),
@@ -192,11 +193,11 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "first_touch_deadline": from_ns(ft_deadline),
             "first_touch_at": from_ns(ft_at),
             "response_hours": _hours(response_ns),
-            "first_touch_status": ft_status,  # an object array of str makes the same str column, faster
+            "first_touch_status": ft_status,  # object arrays of str: the same str column as .astype(str), faster
             "attempts": attempts,
             "attempts_deadline": from_ns(window_end),
             "converted_at": from_ns(converted_at),
-            "attempts_status": att_status.astype(str),
+            "attempts_status": att_status,
             "routing_delay_hours": _hours(cal.business_ns(mql, assigned)),
             "rep_delay_hours": _hours(cal.business_ns(handover, ft_at)),
             "overdue_hours": overdue_ns / NS_PER_HOUR,
