@@ -395,29 +395,19 @@ def _mean(values: pd.Series) -> float | None:
 def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
     """Per owner (the lead's owner_id): both commitments' counts, compliance and response times."""
     key = ledger["owner_id"].fillna("").rename("owner")
-    counts = {
-        side: ledger.groupby([key, ledger[f"{side}_status"]])
-        .size()
-        .unstack(fill_value=0)
-        .reindex(columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
-        for side in ("first_touch", "attempts")
-    }
+    codes, owner_ids = pd.factorize(key, sort=True)  # the owners in groupby's order
+    counts = {side: _counts_by(codes, len(owner_ids), ledger[f"{side}_status"]) for side in ("first_touch", "attempts")}
     acceptance = None
     if ledger["acceptance_status"].notna().any():
-        acceptance = (
-            ledger.groupby([key, ledger["acceptance_status"]])
-            .size()
-            .unstack(fill_value=0)
-            .reindex(index=counts["first_touch"].index, columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
-        )
+        acceptance = _counts_by(codes, len(owner_ids), ledger["acceptance_status"])
     judged = ledger["first_touch_status"] != EXCLUDED
     hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].where(judged, axis=0).groupby(key)
     medians, p90 = hours.quantile(0.5), hours.quantile(0.9)
     untouched = (ledger["first_touch_at"].isna() & judged).groupby(key).sum()
     names = owners.drop_duplicates("owner_id").set_index("owner_id")
     rows = []
-    for owner_id in counts["first_touch"].index:
-        ft, at = counts["first_touch"].loc[owner_id], counts["attempts"].loc[owner_id]
+    for at_owner, owner_id in enumerate(owner_ids):
+        ft, at = counts["first_touch"][at_owner], counts["attempts"][at_owner]
         known = owner_id in names.index
         rows.append(
             {
@@ -425,7 +415,7 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
                 "name": (_text(names.at[owner_id, "name"]) if known else None) or (owner_id or "Unassigned"),
                 "team": _text(names.at[owner_id, "team"]) if known else None,
                 "active": bool(names.at[owner_id, "active"]) if known else None,
-                "leads": int(ft.sum()),
+                "leads": sum(ft.values()),
                 "first_touch_met": int(ft[MET]),
                 "first_touch_breached": int(ft[BREACHED]),
                 "first_touch_pending": int(ft[PENDING]),
@@ -444,7 +434,7 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
             }
         )
         if acceptance is not None:
-            acc = acceptance.loc[owner_id]
+            acc = acceptance[at_owner]
             rows[-1].update(
                 {
                     "acceptance_met": int(acc[MET]),
@@ -455,6 +445,15 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
             )
     rows.sort(key=lambda r: (-r["leads"], r["owner_id"] or ""))
     return rows
+
+
+def _counts_by(codes: np.ndarray, owners: int, statuses: pd.Series) -> list[dict[str, int]]:
+    """Per owner code, how many of its leads have each status (met, breached, pending, excluded)."""
+    columns = {
+        status: np.bincount(codes[(statuses == status).to_numpy(dtype=bool)], minlength=owners)
+        for status in (MET, BREACHED, PENDING, EXCLUDED)
+    }
+    return [{status: int(n[owner]) for status, n in columns.items()} for owner in range(owners)]
 
 
 def _share(met: int, breached: int) -> float | None:
