@@ -36,6 +36,8 @@ def exclusion_reasons(lead_ids: pd.Series, exclusions: pd.DataFrame, as_of: pd.T
     """The reasons of each lead's approved exclusions, joined by '; ' (missing where none)."""
     approved = approved_by(exclusions, as_of)
     joined = approved.groupby("lead_id")["reason"].agg(lambda r: "; ".join(r.dropna().astype(str)))
+    if not len(joined):
+        return pd.Series(pd.NA, index=lead_ids.index, dtype="string")
     rows = key_positions(pd.Series(joined.index), lead_ids)
     reasons = np.append(joined.to_numpy(dtype=object), None)[rows]  # row -1 (no exclusion) → missing
     return pd.Series(reasons, index=lead_ids.index, dtype="string")
