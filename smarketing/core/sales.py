@@ -48,6 +48,7 @@ def mql_mask(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: st
 
 def mqls_by_month(leads: pd.DataFrame, as_of: pd.Timestamp, months: list[str], tz: str) -> dict[str, pd.DataFrame]:
     """mqls_as_of of each month, in one pass: every month's rows in their order in `leads`."""
+    months = list(dict.fromkeys(months))
     code = month_codes(leads["mql_at"], months, tz)
     code[~(leads["mql_at"].notna() & (leads["mql_at"] <= as_of)).to_numpy(dtype=bool)] = -1
     rows = np.flatnonzero(code >= 0)

@@ -124,3 +124,13 @@ def test_the_comparison_sees_every_part_of_the_card(data):
     assert card["sales"]["first_touch"]["excluded"] > 0
     assert card["sales"]["acceptance"]["leads"] > 0
     assert card["funnel"]["mqls"] == card["marketing"]["mqls_total"]
+
+
+def test_months_in_any_order_and_repeated_get_their_own_cards(data):
+    first = month_of(data.leads["mql_at"].min(), TZ)
+    terms = versions(first)
+    months = [add_months(first, 3), add_months(first, 1), add_months(first, 3), add_months(first, 5)]
+    cards = build_scorecards(data, terms, months, NOW)
+    for month in months:
+        alone = build_scorecard(data, terms_for_month(terms, month), month, NOW)
+        assert json.dumps(cards[month], sort_keys=True) == json.dumps(alone, sort_keys=True), month
