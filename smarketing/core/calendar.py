@@ -238,8 +238,17 @@ class CalendarMix:
 
     def daily_hours(self) -> np.ndarray:
         """Each row's calendar's mean working-day length in hours."""
-        hours = {name: cal.daily_hours for name, cal in self.calendars.items()}
-        return pd.Series(self.names).map(hours).to_numpy(dtype="float64")
+        out = np.empty(len(self.names), dtype="float64")
+        for cal, rows in self.groups:
+            out[slice(None) if rows is None else rows] = cal.daily_hours
+        return out
+
+    def timezones(self) -> np.ndarray:
+        """Each row's calendar's timezone."""
+        out = np.empty(len(self.names), dtype=object)
+        for cal, rows in self.groups:
+            out[slice(None) if rows is None else rows] = cal.timezone
+        return out
 
     def business_ns(self, start_ns: np.ndarray, end_ns: np.ndarray) -> np.ndarray:
         """Row-wise BusinessCalendar.business_ns on each row's calendar (int64 ns in and out)."""

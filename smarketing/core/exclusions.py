@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from smarketing.core.errors import UserError
-from smarketing.core.frames import COMMITMENTS
+from smarketing.core.frames import COMMITMENTS, key_positions
 
 ALL = "all"
 APPROVED, DENIED, PENDING = "approved", "denied", "pending"
@@ -36,7 +36,11 @@ def exclusion_reasons(lead_ids: pd.Series, exclusions: pd.DataFrame, as_of: pd.T
     """The reasons of each lead's approved exclusions, joined by '; ' (missing where none)."""
     approved = approved_by(exclusions, as_of)
     joined = approved.groupby("lead_id")["reason"].agg(lambda r: "; ".join(r.dropna().astype(str)))
-    return pd.Series(joined.reindex(lead_ids.to_numpy()).array, index=lead_ids.index, dtype="string")
+    if not len(joined):
+        return pd.Series(pd.NA, index=lead_ids.index, dtype="string")
+    rows = key_positions(pd.Series(joined.index), lead_ids)
+    reasons = np.append(joined.to_numpy(dtype=object), None)[rows]  # row -1 (no exclusion) → missing
+    return pd.Series(reasons, index=lead_ids.index, dtype="string")
 
 
 def check_commitment(commitment: str) -> str:

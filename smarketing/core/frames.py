@@ -126,6 +126,20 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
+def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Position in `keys` of each wanted value (-1 where absent), like pd.Index(keys).get_indexer.
+
+    One factorize of both columns: Arrow-backed strings are hashed in Arrow, several times faster
+    than an Index lookup, which turns every string into a Python object first."""
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.intp)
+    codes, _ = pd.factorize(pd.concat([pd.Series(keys.array), pd.Series(wanted.array)], ignore_index=True))
+    own, asked = codes[: len(keys)], codes[len(keys) :]
+    if not np.array_equal(own, np.arange(len(keys))):  # repeated or missing keys: the Index decides
+        return pd.Index(keys).get_indexer(wanted)
+    return np.where(asked < len(keys), asked, -1).astype(np.intp)
+
+
 @dataclass
 class CrmData:
     """The four canonical tables and the exclusions, as frames."""
@@ -157,6 +171,22 @@ class CrmData:
         # Built once per load, so per-month scorecards on the same data stay cheap.
         self.__dict__["_mql_history"] = (self.leads, self.earlier_mqls, history)
         return history
+
+    def touch_lead_rows(self) -> np.ndarray:
+        """Row position in `leads` of each touch's lead (-1 where unknown), matched once per load."""
+        return self._rows_in_leads("touches")
+
+    def deal_lead_rows(self) -> np.ndarray:
+        """Row position in `leads` of each deal's lead (-1 where unknown or missing), matched once per load."""
+        return self._rows_in_leads("deals")
+
+    def _rows_in_leads(self, table: str) -> np.ndarray:
+        frame = getattr(self, table)
+        cached = self.__dict__.get(f"_{table}_lead_rows")
+        if cached is None or cached[0] is not self.leads or cached[1] is not frame:
+            cached = (self.leads, frame, key_positions(self.leads["lead_id"], frame["lead_id"]))
+            self.__dict__[f"_{table}_lead_rows"] = cached
+        return cached[2]
 
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> CrmData:

@@ -56,20 +56,26 @@ def cohort_funnel(leads: pd.DataFrame, month: str, as_of: pd.Timestamp, tz: str)
 
 def won_deals_in(deals: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
     """Deals won with closed_at in [start, end) and not after as_of."""
-    return deals.loc[
+    return deals.loc[won_mask(deals, start, end, as_of)]
+
+
+def won_mask(deals: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp) -> np.ndarray:
+    """Which deals won_deals_in keeps."""
+    return (
         (deals["status"] == "won")
         & deals["closed_at"].notna()
         & (deals["closed_at"] >= start)
         & (deals["closed_at"] < end)
         & (deals["closed_at"] <= as_of)
-    ]
+    ).to_numpy(dtype=bool)
 
 
 def revenue_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> dict:
     """Won deals and revenue of a close month, and the part from deals whose lead was an MQL."""
     start, end = month_bounds(month, tz)
-    won = won_deals_in(data.deals, start, end, as_of)
-    rows = data.lead_rows(won["lead_id"])
+    won_rows = won_mask(data.deals, start, end, as_of)
+    won = data.deals.loc[won_rows]
+    rows = data.deal_lead_rows()[won_rows]
     mql_ns = np.append(to_ns(data.leads["mql_at"]), NAT_NS)  # row -1 (unknown lead) → missing
     lead_mql = mql_ns[rows]
     from_mqls = won.loc[(lead_mql != NAT_NS) & (lead_mql <= as_of.value)]
@@ -94,7 +100,9 @@ def known_total(amounts: pd.Series) -> float | None:
     return float(known.sum())
 
 
-def funnel_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str) -> dict:
-    """The shared strip of a scorecard: cohort funnel plus close-month revenue."""
+def funnel_summary(data: CrmData, month: str, as_of: pd.Timestamp, tz: str, cohort: pd.DataFrame | None = None) -> dict:
+    """The shared strip of a scorecard: cohort funnel plus close-month revenue (pass the month's
+    MQLs as `cohort` when already selected)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
-    return {**cohort_funnel(data.leads, month, as_of, tz), **revenue_summary(data, month, as_of, tz)}
+    leads = data.leads if cohort is None else cohort
+    return {**cohort_funnel(leads, month, as_of, tz), **revenue_summary(data, month, as_of, tz)}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from smarketing.core.exclusions import excluded_mask
-from smarketing.core.months import add_months, days_left_in_month, local_month, month_bounds
+from smarketing.core.months import add_months, days_left_in_month, month_bounds, month_codes
 from smarketing.core.sales import mqls_as_of
 from smarketing.core.terms import Terms
 
@@ -49,17 +50,33 @@ def prior_months(month: str) -> list[str]:
     return [add_months(month, -k) for k in range(PRIOR_MONTHS, 0, -1)]
 
 
-def monthly_priors(history: pd.DataFrame, month: str, as_of: pd.Timestamp, tz: str) -> tuple[float | None, dict]:
-    """Mean MQL count of the three months before `month`, over those with at least one MQL
-    by as_of (None when none has), overall and per segment: (overall, {segment: prior})."""
-    start = month_bounds(prior_months(month)[0], tz)[0]
-    end = month_bounds(month, tz)[0]
+MqlCounts = tuple[pd.Series, pd.Series]
+Priors = tuple[float | None, dict]
+
+
+def mql_counts(history: pd.DataFrame, months: list[str], as_of: pd.Timestamp, tz: str) -> MqlCounts:
+    """MQLs known by as_of per local month of `months` and per (segment, month), in one pass;
+    a month (or pair) with no MQL is absent."""
     mql_at = history["mql_at"]
-    keep = mql_at.notna() & (mql_at <= as_of) & (mql_at >= start) & (mql_at < end)
-    earlier = history.loc[keep, ["mql_at", "segment"]].assign(month=lambda f: local_month(f["mql_at"], tz))
-    overall = earlier.groupby("month").size()
-    by_segment = earlier.groupby(["segment", "month"]).size().groupby(level="segment").mean()
+    code = month_codes(mql_at, months, tz)
+    keep = (mql_at.notna() & (mql_at <= as_of)).to_numpy(dtype=bool) & (code >= 0)
+    earlier = history.loc[keep, ["segment"]].assign(month=np.asarray(months, dtype=object)[code[keep]])
+    return earlier.groupby("month").size(), earlier.groupby(["segment", "month"]).size()
+
+
+def priors_of(counts: MqlCounts, month: str) -> Priors:
+    """Mean MQL count of the three months before `month`, over those with at least one MQL
+    (None when none has), overall and per segment: (overall, {segment: prior})."""
+    window = prior_months(month)
+    overall, pairs = counts
+    overall = overall[overall.index.isin(window)]
+    by_segment = pairs[pairs.index.get_level_values("month").isin(window)].groupby(level="segment").mean()
     return (float(overall.mean()) if len(overall) else None), {str(k): float(v) for k, v in by_segment.items()}
+
+
+def monthly_priors(history: pd.DataFrame, month: str, as_of: pd.Timestamp, tz: str) -> Priors:
+    """The prior of one month (see priors_of) from the MQLs known by as_of."""
+    return priors_of(mql_counts(history, prior_months(month), as_of, tz), month)
 
 
 def pacing(
@@ -135,15 +152,18 @@ def marketing_summary(
     *,
     history: pd.DataFrame | None = None,
     exclusions: pd.DataFrame | None = None,
+    priors: Priors | None = None,
 ) -> dict:
     """The marketing column of a month's scorecard, with per-segment and per-source splits.
 
     `history` holds the MQLs (mql_at, segment) of the months before `month` for the prior
-    (None: they are in `leads`)."""
+    (None: they are in `leads`); pass `priors` when already computed (build_scorecards)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     all_mqls = mqls_as_of(leads, as_of, month, terms.timezone)
     month_mqls = quota_mqls(all_mqls, terms, as_of, exclusions)
-    prior, segment_priors = monthly_priors(leads if history is None else history, month, as_of, terms.timezone)
+    if priors is None:
+        priors = monthly_priors(leads if history is None else history, month, as_of, terms.timezone)
+    prior, segment_priors = priors
     summary = pacing(int(len(month_mqls)), terms.quota, month, as_of, terms, prior)
     summary["mqls_total"] = int(len(all_mqls))
     summary["quota_counts"] = terms.quota_counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from smarketing.core import bounds
@@ -48,6 +49,20 @@ def local_month(instants: pd.Series, tz: str) -> pd.Series:
     code = (local.dt.year * 12 + local.dt.month - 1).astype("Int64")
     names = {c: f"{c // 12:04d}-{c % 12 + 1:02d}" for c in code.dropna().unique()}
     return code.map(names).astype("string").where(local.notna(), None)
+
+
+def month_codes(instants: pd.Series, months: list[str], tz: str) -> np.ndarray:
+    """Position in `months` of the local month holding each instant by month_bounds' [start, end),
+    -1 when in none of them (or missing): one pass for many months' `mqls_as_of`."""
+    ordered = sorted(set(months), key=lambda m: month_bounds(m, tz)[0])
+    bounds = [month_bounds(m, tz) for m in ordered]
+    starts = np.array([b[0].value for b in bounds], dtype=np.int64)
+    ends = np.array([b[1].value for b in bounds], dtype=np.int64)
+    ns = pd.DatetimeIndex(instants).as_unit("ns").asi8
+    at = np.searchsorted(starts, ns, side="right") - 1
+    inside = (at >= 0) & (ns < ends[np.maximum(at, 0)]) & pd.notna(instants).to_numpy(dtype=bool)
+    where = np.array([months.index(m) for m in ordered] + [-1], dtype=np.intp)
+    return where[np.where(inside, at, -1)]
 
 
 def month_of(instant: pd.Timestamp, tz: str) -> str:
@@ -100,6 +115,7 @@ __all__ = [
     "is_over",
     "local_month",
     "month_bounds",
+    "month_codes",
     "month_of",
     "month_range",
     "opening_month",

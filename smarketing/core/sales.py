@@ -16,7 +16,7 @@ from smarketing.core.acceptance import lead_acceptance
 from smarketing.core.calendar import DEFAULT_CALENDAR_NAME, NAT_NS, NS_PER_HOUR, CalendarMix, from_ns, to_ns
 from smarketing.core.exclusions import excluded_mask, exclusion_reasons
 from smarketing.core.frames import QUALIFYING_KINDS, CrmData
-from smarketing.core.months import local_month, month_bounds
+from smarketing.core.months import local_month, month_bounds, month_codes
 from smarketing.core.terms import Terms
 
 MET, BREACHED, PENDING, EXCLUDED = "met", "breached", "pending", "excluded"
@@ -34,11 +34,27 @@ def lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
 
 def mqls_as_of(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: str) -> pd.DataFrame:
     """Leads that became MQLs by as_of (and, when a month is given, within that local month)."""
+    return leads.loc[mql_mask(leads, as_of, month, tz)]
+
+
+def mql_mask(leads: pd.DataFrame, as_of: pd.Timestamp, month: str | None, tz: str) -> np.ndarray:
+    """Which leads mqls_as_of keeps."""
     keep = leads["mql_at"].notna() & (leads["mql_at"] <= as_of)
     if month is not None:
         start, end = month_bounds(month, tz)
         keep &= (leads["mql_at"] >= start) & (leads["mql_at"] < end)
-    return leads.loc[keep]
+    return keep.to_numpy(dtype=bool)
+
+
+def mqls_by_month(leads: pd.DataFrame, as_of: pd.Timestamp, months: list[str], tz: str) -> dict[str, pd.DataFrame]:
+    """mqls_as_of of each month, in one pass: every month's rows in their order in `leads`."""
+    months = list(dict.fromkeys(months))
+    code = month_codes(leads["mql_at"], months, tz)
+    code[~(leads["mql_at"].notna() & (leads["mql_at"] <= as_of)).to_numpy(dtype=bool)] = -1
+    rows = np.flatnonzero(code >= 0)
+    ordered = leads.take(rows[np.argsort(code[rows], kind="stable")])
+    ends = np.cumsum(np.bincount(code[rows], minlength=len(months)))
+    return {m: ordered.iloc[end - n : end] for m, end, n in zip(months, ends, np.diff(ends, prepend=0))}
 
 
 def is_follow_up(touches: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
@@ -59,16 +75,18 @@ def qualifying_touches(touches: pd.DataFrame, mql_at: pd.Series, as_of: pd.Times
     return t.loc[(lead_mql.notna() & (t["occurred_at"] >= lead_mql)).to_numpy(dtype=bool)]
 
 
-def touch_positions(leads: pd.DataFrame, touches: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """(lead row, occurred_at ns) of every qualifying touch of the given leads.
+def touch_positions(data: CrmData, rows: np.ndarray, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """(position in `rows`, occurred_at ns) of every qualifying touch of the leads at `rows` of data.leads.
 
-    Ids are matched once (one hash join); everything after works on integer positions."""
-    follow_up = touches.loc[is_follow_up(touches, as_of), ["lead_id", "occurred_at"]]
-    pos = pd.Index(leads["lead_id"]).get_indexer(follow_up["lead_id"])
-    occurred = to_ns(follow_up["occurred_at"])
+    Ids are matched once per load (CrmData.touch_lead_rows); everything after works on integer positions."""
+    follow_up = is_follow_up(data.touches, as_of)
+    ledger_row = np.full(len(data.leads) + 1, -1, dtype=np.intp)  # lead row -1 (unknown lead) → -1
+    ledger_row[rows] = np.arange(len(rows))
+    pos = ledger_row[data.touch_lead_rows()[follow_up]]
+    occurred = to_ns(data.touches["occurred_at"])[follow_up]
     known = pos >= 0
     pos, occurred = pos[known], occurred[known]
-    after_mql = occurred >= to_ns(leads["mql_at"])[pos]
+    after_mql = occurred >= to_ns(data.leads["mql_at"])[rows][pos]
     return pos[after_mql], occurred[after_mql]
 
 
@@ -104,7 +122,8 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     A lead rejected by its acceptance deadline, or with an approved exclusion, is `excluded`
     from those commitments; its clock, deadlines and touches are still shown."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
-    leads = mqls_as_of(data.leads, as_of, month, terms.timezone).reset_index(drop=True)
+    rows = np.flatnonzero(mql_mask(data.leads, as_of, month, terms.timezone))
+    leads = data.leads.take(rows).reset_index(drop=True)
     now = as_of.as_unit("ns").value
     calendar = lead_calendars(leads, data.owners, terms)
     cal = CalendarMix(terms.calendars_by_name, calendar)
@@ -118,7 +137,7 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     ft_deadline = cal.deadline_ns(start, ft_hours)
     window_end = cal.deadline_ns(start, terms.attempt_window_days * cal.daily_hours())
 
-    touch_lead, touch_ns = touch_positions(leads, data.touches, as_of)
+    touch_lead, touch_ns = touch_positions(data, rows, as_of)
     first = np.full(len(leads), _NEVER, dtype="int64")
     np.minimum.at(first, touch_lead, touch_ns)
     ft_at = np.where(first == _NEVER, NAT_NS, first)
@@ -133,17 +152,18 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
 
     cutoff = np.minimum(window_end, now)
     attempts = np.bincount(touch_lead[touch_ns <= cutoff[touch_lead]], minlength=len(leads))
-    converted_at = _conversion(data, leads, as_of)
+    converted_at = _conversion(data, rows, as_of)
     converted = (converted_at != NAT_NS) & (converted_at <= cutoff)
     att_met = (attempts >= terms.min_attempts) | converted
-    att_status = np.where(att_met, MET, np.where(now > window_end, BREACHED, PENDING))
+    att_status = np.full(len(leads), PENDING, dtype=object)
+    att_status[now > window_end] = BREACHED
+    att_status[att_met] = MET
 
     mql = to_ns(leads["mql_at"])
     assigned = to_ns(leads["assigned_at"])
     assigned = np.where((assigned != NAT_NS) & (assigned <= now), assigned, NAT_NS)
     handover = np.where(assigned != NAT_NS, np.maximum(mql, assigned), mql)
     overdue_ns = np.where(~has_touch & (now > ft_deadline), cal.business_ns(ft_deadline, np.int64(now)), 0)
-    timezones = {name: c.timezone for name, c in terms.calendars_by_name.items()}
 
     acc = lead_acceptance(leads, start, ft_at, terms, now, cal)
     left = {c: excluded_mask(leads["lead_id"], data.exclusions, c, as_of) for c in EXCLUDABLE}
@@ -166,7 +186,7 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "source": leads["source"],
             "month": local_month(leads["mql_at"], terms.timezone),
             "calendar": pd.Series(calendar, dtype=object).astype(str),
-            "calendar_timezone": pd.Series(calendar, dtype=object).map(timezones).astype(str),
+            "calendar_timezone": pd.Series(cal.timezones(), dtype=object).astype(str),
             "mql_at": leads["mql_at"],
             "assigned_at": from_ns(assigned),
             "clock_start": from_ns(start),
@@ -174,11 +194,11 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "first_touch_deadline": from_ns(ft_deadline),
             "first_touch_at": from_ns(ft_at),
             "response_hours": _hours(response_ns),
-            "first_touch_status": ft_status.astype(str),
+            "first_touch_status": ft_status,  # object arrays of str: the same str column as .astype(str), faster
             "attempts": attempts,
             "attempts_deadline": from_ns(window_end),
             "converted_at": from_ns(converted_at),
-            "attempts_status": att_status.astype(str),
+            "attempts_status": att_status,
             "routing_delay_hours": _hours(cal.business_ns(mql, assigned)),
             "rep_delay_hours": _hours(cal.business_ns(handover, ft_at)),
             "overdue_hours": overdue_ns / NS_PER_HOUR,
@@ -196,25 +216,32 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
 
 def _excluded_from(left: dict[str, np.ndarray], n: int) -> np.ndarray:
     """Per lead, the commitments it left, comma-separated ('' when none)."""
-    names = np.full(n, "", dtype=object)
-    for commitment in EXCLUDABLE:
-        names = np.where(left[commitment], np.where(names == "", commitment, names + "," + commitment), names)
-    return names
+    code = np.zeros(n, dtype=np.intp)
+    for bit, commitment in enumerate(EXCLUDABLE):
+        code |= np.asarray(left[commitment], dtype=bool).astype(np.intp) << bit
+    # Each of the 2^4 combinations is spelled once, then picked per lead.
+    spelled = [
+        ",".join(c for bit, c in enumerate(EXCLUDABLE) if combo >> bit & 1) for combo in range(2 ** len(EXCLUDABLE))
+    ]
+    return np.array(spelled, dtype=object)[code]
 
 
 def _hours(ns: np.ndarray) -> np.ndarray:
     return np.where(ns == NAT_NS, np.nan, ns / NS_PER_HOUR)
 
 
-def _conversion(data: CrmData, leads: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
-    """Earliest of sql_at, customer_at and a deal's created_at per lead (int64 ns)."""
-    deals = data.deals.loc[data.deals["lead_id"].notna() & data.deals["created_at"].notna()]
-    first_deal = deals.groupby("lead_id")["created_at"].min()
+def _conversion(data: CrmData, rows: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """Earliest of sql_at, customer_at and a deal's created_at per lead at `rows` of data.leads (int64 ns)."""
+    deal_lead = data.deal_lead_rows()
+    created = to_ns(data.deals["created_at"])
+    dated = (deal_lead >= 0) & (created != NAT_NS)
+    first_deal = np.full(len(data.leads), _NEVER, dtype="int64")
+    np.minimum.at(first_deal, deal_lead[dated], created[dated])
     candidates = np.vstack(
         [
-            to_ns(leads["sql_at"]),
-            to_ns(leads["customer_at"]),
-            to_ns(lookup(first_deal, leads["lead_id"])),
+            to_ns(data.leads["sql_at"])[rows],
+            to_ns(data.leads["customer_at"])[rows],
+            np.where(first_deal == _NEVER, NAT_NS, first_deal)[rows],
         ]
     )
     unknown = (candidates == NAT_NS) | (candidates > as_of.value)  # later data is not known yet
@@ -369,29 +396,19 @@ def _mean(values: pd.Series) -> float | None:
 def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
     """Per owner (the lead's owner_id): both commitments' counts, compliance and response times."""
     key = ledger["owner_id"].fillna("").rename("owner")
-    counts = {
-        side: ledger.groupby([key, ledger[f"{side}_status"]])
-        .size()
-        .unstack(fill_value=0)
-        .reindex(columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
-        for side in ("first_touch", "attempts")
-    }
+    codes, owner_ids = pd.factorize(key, sort=True)  # the owners in groupby's order
+    counts = {side: _counts_by(codes, len(owner_ids), ledger[f"{side}_status"]) for side in ("first_touch", "attempts")}
     acceptance = None
     if ledger["acceptance_status"].notna().any():
-        acceptance = (
-            ledger.groupby([key, ledger["acceptance_status"]])
-            .size()
-            .unstack(fill_value=0)
-            .reindex(index=counts["first_touch"].index, columns=[MET, BREACHED, PENDING, EXCLUDED], fill_value=0)
-        )
+        acceptance = _counts_by(codes, len(owner_ids), ledger["acceptance_status"])
     judged = ledger["first_touch_status"] != EXCLUDED
     hours = ledger[["response_hours", "routing_delay_hours", "rep_delay_hours"]].where(judged, axis=0).groupby(key)
     medians, p90 = hours.quantile(0.5), hours.quantile(0.9)
     untouched = (ledger["first_touch_at"].isna() & judged).groupby(key).sum()
     names = owners.drop_duplicates("owner_id").set_index("owner_id")
     rows = []
-    for owner_id in counts["first_touch"].index:
-        ft, at = counts["first_touch"].loc[owner_id], counts["attempts"].loc[owner_id]
+    for at_owner, owner_id in enumerate(owner_ids):
+        ft, at = counts["first_touch"][at_owner], counts["attempts"][at_owner]
         known = owner_id in names.index
         rows.append(
             {
@@ -399,7 +416,7 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
                 "name": (_text(names.at[owner_id, "name"]) if known else None) or (owner_id or "Unassigned"),
                 "team": _text(names.at[owner_id, "team"]) if known else None,
                 "active": bool(names.at[owner_id, "active"]) if known else None,
-                "leads": int(ft.sum()),
+                "leads": sum(ft.values()),
                 "first_touch_met": int(ft[MET]),
                 "first_touch_breached": int(ft[BREACHED]),
                 "first_touch_pending": int(ft[PENDING]),
@@ -418,7 +435,7 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
             }
         )
         if acceptance is not None:
-            acc = acceptance.loc[owner_id]
+            acc = acceptance[at_owner]
             rows[-1].update(
                 {
                     "acceptance_met": int(acc[MET]),
@@ -429,6 +446,15 @@ def owner_summary(ledger: pd.DataFrame, owners: pd.DataFrame) -> list[dict]:
             )
     rows.sort(key=lambda r: (-r["leads"], r["owner_id"] or ""))
     return rows
+
+
+def _counts_by(codes: np.ndarray, owners: int, statuses: pd.Series) -> list[dict[str, int]]:
+    """Per owner code, how many of its leads have each status (met, breached, pending, excluded)."""
+    columns = {
+        status: np.bincount(codes[(statuses == status).to_numpy(dtype=bool)], minlength=owners)
+        for status in (MET, BREACHED, PENDING, EXCLUDED)
+    }
+    return [{status: int(n[owner]) for status, n in columns.items()} for owner in range(owners)]
 
 
 def _share(met: int, breached: int) -> float | None:

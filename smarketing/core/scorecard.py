@@ -12,7 +12,7 @@ from smarketing.core.consequences import consequence_rows
 from smarketing.core.frames import CrmData
 from smarketing.core.funnel import funnel_summary
 from smarketing.core.lead_filter import LeadFilter, filter_leads, scoped_data, scoped_marketing
-from smarketing.core.marketing import marketing_summary
+from smarketing.core.marketing import Priors, marketing_summary, mql_counts, prior_months, priors_of
 from smarketing.core.months import is_over
 from smarketing.core.quality import lead_quality
 from smarketing.core.sales import (
@@ -22,6 +22,7 @@ from smarketing.core.sales import (
     first_touch_summary,
     lead_ledger,
     mqls_as_of,
+    mqls_by_month,
     owner_summary,
 )
 from smarketing.core.terms import Terms, TermsVersion, terms_for_month
@@ -58,21 +59,25 @@ def build_scorecard(
     ledger: pd.DataFrame | None = None,
     *,
     commitments_only: bool = False,
+    month_mqls: pd.DataFrame | None = None,
+    priors: Priors | None = None,
 ) -> dict[str, Any]:
-    """The month's two-sided scorecard as of an instant (pass `ledger` when already computed).
+    """The month's two-sided scorecard as of an instant (pass `ledger`, `month_mqls` (the month's
+    mqls_as_of) and the marketing `priors` when already computed).
 
     With `commitments_only` the card holds just what consequences read (the marketing part, the
     sales commitments, month_over): no funnel and no by-owner table, for history months."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     if ledger is None:
         ledger = lead_ledger(data, terms, as_of, month)
+    if month_mqls is None:
+        month_mqls = mqls_as_of(data.leads, as_of, month, terms.timezone)
     over = is_over(month, as_of, terms.timezone)
     marketing = marketing_summary(
-        data.leads, terms, month, as_of, history=data.mql_history(), exclusions=data.exclusions
+        month_mqls, terms, month, as_of, history=data.mql_history(), exclusions=data.exclusions, priors=priors
     )
     if terms.max_rejection_rate is not None:
         pending = int((ledger["acceptance_status"] == PENDING).sum())
-        month_mqls = mqls_as_of(data.leads, as_of, month, terms.timezone)
         marketing.update(lead_quality(month_mqls, terms.max_rejection_rate, as_of, over, pending))
     sales = {
         "has_activities": data.has_touches,
@@ -93,7 +98,7 @@ def build_scorecard(
         "sales": sales,
     }
     if not commitments_only:
-        card["funnel"] = funnel_summary(data, month, as_of, terms.timezone)
+        card["funnel"] = funnel_summary(data, month, as_of, terms.timezone, cohort=month_mqls)
         card["funnel"]["revenue_goal"] = terms.revenue_goal
         card["funnel"]["marketing_revenue_goal"] = terms.revenue_goal * terms.marketing_share
     return jsonable(card)
@@ -109,20 +114,31 @@ def build_scorecards(
 ) -> dict[str, dict[str, Any]]:
     """Scorecards for many months, each under the terms version in force for it.
 
-    The ledger is computed once per distinct terms version and split by month in one grouping."""
+    The ledger is computed once per distinct terms version; it, the MQLs and the marketing priors
+    are split by month in one pass each (the same rows and numbers as build_scorecard per month)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     by_terms: dict[int, tuple[Terms, list[str]]] = {}
     for month in months:
         terms = terms_for_month(versions, month)
         by_terms.setdefault(id(terms), (terms, []))[1].append(month)
     cards: dict[str, dict[str, Any]] = {}
+    history = data.mql_history()
     for terms, group in by_terms.values():
-        ledger = lead_ledger(data, terms, as_of)
-        rows = ledger.groupby("month", sort=False).indices
+        tz = terms.timezone
+        ledgers = mqls_by_month(lead_ledger(data, terms, as_of), as_of, group, tz)
+        mqls = mqls_by_month(data.leads, as_of, group, tz)
+        counts = mql_counts(history, sorted({p for m in group for p in prior_months(m)}), as_of, tz)
         for month in group:
-            at = rows.get(month, np.empty(0, dtype=np.intp))
-            sliced = ledger.iloc[np.sort(at)].reset_index(drop=True)
-            cards[month] = build_scorecard(data, terms, month, as_of, ledger=sliced, commitments_only=commitments_only)
+            cards[month] = build_scorecard(
+                data,
+                terms,
+                month,
+                as_of,
+                ledger=ledgers[month].reset_index(drop=True),
+                commitments_only=commitments_only,
+                month_mqls=mqls[month],
+                priors=priors_of(counts, month),
+            )
     return {m: cards[m] for m in months}
 
 
