@@ -5,9 +5,10 @@ the ADBC SQLite driver (not its DB-API module, which pulls in pandas), so it sta
 library and file locks are its own, apart from the parent's sqlite3 (see arrow_reads).
 
 Protocol, one request at a time until stdin closes: the parent writes one JSON line
-`{"path": FILE, "statements": [[SQL, [PARAM, ...]], ...]}`; the child runs every statement in one
-read transaction and answers one JSON line, `{"sizes": [BYTES, ...]}` followed by one Arrow IPC
-stream of that many bytes per statement, or `{"error": TEXT}`.
+`{"path": FILE, "statements": [[SQL, [PARAM, ...]], ...], "batch_rows": N}`; the child runs every
+statement in one read transaction, then answers one JSON line, `{"error": TEXT}` or `{"ok": true}`
+followed, per statement, by its rows in batches of N, each an 8-byte little-endian length and an
+Arrow IPC stream of that many bytes, and a zero length after the last batch.
 """
 
 import json
@@ -23,6 +24,7 @@ BUSY_TIMEOUT_MS = 30_000
 # One batch per result, so that every column's type is inferred from all of its rows (a column
 # whose first rows are NULL would otherwise be typed from those alone).
 BATCH_ROWS = str(2**30)
+END = bytes(8)  # the length that ends a statement's batches
 
 
 def main(requests: BinaryIO, answers: BinaryIO) -> None:
@@ -36,11 +38,15 @@ def main(requests: BinaryIO, answers: BinaryIO) -> None:
             answers.write(json.dumps({"error": f"{type(exc).__name__}: {first}"}).encode() + b"\n")
             answers.flush()
             continue
-        streams = [ipc_stream(table) for table in tables]
-        answers.write(json.dumps({"sizes": [stream.size for stream in streams]}).encode() + b"\n")
-        for stream in streams:
-            answers.write(memoryview(stream))
+        answers.write(b'{"ok": true}\n')
+        for table in tables:
+            for batch in table.to_batches(max_chunksize=request["batch_rows"]):
+                stream = ipc_stream(batch)
+                answers.write(stream.size.to_bytes(8, "little"))
+                answers.write(memoryview(stream))
+            answers.write(END)
         answers.flush()
+        del tables
 
 
 def read_snapshot(path: str, statements: list[list[Any]]) -> list[pa.Table]:
@@ -70,11 +76,11 @@ def execute(connection: adbc_driver_manager.AdbcConnection, sql: str, params: li
         return pa.RecordBatchReader.from_stream(stream).read_all()
 
 
-def ipc_stream(table: pa.Table) -> pa.Buffer:
-    """A table as one Arrow IPC stream."""
+def ipc_stream(batch: pa.RecordBatch) -> pa.Buffer:
+    """One batch as an Arrow IPC stream."""
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
     return sink.getvalue()
 
 

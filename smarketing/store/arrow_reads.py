@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.ipc
@@ -72,24 +72,27 @@ _IDLE: list[_Child] = []
 _IDLE_LOCK = threading.Lock()
 
 
-def read_tables(path: str, statements: Sequence[tuple[str, Sequence[Any]]]) -> Iterator[pa.Table]:
-    """The rows of each (SQL, positional parameters) statement as an Arrow table, all from one
-    read transaction on the SQLite file at `path`. Consume it whole; raises ArrowReadError."""
+def read_batches(
+    path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
+) -> Iterator[Iterator[pa.RecordBatch]]:
+    """The rows of each (SQL, positional parameters) statement, in Arrow batches of `batch_rows`,
+    all from one read transaction on the SQLite file at `path`. Consume each statement's batches
+    whole, in order; raises ArrowReadError."""
     child = _take()
     done = False
     try:
         request = {"path": path, "statements": [[sql, list(params)] for sql, params in statements]}
-        child.process.stdin.write(json.dumps(request).encode() + b"\n")
+        child.process.stdin.write(json.dumps({**request, "batch_rows": batch_rows}).encode() + b"\n")
         child.process.stdin.flush()
         answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
         if "error" in answer:
             done = True  # the child answered in full and can read again
             raise ArrowReadError(answer["error"])
-        for size in answer["sizes"]:
-            stream = child.process.stdout.read(size)
-            if len(stream) != size:
-                raise ArrowReadError("the reader process ended mid-answer")
-            yield pa.ipc.open_stream(pa.py_buffer(stream)).read_all()
+        for _ in statements:
+            batches = _statement_batches(child.process.stdout)
+            yield batches
+            for _ in batches:  # whatever the caller left unread
+                pass
         done = True
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
@@ -98,6 +101,23 @@ def read_tables(path: str, statements: Sequence[tuple[str, Sequence[Any]]]) -> I
             _give_back(child)
         else:
             child.stop()
+
+
+def _statement_batches(answers: BinaryIO) -> Iterator[pa.RecordBatch]:
+    """One statement's batches, read from the child's answer up to the zero length that ends them."""
+    try:
+        while size := int.from_bytes(_exactly(answers, 8), "little"):
+            yield pa.ipc.open_stream(pa.py_buffer(_exactly(answers, size))).read_next_batch()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _exactly(answers: BinaryIO, size: int) -> bytes:
+    """The next `size` bytes of the answer."""
+    data = answers.read(size)
+    if len(data) != size:
+        raise ArrowReadError("the reader process ended mid-answer")
+    return data
 
 
 def _take() -> _Child:

@@ -16,16 +16,20 @@ Decisions worth knowing:
   order (SQLite builds its secondary indexes once, afterwards), which keeps a month's rows
   together on disk and makes month loads fast.
 - `delete_all_data` also forgets the sync cursors: a cursor describes rows that are gone.
-- Reads on SQLite bypass pandas.read_sql: rows come from the driver's cursor in batches, each
-  typed and normalised before the next is fetched (one batch of Python objects alive at a
-  time). The history behind consequences reads only the columns and follow-up touches
-  commitment-only scorecards use. A month's CLI scorecard at a million leads: about a quarter
-  less CPU and a third of the peak memory. The driver's per-row fetch is now most of a load.
+- Loads from a SQLite file (load_data, load_recent_data) read every table in one snapshot through
+  the Arrow reader in a child process (store/arrow_reads.py: ADBC, columns straight into Arrow,
+  instants parsed by Arrow; in a child because a second SQLite library in this process would drop
+  sqlite3's file locks), converted to exactly the frames of the cursor path below. That path
+  (PostgreSQL, memory databases, inside a write, or when the child fails: one warning) reads
+  SQLite rows from the driver's cursor in batches, each typed and normalised before the next is
+  fetched, bypassing pandas.read_sql. The history behind consequences reads only the columns and
+  follow-up touches commitment-only scorecards use.
 - Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
   rest of a scorecard's JSON.
 - `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
 """
 
+import contextlib
 import functools
 import json
 import logging
@@ -302,17 +306,31 @@ def _read_columns(
         return finish(frame)
     result = conn.execute(stmt)
     names = list(result.keys())
-    batches = []
     try:
-        while rows := result.cursor.fetchmany(FETCH_ROWS):
-            block = np.empty((len(rows), len(names)), dtype=object)
-            block[:] = rows
-            batches.append(finish(pd.DataFrame({n: _typed(block[:, i], kinds.get(n)) for i, n in enumerate(names)})))
+        return _batched_frame(names, kinds, finish, _cursor_batches(result, names, kinds))
     finally:
         result.close()
-    if not batches:
+
+
+def _cursor_batches(result: sa.CursorResult, names: list[str], kinds: Mapping[str, str]) -> Iterator[dict]:
+    """The result's rows, FETCH_ROWS at a time, as typed columns."""
+    while rows := result.cursor.fetchmany(FETCH_ROWS):
+        block = np.empty((len(rows), len(names)), dtype=object)
+        block[:] = rows
+        yield {n: _typed(block[:, i], kinds.get(n)) for i, n in enumerate(names)}
+
+
+def _batched_frame(
+    names: list[str],
+    kinds: Mapping[str, str],
+    finish: Callable[[pd.DataFrame], pd.DataFrame],
+    batches: Iterator[dict[str, pd.Series]],
+) -> pd.DataFrame:
+    """One frame of the finished batches (each finished before the next is read)."""
+    parts = [finish(pd.DataFrame(columns)) for columns in batches]
+    if not parts:
         return finish(pd.DataFrame({n: _typed(np.empty(0, dtype=object), kinds.get(n)) for n in names}))
-    return pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _typed(values: np.ndarray, kind: str | None) -> pd.Series:
@@ -361,12 +379,13 @@ def _read_all(conn: Connection, reads: Mapping[str, Read]) -> dict[str, pd.DataF
     snapshot; otherwise, or when that reader fails (one warning), through _read_columns."""
     path = _sqlite_file(conn)
     if path is not None:
+        statements = [_statement(conn, stmt) for stmt, _, _ in reads.values()]
         try:
-            tables = arrow_reads.read_tables(path, [_statement(conn, stmt) for stmt, _, _ in reads.values()])
-            return {
-                name: _arrow_frame(table, stmt, kinds, finish)
-                for (name, (stmt, kinds, finish)), table in zip(reads.items(), tables, strict=True)
-            }
+            with contextlib.closing(arrow_reads.read_batches(path, statements, FETCH_ROWS)) as results:
+                return {
+                    name: _arrow_frame(stmt, kinds, finish, batches)
+                    for (name, (stmt, kinds, finish)), batches in zip(reads.items(), results, strict=True)
+                }
         except arrow_reads.ArrowReadError as exc:
             log.warning(
                 "The Arrow reader failed (%s); reading through sqlite3.", scrub(str(exc).strip().splitlines()[0])
@@ -401,15 +420,21 @@ def _statement(conn: Connection, stmt: sa.Select) -> tuple[str, list[Any]]:
     return state.statement, values
 
 
-def _arrow_frame(table: pa.Table, stmt: sa.Select, kinds: Mapping[str, str], finish: Callable) -> pd.DataFrame:
-    """An Arrow result as the frame _read_columns gives for the same rows."""
+def _arrow_frame(
+    stmt: sa.Select, kinds: Mapping[str, str], finish: Callable, batches: Iterator[pa.RecordBatch]
+) -> pd.DataFrame:
+    """Arrow batches of a select's rows as the frame _read_columns gives for the same rows."""
     names = list(stmt.selected_columns.keys())
-    if table.num_columns != len(names):
-        raise arrow_reads.ArrowReadError(f"{table.num_columns} columns read, {len(names)} selected")
-    return finish(pd.DataFrame({n: _arrow_typed(table.column(i), kinds.get(n)) for i, n in enumerate(names)}))
+
+    def typed(batch: pa.RecordBatch) -> dict[str, pd.Series]:
+        if batch.num_columns != len(names):
+            raise arrow_reads.ArrowReadError(f"{batch.num_columns} columns read, {len(names)} selected")
+        return {n: _arrow_typed(batch.column(i), kinds.get(n)) for i, n in enumerate(names)}
+
+    return _batched_frame(names, kinds, finish, map(typed, batches))
 
 
-def _arrow_typed(column: pa.ChunkedArray, kind: str | None) -> pd.Series:
+def _arrow_typed(column: pa.Array, kind: str | None) -> pd.Series:
     """One Arrow column as _typed gives it (values of a type not foreseen here go through _typed)."""
     if column.null_count == len(column):  # no rows or only NULLs: the driver cannot tell the type
         return _typed(np.full(len(column), None, dtype=object), kind)
@@ -426,7 +451,7 @@ def _arrow_typed(column: pa.ChunkedArray, kind: str | None) -> pd.Series:
     return _typed(values, kind)
 
 
-def _stored_instants(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+def _stored_instants(column: pa.Array) -> pa.Array | None:
     """Text instants as UTC timestamps (us, as pandas parses them) when every one is in the stored
     form, naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff' (None otherwise: _typed parses the rest)."""
     if not _within(pc.utf8_length(column), len(STORED_INSTANT), len(STORED_INSTANT)):
@@ -437,7 +462,7 @@ def _stored_instants(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
         return None
 
 
-def _within(column: pa.ChunkedArray, low: int, high: int) -> bool:
+def _within(column: pa.Array, low: int, high: int) -> bool:
     """Whether every non-NULL value lies in [low, high]."""
     bounds_ = pc.min_max(column)
     return low <= bounds_["min"].as_py() and bounds_["max"].as_py() <= high
