@@ -85,9 +85,9 @@ def read_batches(
         child.process.stdin.write(json.dumps({**request, "batch_rows": batch_rows}).encode() + b"\n")
         child.process.stdin.flush()
         answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
-        if "error" in answer:
-            done = True  # the child answered in full and can read again
-            raise ArrowReadError(answer["error"])
+        if answer != {"ok": True}:
+            done = "error" in answer  # an error is a whole answer: the child can read again
+            raise ArrowReadError(str(answer.get("error", answer)) if isinstance(answer, dict) else str(answer))
         for _ in statements:
             batches = _statement_batches(child.process.stdout)
             yield batches
