@@ -441,11 +441,14 @@ def _arrow_typed(column: pa.Array, kind: str | None) -> pd.Series:
     if kind == INSTANT and column.type == pa.string() and (stamps := _stored_instants(column)) is not None:
         return stamps.to_pandas()
     if kind == TEXT and column.type == pa.string():
-        return column.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+        # Copied out (as pandas' large_string), so that the frame does not keep the batch's whole
+        # answer alive (normalize keeps text without empty strings as it is).
+        text = pa.concat_arrays([column.cast(pa.large_string()), pa.array([], pa.large_string())])
+        return text.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get)
     if kind == FLAG and column.type == pa.int64() and _within(column, 0, 1):
         return column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     if kind == AMOUNT and column.type == pa.float64():
-        return column.to_pandas()
+        return column.to_pandas().copy()  # not a view of the batch's answer
     values = np.empty(len(column), dtype=object)
     values[:] = column.to_pylist()
     return _typed(values, kind)
