@@ -86,7 +86,7 @@ def read_batches(
         child.process.stdin.flush()
         answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
         if answer != {"ok": True}:
-            done = "error" in answer  # an error is a whole answer: the child can read again
+            done = isinstance(answer, dict) and "error" in answer  # a whole answer: the child can read again
             raise ArrowReadError(str(answer.get("error", answer)) if isinstance(answer, dict) else str(answer))
         for _ in statements:
             batches = _statement_batches(child.process.stdout)
@@ -94,7 +94,7 @@ def read_batches(
             for _ in batches:  # whatever the caller left unread
                 pass
         done = True
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # TypeError: a parameter JSON cannot carry
         raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
     finally:
         if done:

@@ -394,3 +394,16 @@ def test_arrow_reads_leave_this_process_sqlite_locks_alone(sqlite_stored, monkey
         assert len(storage.load_data(engine).exclusions) == 1 + len(leads)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+def test_a_statement_error_is_reported_and_the_child_reads_on(sqlite_stored) -> None:
+    path = sa.make_url(str(sqlite_stored.url)).database
+    with pytest.raises(arrow_reads.ArrowReadError, match="no such table"):
+        list(arrow_reads.read_batches(path, [("SELECT * FROM owners", []), ("SELECT * FROM nosuch", [])], 10))
+    before = {child.process.pid for child in arrow_reads._IDLE}
+    assert before
+    (owners,) = [
+        list(batches) for batches in arrow_reads.read_batches(path, [("SELECT ? AS n, owner_id FROM owners", [7])], 5)
+    ]
+    assert {child.process.pid for child in arrow_reads._IDLE} == before  # the same child answered
+    assert sum(b.num_rows for b in owners) == len(storage.load_data(sqlite_stored).owners) and len(owners[0]) == 5
