@@ -16,16 +16,20 @@ Decisions worth knowing:
   order (SQLite builds its secondary indexes once, afterwards), which keeps a month's rows
   together on disk and makes month loads fast.
 - `delete_all_data` also forgets the sync cursors: a cursor describes rows that are gone.
-- Reads on SQLite bypass pandas.read_sql: rows come from the driver's cursor in batches, each
-  typed and normalised before the next is fetched (one batch of Python objects alive at a
-  time). The history behind consequences reads only the columns and follow-up touches
-  commitment-only scorecards use. A month's CLI scorecard at a million leads: about a quarter
-  less CPU and a third of the peak memory. The driver's per-row fetch is now most of a load.
+- Loads from a SQLite file (load_data, load_recent_data) read every table in one snapshot through
+  the Arrow reader in a child process (store/arrow_reads.py: ADBC, columns straight into Arrow,
+  instants parsed by Arrow; in a child because a second SQLite library in this process would drop
+  sqlite3's file locks), converted to exactly the frames of the cursor path below. That path
+  (PostgreSQL, memory databases, inside a write, or when the child fails: one warning) reads
+  SQLite rows from the driver's cursor in batches, each typed and normalised before the next is
+  fetched, bypassing pandas.read_sql. The history behind consequences reads only the columns and
+  follow-up touches commitment-only scorecards use.
 - Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
   rest of a scorecard's JSON.
 - `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
 """
 
+import contextlib
 import functools
 import json
 import logging
@@ -42,6 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -50,6 +56,7 @@ from smarketing.core import bounds, frames
 from smarketing.core.errors import UserError
 from smarketing.core.exclusions import check_commitment, check_decidable
 from smarketing.core.frames import (
+    ALL_TABLES,
     AMOUNT,
     COMMITMENTS,
     DEAL_STATUSES,
@@ -71,13 +78,14 @@ from smarketing.core.marketing import PRIOR_MONTHS
 from smarketing.core.months import add_months, month_bounds, month_of, parse_month
 from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
-from smarketing.store import migrate
+from smarketing.store import arrow_reads, migrate
 from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
 
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
 FETCH_ROWS = 100_000
+STORED_INSTANT = "YYYY-MM-DD HH:MM:SS.ffffff"  # how SQLAlchemy stores an instant on SQLite (UTC)
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Rows are written in this order so that one month's rows sit together on disk (fast month loads).
 TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
@@ -298,17 +306,31 @@ def _read_columns(
         return finish(frame)
     result = conn.execute(stmt)
     names = list(result.keys())
-    batches = []
     try:
-        while rows := result.cursor.fetchmany(FETCH_ROWS):
-            block = np.empty((len(rows), len(names)), dtype=object)
-            block[:] = rows
-            batches.append(finish(pd.DataFrame({n: _typed(block[:, i], kinds.get(n)) for i, n in enumerate(names)})))
+        return _batched_frame(names, kinds, finish, _cursor_batches(result, names, kinds))
     finally:
         result.close()
-    if not batches:
+
+
+def _cursor_batches(result: sa.CursorResult, names: list[str], kinds: Mapping[str, str]) -> Iterator[dict]:
+    """The result's rows, FETCH_ROWS at a time, as typed columns."""
+    while rows := result.cursor.fetchmany(FETCH_ROWS):
+        block = np.empty((len(rows), len(names)), dtype=object)
+        block[:] = rows
+        yield {n: _typed(block[:, i], kinds.get(n)) for i, n in enumerate(names)}
+
+
+def _batched_frame(
+    names: list[str],
+    kinds: Mapping[str, str],
+    finish: Callable[[pd.DataFrame], pd.DataFrame],
+    batches: Iterator[dict[str, pd.Series]],
+) -> pd.DataFrame:
+    """One frame of the finished batches (each finished before the next is read)."""
+    parts = [finish(pd.DataFrame(columns)) for columns in batches]
+    if not parts:
         return finish(pd.DataFrame({n: _typed(np.empty(0, dtype=object), kinds.get(n)) for n in names}))
-    return pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _typed(values: np.ndarray, kind: str | None) -> pd.Series:
@@ -335,11 +357,118 @@ def _read(
     conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None, columns: list[str] | None = None
 ) -> pd.DataFrame:
     """Rows of a data table as a canonical frame (columns not read are empty)."""
-    table = WRITTEN_TABLES[name]
-    stmt = _select(conn, table, columns)
+    return _read_columns(conn, *_table_read(conn, name, where, columns))
+
+
+# A read: the select, the frames.SCHEMAS kinds of its columns, and what finishes its frame.
+Read = tuple[sa.Select, Mapping[str, str], Callable[[pd.DataFrame], pd.DataFrame]]
+
+
+def _table_read(
+    conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None, columns: list[str] | None = None
+) -> Read:
+    """The read of a data table's rows as a canonical frame (columns not read are empty)."""
+    stmt = _select(conn, WRITTEN_TABLES[name], columns)
     if where is not None:
         stmt = stmt.where(where)
-    return _read_columns(conn, stmt, SCHEMAS[name], functools.partial(frames.normalize, name))
+    return stmt, SCHEMAS[name], functools.partial(frames.normalize, name)
+
+
+def _read_all(conn: Connection, reads: Mapping[str, Read]) -> dict[str, pd.DataFrame]:
+    """Each read's frame: from a SQLite file outside a write, all through the Arrow reader in one
+    snapshot; otherwise, or when that reader fails (one warning), through _read_columns."""
+    path = _sqlite_file(conn)
+    if path is not None:
+        statements = [_statement(conn, stmt) for stmt, _, _ in reads.values()]
+        try:
+            with contextlib.closing(arrow_reads.read_batches(path, statements, FETCH_ROWS)) as results:
+                return {
+                    name: _arrow_frame(stmt, kinds, finish, batches)
+                    for (name, (stmt, kinds, finish)), batches in zip(reads.items(), results, strict=True)
+                }
+        except arrow_reads.ArrowReadError as exc:
+            log.warning(
+                "The Arrow reader failed (%s); reading through sqlite3.", scrub(str(exc).strip().splitlines()[0])
+            )
+    return {name: _read_columns(conn, *read) for name, read in reads.items()}
+
+
+def _sqlite_file(conn: Connection) -> str | None:
+    """The path of the SQLite database file, if that is what conn reads outside a write (None for
+    PostgreSQL, memory and URI databases, a missing file, or inside a write)."""
+    url = conn.engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    if conn.get_execution_options().get("smarketing_write") or not arrow_reads.AVAILABLE:
+        return None
+    path = Path(database).expanduser()
+    return str(path.resolve()) if path.is_file() else None
+
+
+def _statement(conn: Connection, stmt: sa.Select) -> tuple[str, list[Any]]:
+    """A select as SQL text and positional parameters (IN lists expanded), bound as SQLAlchemy binds
+    them for the driver (instants as the stored text)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    state = compiled.construct_expanded_state()
+    origin = {item: name for name, items in state.parameter_expansion.items() for item in items}
+    values = []
+    for name in state.positiontup or []:
+        bind_type = compiled.binds[origin.get(name, name)].type
+        process = bind_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        values.append(process(state.parameters[name]) if process else state.parameters[name])
+    return state.statement, values
+
+
+def _arrow_frame(
+    stmt: sa.Select, kinds: Mapping[str, str], finish: Callable, batches: Iterator[pa.RecordBatch]
+) -> pd.DataFrame:
+    """Arrow batches of a select's rows as the frame _read_columns gives for the same rows."""
+    names = list(stmt.selected_columns.keys())
+
+    def typed(batch: pa.RecordBatch) -> dict[str, pd.Series]:
+        if batch.num_columns != len(names):
+            raise arrow_reads.ArrowReadError(f"{batch.num_columns} columns read, {len(names)} selected")
+        return {n: _arrow_typed(batch.column(i), kinds.get(n)) for i, n in enumerate(names)}
+
+    return _batched_frame(names, kinds, finish, map(typed, batches))
+
+
+def _arrow_typed(column: pa.Array, kind: str | None) -> pd.Series:
+    """One Arrow column as _typed gives it (values of a type not foreseen here go through _typed)."""
+    if column.null_count == len(column):  # no rows or only NULLs: the driver cannot tell the type
+        return _typed(np.full(len(column), None, dtype=object), kind)
+    if kind == INSTANT and column.type == pa.string() and (stamps := _stored_instants(column)) is not None:
+        return stamps.to_pandas()
+    if kind == TEXT and column.type == pa.string():
+        # Copied out (as pandas' large_string), so that the frame does not keep the batch's whole
+        # answer alive (normalize keeps text without empty strings as it is).
+        text = pa.concat_arrays([column.cast(pa.large_string()), pa.array([], pa.large_string())])
+        return text.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get)
+    if kind == FLAG and column.type == pa.int64() and _within(column, 0, 1):
+        return column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    if kind == AMOUNT and column.type == pa.float64():
+        return column.to_pandas().copy()  # not a view of the batch's answer
+    values = np.empty(len(column), dtype=object)
+    values[:] = column.to_pylist()
+    return _typed(values, kind)
+
+
+def _stored_instants(column: pa.Array) -> pa.Array | None:
+    """Text instants as UTC timestamps (us, as pandas parses them) when every one is in the stored
+    form, naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff' (None otherwise: _typed parses the rest)."""
+    if not _within(pc.utf8_length(column), len(STORED_INSTANT), len(STORED_INSTANT)):
+        return None
+    try:
+        return column.cast(pa.timestamp("us")).cast(pa.timestamp("us", "UTC"))
+    except pa.ArrowInvalid:
+        return None
+
+
+def _within(column: pa.Array, low: int, high: int) -> bool:
+    """Whether every non-NULL value lies in [low, high]."""
+    bounds_ = pc.min_max(column)
+    return low <= bounds_["min"].as_py() and bounds_["max"].as_py() <= high
 
 
 # -- saving data -------------------------------------------------------------------------
@@ -680,17 +809,27 @@ def load_data(
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
     wanted = COMMITMENT_COLUMNS if commitments_only else {}
     with engine.connect() as conn:
-        data = CrmData(
-            owners=_read(conn, "owners"),
-            leads=_read(conn, "leads", lead_rows, wanted.get("leads")),
-            touches=_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
-            deals=_read(conn, "deals", deal_scope, wanted.get("deals")),
-            exclusions=_read(conn, "exclusions"),
-        )
+        reads = {
+            "owners": _table_read(conn, "owners"),
+            "leads": _table_read(conn, "leads", lead_rows, wanted.get("leads")),
+            "touches": _table_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
+            "deals": _table_read(conn, "deals", deal_scope, wanted.get("deals")),
+            "exclusions": _table_read(conn, "exclusions"),
+        }
         if months is not None:
-            data.source_has_touches = conn.execute(sa.select(sa.exists().select_from(touches))).scalar_one()
-            data.earlier_mqls = _earlier_mqls(conn, min(parse_month(m) for m in months), tz, cutoff)
-        return data
+            reads["any_touch"] = (sa.select(sa.exists().select_from(touches).label("any_touch")), {}, _as_is)
+            reads["earlier_mqls"] = _earlier_mqls_read(conn, min(parse_month(m) for m in months), tz, cutoff)
+        read = _read_all(conn, reads)
+    data = CrmData(**{name: read[name] for name in ALL_TABLES})
+    if months is not None:
+        data.source_has_touches = bool(read["any_touch"]["any_touch"].iloc[0])
+        data.earlier_mqls = _mql_segments(read["earlier_mqls"])
+    return data
+
+
+def _as_is(frame: pd.DataFrame) -> pd.DataFrame:
+    """A read's frame unchanged."""
+    return frame
 
 
 def _follow_up_scope() -> list[sa.ColumnElement[bool]]:
@@ -724,15 +863,19 @@ COMMITMENT_COLUMNS: dict[str, list[str]] = {
 }
 
 
-def _earlier_mqls(conn: Connection, first_month: str, tz: str, cutoff: datetime | None) -> pd.DataFrame:
-    """lead_id, mql_at, segment of the MQLs of the PRIOR_MONTHS months before `first_month`."""
+def _earlier_mqls_read(conn: Connection, first_month: str, tz: str, cutoff: datetime | None) -> Read:
+    """The read of lead_id, mql_at, segment of the MQLs of the PRIOR_MONTHS months before `first_month`."""
     start = _bind(month_bounds(add_months(first_month, -PRIOR_MONTHS), tz)[0])
     end = _bind(month_bounds(first_month, tz)[0])
     leads = DATA_TABLES["leads"]
     scope = [leads.c.mql_at >= start, leads.c.mql_at < end, *([] if cutoff is None else [leads.c.mql_at <= cutoff])]
     mql_at = leads.c.mql_at if conn.dialect.name != "sqlite" else sa.type_coerce(leads.c.mql_at, sa.String)
     stmt = sa.select(leads.c.lead_id, mql_at.label("mql_at"), leads.c.segment).where(*scope)
-    frame = _read_columns(conn, stmt, {"lead_id": TEXT, "mql_at": INSTANT, "segment": TEXT})
+    return stmt, {"lead_id": TEXT, "mql_at": INSTANT, "segment": TEXT}, _as_is
+
+
+def _mql_segments(frame: pd.DataFrame) -> pd.DataFrame:
+    """The earlier MQLs with ids as strings and a missing segment as NO_SEGMENT."""
     segment = frame["segment"].astype("string")
     return frame.assign(
         lead_id=frame["lead_id"].astype("string"), segment=segment.where(segment.str.len() > 0).fillna(NO_SEGMENT)
@@ -754,12 +897,16 @@ def load_recent_data(
     if not assigned_too:  # a touch before the lead's MQL never counts, and every MQL here is after `since`
         touch_scope = sa.and_(touch_scope, touches.c.occurred_at >= _bind(since))
     with engine.connect() as conn:
-        return CrmData(
-            owners=_read(conn, "owners"),
-            leads=_read(conn, "leads", scope, RECENT_LEAD_COLUMNS),
-            touches=_read(conn, "touches", touch_scope, RECENT_TOUCH_COLUMNS),
-            deals=_read(conn, "deals", deals.c.lead_id.in_(in_scope), RECENT_DEAL_COLUMNS),
+        read = _read_all(
+            conn,
+            {
+                "owners": _table_read(conn, "owners"),
+                "leads": _table_read(conn, "leads", scope, RECENT_LEAD_COLUMNS),
+                "touches": _table_read(conn, "touches", touch_scope, RECENT_TOUCH_COLUMNS),
+                "deals": _table_read(conn, "deals", deals.c.lead_id.in_(in_scope), RECENT_DEAL_COLUMNS),
+            },
         )
+    return CrmData(**read)
 
 
 # What the follow-up ledger reads (sales.lead_ledger): the rest stays on disk.

@@ -2,6 +2,10 @@
 
 - SQLite rows are read straight from the driver's cursor (storage._read_columns): every frame
   equals the one pandas.read_sql + normalize gives.
+- Loads from a SQLite file go through the Arrow reader's child process (store/arrow_reads.py):
+  every frame equals the cursor path's (demo data; NULL-first, all-NULL, unicode and oddly stored
+  values; empty tables; every load variant), a failing reader falls back with one warning, and the
+  process's own SQLite locks survive the reads (the in-process reader dropped them).
 - The history behind consequences loads only what commitment-only scorecards read (some lead
   and deal columns, only the touches that can count as follow-up): its scorecards and the
   consequences equal those computed from the whole load, at several as_of instants (mid-month,
@@ -11,15 +15,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
+import threading
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from smarketing import api
 from smarketing.core.frames import INSTANT, CrmData
 from smarketing.core.scorecard import build_scorecards
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
-from smarketing.store import storage
+from smarketing.store import arrow_reads, storage
 
 pytestmark = pytest.mark.integration
 
@@ -52,14 +61,18 @@ def _demo_with_edge_touches() -> CrmData:
     )
 
 
+def _store_demo(engine):
+    storage.save_terms_version(engine, DEMO_TERMS_TOML, "2025-11")
+    storage.save_data(engine, _demo_with_edge_touches(), source="demo")
+    lead = storage.load_data(engine).leads.sort_values("mql_at").iloc[40]["lead_id"]
+    request = storage.add_exclusion(engine, lead, "first_touch", "duplicate", requested_by="ana", at=NOW)
+    storage.decide_exclusion(engine, request["exclusion_id"], approve=True, decided_by="bo", at=NOW)
+    return engine
+
+
 @pytest.fixture
 def stored(db_engine):
-    storage.save_terms_version(db_engine, DEMO_TERMS_TOML, "2025-11")
-    storage.save_data(db_engine, _demo_with_edge_touches(), source="demo")
-    lead = storage.load_data(db_engine).leads.sort_values("mql_at").iloc[40]["lead_id"]
-    request = storage.add_exclusion(db_engine, lead, "first_touch", "duplicate", requested_by="ana", at=NOW)
-    storage.decide_exclusion(db_engine, request["exclusion_id"], approve=True, decided_by="bo", at=NOW)
-    return db_engine
+    return _store_demo(db_engine)
 
 
 def _plain_reader(monkeypatch) -> None:
@@ -128,3 +141,269 @@ def test_consequences_over_the_slim_history_equal_the_whole_one(stored, as_of, m
     slow = api.scorecard(stored, month, as_of)
     assert json.dumps(fast, sort_keys=True) == json.dumps(slow, sort_keys=True)
     assert fast["consequences"]["by_commitment"]
+
+
+# -- the Arrow reader (SQLite files) -----------------------------------------------------
+
+AS_OF = pd.Timestamp(AS_OFS[1])
+NY = "America/New_York"
+LOADS = [
+    {},
+    {"as_of": AS_OF},
+    {"tz": NY, "as_of": AS_OF, "commitments_only": True},
+    {"months": ["2026-03", "2026-04"], "tz": NY, "as_of": AS_OF},
+    {"months": ["2026-04"], "tz": NY, "as_of": AS_OF, "commitments_only": True},
+    {"months": ["2026-02"], "tz": "UTC"},
+    {"months": ["2024-01"], "tz": "UTC"},  # nothing in range: empty frames
+]
+
+
+@pytest.fixture
+def sqlite_stored(sqlite_url):
+    engine = storage.make_engine(sqlite_url)
+    yield _store_demo(engine)
+    engine.dispose()
+
+
+def _arrow_only(patch: pytest.MonkeyPatch) -> None:
+    """Fail any read that does not go through the Arrow reader (so equality below is not the cursor's with itself)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read through the cursor, not the Arrow reader")
+
+    patch.setattr(storage, "_read_columns", refuse)
+
+
+def _cursor_only(patch: pytest.MonkeyPatch) -> None:
+    """Read as if the database were not a SQLite file: the cursor path."""
+    patch.setattr(storage, "_sqlite_file", lambda conn: None)
+
+
+def _loads(engine, monkeypatch, setup) -> list[CrmData]:
+    since = AS_OF - pd.Timedelta(days=20)
+    with monkeypatch.context() as patched:
+        setup(patched)
+        return [
+            *(storage.load_data(engine, **kwargs) for kwargs in LOADS),
+            storage.load_recent_data(engine, since, AS_OF),
+            storage.load_recent_data(engine, since, AS_OF, assigned_too=True),
+        ]
+
+
+def _same_loads(engine, monkeypatch) -> list[CrmData]:
+    """The Arrow reader's loads, after checking each equals the cursor path's."""
+    fast, slow = _loads(engine, monkeypatch, _arrow_only), _loads(engine, monkeypatch, _cursor_only)
+    for actual, expected in zip(fast, slow, strict=True):
+        _same(actual, expected)
+        assert actual.source_has_touches is expected.source_has_touches
+        if expected.earlier_mqls is None:
+            assert actual.earlier_mqls is None
+        else:
+            pd.testing.assert_frame_equal(actual.earlier_mqls, expected.earlier_mqls, check_exact=True)
+    return fast
+
+
+def test_the_arrow_reader_gives_the_frames_the_cursor_gives(sqlite_stored, monkeypatch) -> None:
+    fast = _same_loads(sqlite_stored, monkeypatch)
+    assert len(fast[0].touches) > 0 and len(fast[3].earlier_mqls) > 0 and fast[3].source_has_touches is True
+    assert len(fast[-2].leads) > 0 and len(fast[0].exclusions) == 1
+    assert all(len(fast[6].frame(t)) == 0 for t in ("leads", "touches", "deals"))
+
+
+def _odd_data() -> CrmData:
+    """NULL-first and all-NULL columns, unicode and odd text, both flags, amounts; no exclusions."""
+    at = pd.Timestamp("2026-03-02 10:15:30.123456", tz=NY)
+    owners = pd.DataFrame(
+        {
+            "owner_id": ["o0", "o1", "o2"],
+            "name": [None, "Zoë 李 🚀", 'O\'Brien "Bo"\nline\ttab'],
+            "email": [None, None, "bo@example.com"],
+            "team": [None, "Ost–West", "  padded  "],
+            "active": [False, True, True],
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["l0", "l1", "l2", "l3", "l4"],
+            "created_at": [None, at, at, at, at - pd.Timedelta(days=30)],
+            "mql_at": [None, at, at + pd.Timedelta(hours=1), at + pd.Timedelta(days=1), at - pd.Timedelta(days=25)],
+            "assigned_at": [None, None, at + pd.Timedelta(hours=2), at + pd.Timedelta(days=1), None],
+            "segment": [None, "Ünïcødé", "enterprise", None, "smb"],
+            "source": [None, "webinar", "ads 🎯", None, None],
+            "owner_id": [None, "o1", "o2", "o1", None],
+            "updated_at": [at] * 5,
+            "accepted_at": [None, None, at + pd.Timedelta(hours=3), None, None],
+            "rejected_at": [None, None, None, at + pd.Timedelta(days=2), None],
+            "rejection_reason": [None, None, None, "not a fit — ça", None],
+        }
+    )
+    touches = pd.DataFrame(
+        {
+            "touch_id": ["t0", "t1", "t2", "t3"],
+            "lead_id": ["l1", "l1", "l2", "l3"],
+            "owner_id": [None, "o1", "o2", "o1"],
+            "kind": ["call", "email", "meeting", "call"],
+            "occurred_at": [at + pd.Timedelta(minutes=m) for m in (5, 50, 70, 24 * 60 + 5)],
+            "automated": [False, True, False, False],
+            "direction": [None, "inbound", "outbound", None],
+        }
+    )
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["d0", "d1", "d2"],
+            "lead_id": [None, "l2", "l4"],
+            "owner_id": [None, "o2", None],
+            "amount": [None, 12500.5, 0.1],
+            "created_at": [None, at + pd.Timedelta(days=3), at],
+            "closed_at": [None, at + pd.Timedelta(days=9), None],
+            "status": ["open", "won", "open"],
+            "pipeline": [None, None, None],
+        }
+    )
+    return CrmData.of(owners=owners, leads=leads, touches=touches, deals=deals)
+
+
+# Instants other writers may have stored: without a fraction, with an offset, with a shorter fraction.
+ODD_STORAGE = [
+    "UPDATE leads SET mql_at = '2026-02-05 10:00:00' WHERE lead_id = 'l4'",
+    "UPDATE leads SET created_at = '2026-03-01T09:00:00+00:00' WHERE lead_id = 'l2'",
+    "UPDATE deals SET created_at = '2026-03-05 08:00:00.5' WHERE deal_id = 'd1'",
+]
+
+
+def test_the_arrow_reader_equals_the_cursor_on_odd_values_and_empty_tables(sqlite_url, monkeypatch) -> None:
+    engine = storage.make_engine(sqlite_url)
+    empty = _same_loads(engine, monkeypatch)
+    assert all(len(load.frame(t)) == 0 for load in empty for t in TABLES)
+    storage.save_data(engine, _odd_data(), source="test")
+    with engine.begin() as conn:
+        for update in ODD_STORAGE:
+            conn.execute(sa.text(update))
+    odd = _same_loads(engine, monkeypatch)
+    assert odd[0].owners["name"].tolist()[1:] == ["Zoë 李 🚀", 'O\'Brien "Bo"\nline\ttab']
+    assert odd[0].touches["automated"].tolist() == [False, True, False, False]
+    assert odd[0].deals["pipeline"].isna().all() and len(odd[0].exclusions) == 0
+    assert odd[5].earlier_mqls is not None and list(odd[5].earlier_mqls["lead_id"]) == []
+    march = storage.load_data(engine, months=["2026-03"], tz=NY)
+    assert list(march.earlier_mqls["lead_id"]) == ["l4"]  # stored without a fraction: parsed as the cursor parses it
+    engine.dispose()
+
+
+def test_a_failing_arrow_reader_falls_back_with_one_warning(sqlite_stored, monkeypatch, caplog) -> None:
+    expected = storage.load_data(sqlite_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+    monkeypatch.setattr(arrow_reads, "CHILD", arrow_reads.CHILD.with_name("no_such_child.py"))
+    for child in list(arrow_reads._IDLE):  # the next read starts a new (broken) child
+        child.process.kill()
+    with caplog.at_level(logging.WARNING, logger=storage.__name__):
+        fallen = storage.load_data(sqlite_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+    _same(fallen, expected)
+    pd.testing.assert_frame_equal(fallen.earlier_mqls, expected.earlier_mqls, check_exact=True)
+    warnings = [r for r in caplog.records if r.name == storage.__name__]
+    assert len(warnings) == 1 and "Arrow reader failed" in warnings[0].getMessage()
+
+
+def test_a_dead_child_is_replaced(sqlite_stored, monkeypatch) -> None:
+    first = storage.load_data(sqlite_stored)
+    assert arrow_reads._IDLE
+    for child in list(arrow_reads._IDLE):
+        child.process.kill()
+        child.process.wait()
+    with monkeypatch.context() as patched:
+        _arrow_only(patched)
+        _same(storage.load_data(sqlite_stored), first)
+
+
+def test_writes_and_other_databases_take_the_cursor_path(sqlite_stored, db_engine) -> None:
+    with sqlite_stored.connect() as conn:
+        assert storage._sqlite_file(conn) == str(sa.make_url(str(sqlite_stored.url)).database)
+        assert storage._sqlite_file(conn.execution_options(smarketing_write=True)) is None
+    with db_engine.connect() as conn:
+        assert (storage._sqlite_file(conn) is None) == (db_engine.dialect.name != "sqlite")
+    memory = sa.create_engine("sqlite://")
+    with memory.connect() as conn:
+        assert storage._sqlite_file(conn) is None
+
+
+def test_the_child_imports_neither_pandas_nor_sqlalchemy() -> None:
+    started = subprocess.run(
+        [sys.executable, "-P", "-X", "importtime", str(arrow_reads.CHILD)],
+        input=b"",
+        capture_output=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in started.stderr.decode().splitlines()}
+    assert "pyarrow" in imported and "adbc_driver_sqlite" in imported
+    assert not {name for name in imported if name.split(".")[0] in ("pandas", "sqlalchemy", "smarketing")}
+
+
+LOCK_PROBE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+try:
+    conn.execute("BEGIN IMMEDIATE")
+except sqlite3.OperationalError as exc:
+    print(exc)
+else:
+    print("got the write lock")
+"""
+
+
+def _other_process_write_lock(path: str) -> str:
+    """What another process hears when it asks for the write lock at once."""
+    return subprocess.run([sys.executable, "-c", LOCK_PROBE, path], capture_output=True, text=True, check=True).stdout
+
+
+def test_arrow_reads_leave_this_process_sqlite_locks_alone(sqlite_stored, monkeypatch) -> None:
+    """Closing a second SQLite library's descriptors in this process would drop sqlite3's POSIX locks;
+    the reader's child has its own. Held transactions stay held, and writes go on from many threads."""
+    engine = sqlite_stored
+    path = sa.make_url(str(engine.url)).database
+    owners = storage.DATA_TABLES["owners"]
+    with monkeypatch.context() as patched:
+        _arrow_only(patched)
+        with engine.connect() as reader:
+            before = reader.execute(sa.select(sa.func.count()).select_from(owners)).scalar_one()
+            with storage._writing(engine) as writer:
+                writer.execute(sa.update(owners).values(team="held"))
+                for _ in range(3):
+                    storage.load_data(engine)
+                    storage.load_data(engine, months=["2026-04"], tz=NY, as_of=AS_OF)
+                assert "database is locked" in _other_process_write_lock(path)
+                assert set(storage.load_data(engine).owners["team"]) != {"held"}  # a snapshot before the write
+            assert reader.execute(sa.select(sa.func.count()).select_from(owners)).scalar_one() == before
+        assert set(storage.load_data(engine).owners["team"]) == {"held"}
+        assert _other_process_write_lock(path) == "got the write lock\n"
+
+        errors: list[BaseException] = []
+        leads = list(storage.load_data(engine).leads["lead_id"][:40])
+
+        def dispute(chunk: list[str]) -> None:
+            try:
+                for lead in chunk:
+                    storage.add_exclusion(engine, lead, "first_touch", "duplicate", requested_by="ana", at=NOW)
+                    storage.load_data(engine, months=["2026-04"], tz=NY, as_of=AS_OF)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=dispute, args=(leads[i::4],)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(storage.load_data(engine).exclusions) == 1 + len(leads)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+def test_a_statement_error_is_reported_and_the_child_reads_on(sqlite_stored) -> None:
+    path = sa.make_url(str(sqlite_stored.url)).database
+    with pytest.raises(arrow_reads.ArrowReadError, match="no such table"):
+        list(arrow_reads.read_batches(path, [("SELECT * FROM owners", []), ("SELECT * FROM nosuch", [])], 10))
+    before = {child.process.pid for child in arrow_reads._IDLE}
+    assert before
+    (owners,) = [
+        list(batches) for batches in arrow_reads.read_batches(path, [("SELECT ? AS n, owner_id FROM owners", [7])], 5)
+    ]
+    assert {child.process.pid for child in arrow_reads._IDLE} == before  # the same child answered
+    assert sum(b.num_rows for b in owners) == len(storage.load_data(sqlite_stored).owners) and len(owners[0]) == 5

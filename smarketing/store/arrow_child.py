@@ -1,0 +1,88 @@
+"""The Arrow reader's child process (issue 17): SQLite selects through ADBC, results as Arrow IPC streams.
+
+Run as `python -m smarketing.store.arrow_child` by store/arrow_reads.py. It imports only pyarrow and
+the ADBC SQLite driver (not its DB-API module, which pulls in pandas), so it starts fast; its SQLite
+library and file locks are its own, apart from the parent's sqlite3 (see arrow_reads).
+
+Protocol, one request at a time until stdin closes: the parent writes one JSON line
+`{"path": FILE, "statements": [[SQL, [PARAM, ...]], ...], "batch_rows": N}`; the child runs every
+statement in one read transaction, then answers one JSON line, `{"error": TEXT}` or `{"ok": true}`
+followed, per statement, by its rows in batches of N, each an 8-byte little-endian length and an
+Arrow IPC stream of that many bytes, and a zero length after the last batch.
+"""
+
+import json
+import sys
+from typing import Any, BinaryIO
+
+import adbc_driver_manager
+import adbc_driver_sqlite
+import pyarrow as pa
+import pyarrow.ipc
+
+BUSY_TIMEOUT_MS = 30_000
+# One batch per result, so that every column's type is inferred from all of its rows (a column
+# whose first rows are NULL would otherwise be typed from those alone).
+BATCH_ROWS = str(2**30)
+END = bytes(8)  # the length that ends a statement's batches
+
+
+def main(requests: BinaryIO, answers: BinaryIO) -> None:
+    """Answer requests until the parent closes stdin."""
+    for line in requests:
+        request = json.loads(line)
+        try:
+            tables = read_snapshot(request["path"], request["statements"])
+        except Exception as exc:  # every failure is the parent's to log; the child lives on
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            answers.write(json.dumps({"error": f"{type(exc).__name__}: {first}"}).encode() + b"\n")
+            answers.flush()
+            continue
+        answers.write(b'{"ok": true}\n')
+        for table in tables:
+            for batch in table.to_batches(max_chunksize=request["batch_rows"]):
+                stream = ipc_stream(batch)
+                answers.write(stream.size.to_bytes(8, "little"))
+                answers.write(memoryview(stream))
+            answers.write(END)
+        answers.flush()
+        del tables
+
+
+def read_snapshot(path: str, statements: list[list[Any]]) -> list[pa.Table]:
+    """Every statement's rows, all from one read transaction (one consistent snapshot)."""
+    with (
+        adbc_driver_sqlite.connect(path) as database,
+        adbc_driver_manager.AdbcConnection(database) as connection,
+    ):
+        execute(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        execute(connection, "BEGIN")
+        try:
+            return [execute(connection, sql, params) for sql, params in statements]
+        finally:
+            execute(connection, "COMMIT")
+
+
+def execute(connection: adbc_driver_manager.AdbcConnection, sql: str, params: list[Any] = ()) -> pa.Table:
+    """One statement's rows as an Arrow table (positional parameters bound as one row)."""
+    with adbc_driver_manager.AdbcStatement(connection) as statement:
+        statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: BATCH_ROWS})
+        statement.set_sql_query(sql)
+        if params:
+            statement.bind(
+                pa.record_batch([pa.array([value]) for value in params], names=[str(i) for i in range(len(params))])
+            )
+        stream, _ = statement.execute_query()
+        return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
+def ipc_stream(batch: pa.RecordBatch) -> pa.Buffer:
+    """One batch as an Arrow IPC stream."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return sink.getvalue()
+
+
+if __name__ == "__main__":
+    main(sys.stdin.buffer, sys.stdout.buffer)

@@ -1,0 +1,153 @@
+"""Arrow-native reads of a SQLite file in a child process (issue 17).
+
+The ADBC SQLite driver reads columns straight into Arrow, about ten times faster than rows through
+Python's sqlite3. It runs in a child process (store/arrow_child.py) because it brings a SQLite
+library of its own: SQLite's file locks are POSIX locks, held per process, and closing any
+descriptor of the file releases all of the process's locks on it, so a second library in this
+process (which cannot see sqlite3's open descriptors) dropped the locks of sqlite3's connections
+("disk I/O error"). A child's locks are its own: SQLite's ordinary multi-process case.
+
+Children stay alive between reads (starting one costs about half a second of CPU, for pyarrow):
+an idle one is taken for each read and given back afterwards, so concurrent reads each have
+their own; a child that fails is stopped and replaced by a new one at the next read.
+"""
+
+import atexit
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.ipc
+
+CHILD = Path(__file__).with_name("arrow_child.py")
+IDLE_CHILDREN = 2
+AVAILABLE = importlib.util.find_spec("adbc_driver_sqlite") is not None  # else reads take sqlite3's path
+
+
+class ArrowReadError(Exception):
+    """The child could not answer; the caller reads another way."""
+
+
+@dataclass
+class _Child:
+    """One child process and the parent process that started it."""
+
+    process: subprocess.Popen = field(
+        default_factory=lambda: subprocess.Popen(
+            # -P: not the script's folder on sys.path, so none of the package's modules can shadow a library.
+            [sys.executable, "-P", str(CHILD)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    parent: int = field(default_factory=os.getpid)
+
+    def alive(self) -> bool:
+        """Whether the child still runs and belongs to this process (not to a fork's parent)."""
+        return self.parent == os.getpid() and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Close its pipes (it exits at once, even mid-answer) and reap it."""
+        if self.parent != os.getpid():
+            return
+        try:
+            self.process.stdin.close()
+            self.process.stdout.close()
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+
+
+_IDLE: list[_Child] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def read_batches(
+    path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
+) -> Iterator[Iterator[pa.RecordBatch]]:
+    """The rows of each (SQL, positional parameters) statement, in Arrow batches of `batch_rows`,
+    all from one read transaction on the SQLite file at `path`. Consume each statement's batches
+    whole, in order; raises ArrowReadError."""
+    child = _take()
+    done = False
+    try:
+        request = {"path": path, "statements": [[sql, list(params)] for sql, params in statements]}
+        child.process.stdin.write(json.dumps({**request, "batch_rows": batch_rows}).encode() + b"\n")
+        child.process.stdin.flush()
+        answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
+        if answer != {"ok": True}:
+            done = isinstance(answer, dict) and "error" in answer  # a whole answer: the child can read again
+            raise ArrowReadError(str(answer.get("error", answer)) if isinstance(answer, dict) else str(answer))
+        for _ in statements:
+            batches = _statement_batches(child.process.stdout)
+            yield batches
+            for _ in batches:  # whatever the caller left unread
+                pass
+        done = True
+    except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # TypeError: a parameter JSON cannot carry
+        raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        if done:
+            _give_back(child)
+        else:
+            child.stop()
+
+
+def _statement_batches(answers: BinaryIO) -> Iterator[pa.RecordBatch]:
+    """One statement's batches, read from the child's answer up to the zero length that ends them."""
+    try:
+        while size := int.from_bytes(_exactly(answers, 8), "little"):
+            yield pa.ipc.open_stream(pa.py_buffer(_exactly(answers, size))).read_next_batch()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _exactly(answers: BinaryIO, size: int) -> bytes:
+    """The next `size` bytes of the answer."""
+    data = answers.read(size)
+    if len(data) != size:
+        raise ArrowReadError("the reader process ended mid-answer")
+    return data
+
+
+def _take() -> _Child:
+    """An idle child of this process, or a new one."""
+    with _IDLE_LOCK:
+        while _IDLE:
+            child = _IDLE.pop()
+            if child.alive():
+                return child
+            child.stop()
+    try:
+        return _Child()
+    except OSError as exc:
+        raise ArrowReadError(f"cannot start the reader process: {exc.strerror}") from None
+
+
+def _give_back(child: _Child) -> None:
+    """Keep a healthy child for the next read (up to IDLE_CHILDREN), else stop it."""
+    with _IDLE_LOCK:
+        if child.alive() and len(_IDLE) < IDLE_CHILDREN:
+            _IDLE.append(child)
+            return
+    child.stop()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop the idle children when the process ends."""
+    with _IDLE_LOCK:
+        children = list(_IDLE)
+        _IDLE.clear()
+    for child in children:
+        child.stop()
