@@ -319,7 +319,8 @@ def recalc(engine: Engine, month: str, as_of: pd.Timestamp | None = None) -> dic
     terms = terms_for_month(versions, month)
     previous = terms_for_month(versions, add_months(month, -1))
     first = min(cohort_months(month, terms)[0], lookback_months(month, terms)[0])
-    data = storage.load_data(engine, months=month_range(first, add_months(month, -1)), tz=terms.timezone, as_of=as_of)
+    span = month_range(first, add_months(month, -1))
+    data = storage.load_data(engine, months=span, tz=terms.timezone, as_of=as_of, with_touches=False)
     return recalculate(data, terms, month, as_of, previous)
 
 

@@ -773,6 +773,7 @@ def load_data(
     tz: str = "UTC",
     as_of: pd.Timestamp | None = None,
     commitments_only: bool = False,
+    with_touches: bool = True,
 ) -> CrmData:
     """The data the given local months need (None: everything), as known at as_of.
 
@@ -783,6 +784,7 @@ def load_data(
     With `commitments_only`, only what commitment-only scorecards read (build_scorecards'
     `commitments_only`, for the history behind consequences): the COMMITMENT_*_COLUMNS and only
     the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction).
+    Without `with_touches` no touch is read (recalculation reads none: the bulk of a load).
     """
     cutoff = _bind(as_of) if as_of is not None else None
     leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
@@ -816,11 +818,13 @@ def load_data(
             "deals": _table_read(conn, "deals", deal_scope, wanted.get("deals")),
             "exclusions": _table_read(conn, "exclusions"),
         }
+        if not with_touches:
+            del reads["touches"]
         if months is not None:
             reads["any_touch"] = (sa.select(sa.exists().select_from(touches).label("any_touch")), {}, _as_is)
             reads["earlier_mqls"] = _earlier_mqls_read(conn, min(parse_month(m) for m in months), tz, cutoff)
         read = _read_all(conn, reads)
-    data = CrmData(**{name: read[name] for name in ALL_TABLES})
+    data = CrmData(**{name: read[name] if name in read else frames.empty_frame(name) for name in ALL_TABLES})
     if months is not None:
         data.source_has_touches = bool(read["any_touch"]["any_touch"].iloc[0])
         data.earlier_mqls = _mql_segments(read["earlier_mqls"])

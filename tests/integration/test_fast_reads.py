@@ -143,6 +143,20 @@ def test_consequences_over_the_slim_history_equal_the_whole_one(stored, as_of, m
     assert fast["consequences"]["by_commitment"]
 
 
+@pytest.mark.parametrize("as_of", AS_OFS[:2])
+def test_recalculation_without_touches_equals_the_whole_load(stored, as_of, monkeypatch) -> None:
+    as_of = pd.Timestamp(as_of)
+    month = api.data_months(stored)[-1]
+    fast = api.recalc(stored, month, as_of)
+    whole = storage.load_data
+    read = []
+    monkeypatch.setattr(storage, "load_data", lambda *a, with_touches=True, **k: read.append(1) or whole(*a, **k))
+    assert api.recalc(stored, month, as_of) == fast and read
+    assert fast["inputs"]["cohort_mqls"] > 0
+    slim = whole(stored, months=[month], tz="America/New_York", as_of=as_of, with_touches=False)
+    assert slim.touches.empty and slim.source_has_touches
+
+
 # -- the Arrow reader (SQLite files) -----------------------------------------------------
 
 AS_OF = pd.Timestamp(AS_OFS[1])
