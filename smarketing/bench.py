@@ -108,6 +108,13 @@ def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
 
 
 def peak_memory_mb() -> float:
+    """This process's peak resident memory in MB. On Linux the high-water mark of its own memory
+    (VmHWM): ru_maxrss survives exec, so a spawned reader would report its parent's peak at fork."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

@@ -439,7 +439,7 @@ def _arrow_typed(column: pa.Array, kind: str | None) -> pd.Series:
     if column.null_count == len(column):  # no rows or only NULLs: the driver cannot tell the type
         return _typed(np.full(len(column), None, dtype=object), kind)
     if kind == INSTANT and column.type == pa.string() and (stamps := _stored_instants(column)) is not None:
-        return stamps.to_pandas()
+        return stamps.to_pandas().dt.tz_convert("UTC")  # the cursor path's UTC (Arrow gives ZoneInfo("UTC"))
     if kind == TEXT and column.type == pa.string():
         # Copied out (as pandas' large_string), so that the frame does not keep the batch's whole
         # answer alive (normalize keeps text without empty strings as it is).

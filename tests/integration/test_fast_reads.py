@@ -88,6 +88,16 @@ def _plain_reader(monkeypatch) -> None:
 def _same(actual: CrmData, expected: CrmData) -> None:
     for table in TABLES:
         pd.testing.assert_frame_equal(getattr(actual, table), getattr(expected, table), check_exact=True)
+        _same_zones(getattr(actual, table), getattr(expected, table))
+
+
+def _same_zones(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """The same kind of UTC in every instant column: assert_frame_equal takes any UTC for UTC, but
+    pandas.concat of ZoneInfo("UTC") and timezone.utc instants falls back to objects."""
+    zones = [
+        (c, type(expected[c].dt.tz)) for c in expected.columns if isinstance(expected[c].dtype, pd.DatetimeTZDtype)
+    ]
+    assert [(c, type(actual[c].dt.tz)) for c, _ in zones] == zones
 
 
 def test_the_cursor_reader_gives_the_frames_pandas_gives(stored, monkeypatch) -> None:
@@ -214,6 +224,9 @@ def _same_loads(engine, monkeypatch) -> list[CrmData]:
             assert actual.earlier_mqls is None
         else:
             pd.testing.assert_frame_equal(actual.earlier_mqls, expected.earlier_mqls, check_exact=True)
+            _same_zones(actual.earlier_mqls, expected.earlier_mqls)
+        pd.testing.assert_frame_equal(actual.mql_history(), expected.mql_history(), check_exact=True)
+        assert actual.mql_history()["mql_at"].dtype == "datetime64[ns, UTC]"
     return fast
 
 
