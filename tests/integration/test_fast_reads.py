@@ -141,13 +141,25 @@ def test_commitment_only_loads_score_every_month_as_the_whole_load(stored, as_of
     assert build_scorecards(slim, versions, months, as_of, commitments_only=True) == expected
 
 
+def _whole_loads(monkeypatch) -> list[dict]:
+    """Make every load_data read every column and touch (no commitments_only, with touches); returns
+    the list of the calls' keyword arguments, so a test can see the patched loader ran."""
+    whole, calls = storage.load_data, []
+
+    def load(*args, commitments_only=False, with_touches=True, **kwargs):
+        calls.append(kwargs)
+        return whole(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "load_data", load)
+    return calls
+
+
 @pytest.mark.parametrize("as_of", AS_OFS[:2])
 def test_consequences_over_the_slim_history_equal_the_whole_one(stored, as_of, monkeypatch) -> None:
     as_of = pd.Timestamp(as_of)
     month = api.data_months(stored)[-1]
     fast = api.scorecard(stored, month, as_of)
-    whole = storage.load_data
-    monkeypatch.setattr(storage, "load_data", lambda *a, commitments_only=False, **k: whole(*a, **k))
+    _whole_loads(monkeypatch)
     slow = api.scorecard(stored, month, as_of)
     assert json.dumps(fast, sort_keys=True) == json.dumps(slow, sort_keys=True)
     assert fast["consequences"]["by_commitment"]
@@ -158,13 +170,11 @@ def test_recalculation_without_touches_equals_the_whole_load(stored, as_of, monk
     as_of = pd.Timestamp(as_of)
     month = api.data_months(stored)[-1]
     fast = api.recalc(stored, month, as_of)
-    whole = storage.load_data
-    read = []
-    monkeypatch.setattr(storage, "load_data", lambda *a, with_touches=True, **k: read.append(1) or whole(*a, **k))
+    slim = storage.load_data(stored, months=[month], tz="America/New_York", as_of=as_of, with_touches=False)
+    assert slim.touches.empty and slim.source_has_touches
+    read = _whole_loads(monkeypatch)
     assert api.recalc(stored, month, as_of) == fast and read
     assert fast["inputs"]["cohort_mqls"] > 0
-    slim = whole(stored, months=[month], tz="America/New_York", as_of=as_of, with_touches=False)
-    assert slim.touches.empty and slim.source_has_touches
 
 
 # -- the Arrow reader (SQLite files) -----------------------------------------------------
