@@ -783,7 +783,8 @@ def load_data(
     row, except, when as_of is given, touches after it and leads that became MQLs after it.
     With `commitments_only`, only what commitment-only scorecards read (build_scorecards'
     `commitments_only`, for the history behind consequences): the COMMITMENT_*_COLUMNS and only
-    the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction).
+    the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction),
+    with months those from the first month's start on, of any lead (the ledger drops the others).
     Without `with_touches` no touch is read (recalculation reads none: the bulk of a load).
     """
     cutoff = _bind(as_of) if as_of is not None else None
@@ -796,7 +797,10 @@ def load_data(
     if months is not None:
         start, end = _months_range(months, tz)
         in_scope = sa.select(leads.c.lead_id).where(lead_scope)
-        touch_scope.append(touches.c.lead_id.in_(in_scope))
+        # Follow-ups count from the lead's MQL on, so none before the first month's start can; over many
+        # months a scan of that span is many times faster than matching each touch against the leads
+        # (the ledger keeps its own leads' touches and drops the others).
+        touch_scope.append(touches.c.occurred_at >= start if commitments_only else touches.c.lead_id.in_(in_scope))
         deal_scope = sa.or_(deals.c.lead_id.in_(in_scope), sa.and_(deals.c.closed_at >= start, deals.c.closed_at < end))
     lead_rows = lead_scope
     if months is not None:
@@ -862,7 +866,9 @@ COMMITMENT_COLUMNS: dict[str, list[str]] = {
         "rejected_at",
         "rejection_reason",
     ],
-    "touches": ["lead_id", "kind", "occurred_at", "automated", "direction"],
+    # Only follow-ups are read (_follow_up_scope): not automated and not inbound, which is what a
+    # column not read becomes (frames.normalize), so those two stay on disk too.
+    "touches": ["lead_id", "kind", "occurred_at"],
     "deals": ["deal_id", "lead_id", "created_at", "closed_at", "status"],
 }
 
