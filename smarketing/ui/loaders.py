@@ -3,7 +3,7 @@
 Every cached call is keyed by (database URL, month, as_of to the minute, data token). The
 token changes whenever a data load, a terms version or a month close is stored (and is
 itself re-read every few seconds), so stale numbers are never shown for long; in-app
-writes call `refresh()` to clear everything at once.
+writes call `refresh()` to clear everything at once (tests too, between databases).
 """
 
 from __future__ import annotations
@@ -129,7 +129,11 @@ def opening_months(url: str, as_of: str, token: str) -> tuple[str, str]:
     return api.opening_months(engine(url), pd.Timestamp(as_of))
 
 
-@st.cache_data(show_spinner="Loading the month…", max_entries=48)
+# A resource, not data: every page of every session gets the same objects instead of unpickling a
+# copy (a month at a million leads is half a second to unpickle). Pages only read a bundle: pandas'
+# copy-on-write keeps derived frames apart, and tests/app/test_bundle_read_only.py renders every page
+# and checks the cached bundle is unchanged.
+@st.cache_resource(show_spinner="Loading the month…", max_entries=12)
 def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
     """One month's scorecard, ledger and pace data from a single load (same numbers as api.scorecard)."""
     eng = engine(url)
@@ -305,6 +309,7 @@ def this_month(tz: str, as_of: pd.Timestamp) -> str:
 def refresh() -> None:
     """Forget every cached result (after the app itself wrote to the database)."""
     st.cache_data.clear()
+    month_bundle.clear()
 
 
 def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: str | None) -> None:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from app_helpers import seed as _seed
+
+from smarketing.ui import loaders
 
 
 @pytest.fixture(scope="session")
@@ -30,15 +31,15 @@ def fresh_url(tmp_path: Path) -> str:
 def app_env(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """SMARKETING_DB points at the demo database; caches start empty."""
     monkeypatch.setenv("SMARKETING_DB", demo_url)
-    st.cache_data.clear()
+    loaders.refresh()
     yield demo_url
-    st.cache_data.clear()
+    loaders.refresh()
 
 
 @pytest.fixture
 def write_env(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """SMARKETING_DB points at a database this test may change."""
     monkeypatch.setenv("SMARKETING_DB", fresh_url)
-    st.cache_data.clear()
+    loaders.refresh()
     yield fresh_url
-    st.cache_data.clear()
+    loaders.refresh()

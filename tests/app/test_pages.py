@@ -12,6 +12,7 @@ from app_helpers import AS_OF, MONTH, NOW, PAGES, metrics, no_exception, open_pa
 from smarketing import api
 from smarketing.core.sales import overdue_worklist
 from smarketing.store import storage
+from smarketing.ui import loaders
 from smarketing.ui.history import consecutive_misses
 
 pytestmark = pytest.mark.app
@@ -298,14 +299,12 @@ def test_empty_month_is_explained(app_env: str) -> None:
 
 
 def test_empty_database_explains_itself(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
-
     monkeypatch.setenv("SMARKETING_DB", f"sqlite:///{tmp_path / 'empty.db'}")
-    st.cache_data.clear()
+    loaders.refresh()
     for page in PAGES:
         at = open_page(page)
         no_exception(at)
-    st.cache_data.clear()
+    loaders.refresh()
     assert not any("Demo data" in i.value for i in at.info)
     assert pd.Timestamp(AS_OF) == NOW
 

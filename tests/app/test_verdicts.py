@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from app_helpers import AS_OF, DASHBOARD, MONTH, NOW, ROOT, TIMEOUT, metrics, no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +17,7 @@ from smarketing.core.frames import CrmData
 from smarketing.core.recalc import reverse_funnel
 from smarketing.sources.demo import DEMO_TERMS_TOML
 from smarketing.store import storage
+from smarketing.ui import loaders
 
 pytestmark = pytest.mark.app
 
@@ -60,9 +60,9 @@ def export_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
     owners = pd.DataFrame({"owner_id": ["o1"], "name": ["Ann"]})
     storage.save_data(engine, CrmData.of(owners=owners, leads=leads, deals=deals), source="import", detail="export")
     monkeypatch.setenv("SMARKETING_DB", url)
-    st.cache_data.clear()
+    loaders.refresh()
     yield url
-    st.cache_data.clear()
+    loaders.refresh()
 
 
 def test_day_one_says_how_much_of_the_projection_is_recent_months(app_env: str) -> None:
