@@ -113,12 +113,20 @@ def history_cards(engine: Engine, month: str, as_of: pd.Timestamp) -> dict[str, 
     closed months from their snapshots, the others live from one load."""
     known = data_months(engine)
     months = [m for m in (month_range(known[0], add_months(month, -1)) if known else []) if m < month]
+    return {m: card for m, (card, _) in closed_or_live_cards(engine, months, as_of, commitments_only=True).items()}
+
+
+def closed_or_live_cards(
+    engine: Engine, months: list[str], as_of: pd.Timestamp, *, commitments_only: bool = False
+) -> dict[str, tuple[dict, bool]]:
+    """Each month's scorecard and whether it is closed: closed months from their snapshots, the others
+    live from one load of the span they cover (a closed history loads nothing)."""
     closed = set(storage.closed_months(engine))
-    cards = {m: snap for m in months if m in closed and (snap := storage.load_snapshot(engine, m)) is not None}
+    cards = {m: (snap, True) for m in months if m in closed and (snap := storage.load_snapshot(engine, m)) is not None}
     live = [m for m in months if m not in cards]
     if live:
-        span = month_range(live[0], live[-1])
-        cards |= {m: c for m, c in scorecards(engine, span, as_of, commitments_only=True).items() if m in live}
+        fresh = scorecards(engine, month_range(min(live), max(live)), as_of, commitments_only=commitments_only)
+        cards |= {m: (fresh[m], False) for m in live}
     return {m: cards[m] for m in months}
 
 
@@ -508,18 +516,7 @@ def _trend(engine: Engine, month: str, card: dict, closed: bool, as_of: pd.Times
     known = data_months(engine)
     if known:
         months = [m for m in months if m >= known[0]] or [month]
-    closed_set = set(storage.closed_months(engine))
-    cards: dict[str, tuple[dict, bool]] = {month: (card, closed)}
-    for m in months:
-        if m != month and m in closed_set:
-            snap = storage.load_snapshot(engine, m)
-            if snap is not None:
-                cards[m] = (snap, True)
-    live = [m for m in months if m not in cards]
-    if live:
-        for m, c in scorecards(engine, month_range(live[0], live[-1]), as_of).items():
-            if m in live:
-                cards[m] = (c, False)
+    cards = {**closed_or_live_cards(engine, [m for m in months if m != month], as_of), month: (card, closed)}
     return pd.DataFrame([reports.trend_row(m, *cards[m]) for m in months])
 
 

@@ -161,13 +161,8 @@ def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: 
     months = trend_months(last_month, first_month)
     if not months:
         return {}
-    eng = engine(url)
-    cards = api.scorecards(eng, months, pd.Timestamp(as_of))
-    for month in months:
-        snapshot = storage.load_snapshot(eng, month)
-        if snapshot is not None:
-            cards[month] = {**snapshot, "frozen": True}
-    return cards
+    cards = api.closed_or_live_cards(engine(url), months, pd.Timestamp(as_of))
+    return {m: {**card, "frozen": True} if closed else card for m, (card, closed) in cards.items()}
 
 
 def trend_months(last_month: str, first_month: str | None) -> list[str]:

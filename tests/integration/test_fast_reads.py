@@ -165,6 +165,24 @@ def test_consequences_over_the_slim_history_equal_the_whole_one(stored, as_of, m
     assert fast["consequences"]["by_commitment"]
 
 
+def test_a_closed_history_loads_only_the_live_months_and_keeps_every_card(stored, monkeypatch) -> None:
+    as_of = pd.Timestamp(AS_OFS[0])
+    months = api.data_months(stored)
+    live_before = api.scorecards(stored, months, as_of)
+    for month in months[1:-2]:
+        api.close_month(stored, month, closed_by="test", as_of=as_of)
+    read = _whole_loads(monkeypatch)
+    cards = api.closed_or_live_cards(stored, months, as_of)
+    assert [closed for _, closed in cards.values()] == [False] + [True] * (len(months) - 3) + [False, False]
+    assert all(card == storage.load_snapshot(stored, m) for m, (card, closed) in cards.items() if closed)
+    assert all(card == live_before[m] for m, (card, closed) in cards.items() if not closed)
+    # The live months are the first and the last two: one load of the span from the first to the last.
+    assert [call["months"] for call in read] == [months]
+    read.clear()
+    tail = api.closed_or_live_cards(stored, months[2:], as_of)
+    assert [call["months"] for call in read] == [months[-2:]] and tail[months[-1]][0] == live_before[months[-1]]
+
+
 @pytest.mark.parametrize("as_of", AS_OFS[:2])
 def test_recalculation_without_touches_equals_the_whole_load(stored, as_of, monkeypatch) -> None:
     as_of = pd.Timestamp(as_of)
