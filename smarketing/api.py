@@ -328,7 +328,9 @@ def recalc(engine: Engine, month: str, as_of: pd.Timestamp | None = None) -> dic
     previous = terms_for_month(versions, add_months(month, -1))
     first = min(cohort_months(month, terms)[0], lookback_months(month, terms)[0])
     span = month_range(first, add_months(month, -1))
-    data = storage.load_data(engine, months=span, tz=terms.timezone, as_of=as_of, with_touches=False)
+    data = storage.load_data(
+        engine, months=span, tz=terms.timezone, as_of=as_of, with_touches=False, columns=storage.RECALC_COLUMNS
+    )
     return recalculate(data, terms, month, as_of, previous)
 
 

@@ -774,6 +774,7 @@ def load_data(
     as_of: pd.Timestamp | None = None,
     commitments_only: bool = False,
     with_touches: bool = True,
+    columns: Mapping[str, list[str]] | None = None,
 ) -> CrmData:
     """The data the given local months need (None: everything), as known at as_of.
 
@@ -786,6 +787,7 @@ def load_data(
     the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction),
     with months those from the first month's start on, of any lead (the ledger drops the others).
     Without `with_touches` no touch is read (recalculation reads none: the bulk of a load).
+    `columns` names the only columns to read of some tables (e.g. RECALC_COLUMNS; the rest are empty).
     """
     cutoff = _bind(as_of) if as_of is not None else None
     leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
@@ -813,7 +815,7 @@ def load_data(
             *([] if cutoff is None else [deals.c.closed_at <= cutoff]),
         )
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
-    wanted = COMMITMENT_COLUMNS if commitments_only else {}
+    wanted = COMMITMENT_COLUMNS if commitments_only else (columns or {})
     with engine.connect() as conn:
         reads = {
             "owners": _table_read(conn, "owners"),
@@ -870,6 +872,13 @@ COMMITMENT_COLUMNS: dict[str, list[str]] = {
     # column not read becomes (frames.normalize), so those two stay on disk too.
     "touches": ["lead_id", "kind", "occurred_at"],
     "deals": ["deal_id", "lead_id", "created_at", "closed_at", "status"],
+}
+
+
+# What the monthly recalculation reads (core.recalc.recalculate: cohort conversions, won deals).
+RECALC_COLUMNS: dict[str, list[str]] = {
+    "leads": ["lead_id", "mql_at", "customer_at", "segment"],
+    "deals": ["deal_id", "lead_id", "amount", "closed_at", "status"],
 }
 
 

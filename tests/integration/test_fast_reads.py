@@ -142,11 +142,11 @@ def test_commitment_only_loads_score_every_month_as_the_whole_load(stored, as_of
 
 
 def _whole_loads(monkeypatch) -> list[dict]:
-    """Make every load_data read every column and touch (no commitments_only, with touches); returns
-    the list of the calls' keyword arguments, so a test can see the patched loader ran."""
+    """Make every load_data read every column and touch (no commitments_only, with touches, no columns);
+    returns the list of the calls' keyword arguments, so a test can see the patched loader ran."""
     whole, calls = storage.load_data, []
 
-    def load(*args, commitments_only=False, with_touches=True, **kwargs):
+    def load(*args, commitments_only=False, with_touches=True, columns=None, **kwargs):
         calls.append(kwargs)
         return whole(*args, **kwargs)
 
