@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing.core.sales import commitment_status, lead_ledger, overdue_worklist, owner_summary
+from smarketing.core.sales import commitment_status, few_texts, lead_ledger, overdue_worklist, owner_summary
 
 pytestmark = pytest.mark.unit
 
@@ -692,3 +692,10 @@ def test_unmeasurable_commitment_is_no_activity_data():
     assert out["compliance"] is None and out["budget_left"] is None and out["needed_of_pending"] is None
     # Even a month with no MQL says why nothing can be judged.
     assert commitment_status(0, 0, 0, 0.9, False, measurable=False)["status"] == "no_activity_data"
+
+
+@pytest.mark.parametrize("values", [["default", "uk", "default", "ny", "uk"], ["default"], []])
+def test_few_texts_is_the_str_column_astype_gives(values: list[str]) -> None:
+    objects = np.array(values, dtype=object)
+    expected = pd.Series(objects, dtype=object).astype(str)
+    pd.testing.assert_series_equal(few_texts(objects), expected, check_exact=True)
