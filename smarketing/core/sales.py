@@ -52,9 +52,17 @@ def mqls_by_month(leads: pd.DataFrame, as_of: pd.Timestamp, months: list[str], t
     code = month_codes(leads["mql_at"], months, tz)
     code[~(leads["mql_at"].notna() & (leads["mql_at"] <= as_of)).to_numpy(dtype=bool)] = -1
     rows = np.flatnonzero(code >= 0)
-    ordered = leads.take(rows[np.argsort(code[rows], kind="stable")])
+    ordered = rows[np.argsort(code[rows], kind="stable")]
     ends = np.cumsum(np.bincount(code[rows], minlength=len(months)))
-    return {m: ordered.iloc[end - n : end] for m, end, n in zip(months, ends, np.diff(ends, prepend=0))}
+    return {m: _rows_of(leads, ordered[end - n : end]) for m, end, n in zip(months, ends, np.diff(ends, prepend=0))}
+
+
+def _rows_of(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """frame.take(rows) for increasing rows; a slice, not a copy, when they are consecutive (a frame in
+    time order, as stored: a million-lead ledger split by month is not copied whole)."""
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+        return frame.iloc[rows[0] : rows[-1] + 1]
+    return frame.take(rows)
 
 
 def is_follow_up(touches: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
