@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing.core.sales import commitment_status, few_texts, lead_ledger, overdue_worklist, owner_summary
+from smarketing.core.sales import (
+    commitment_status,
+    few_texts,
+    lead_ledger,
+    mqls_as_of,
+    mqls_by_month,
+    overdue_worklist,
+    owner_summary,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -699,3 +707,18 @@ def test_few_texts_is_the_str_column_astype_gives(values: list[str]) -> None:
     objects = np.array(values, dtype=object)
     expected = pd.Series(objects, dtype=object).astype(str)
     pd.testing.assert_series_equal(few_texts(objects), expected, check_exact=True)
+
+
+@pytest.mark.parametrize("order", ["stored", "shuffled"])
+def test_mqls_by_month_gives_each_months_mqls_in_their_order(order: str) -> None:
+    starts = pd.Timestamp("2026-01-31T23:00:00Z") + pd.to_timedelta(np.arange(40) * 7, unit="h")
+    leads = pd.DataFrame({"lead_id": [f"l{i}" for i in range(40)], "mql_at": starts})
+    leads.loc[[3, 17], "mql_at"] = pd.NaT  # not MQLs: the months' rows are not all consecutive
+    if order == "shuffled":
+        leads = leads.sample(frac=1, random_state=4).reset_index(drop=True)
+    as_of = pd.Timestamp("2026-02-10T00:00:00Z")
+    months = ["2026-02", "2026-01", "2026-03"]
+    split = mqls_by_month(leads, as_of, months, "UTC")
+    assert list(split) == months
+    for month in months:
+        pd.testing.assert_frame_equal(split[month], mqls_as_of(leads, as_of, month, "UTC"), check_exact=True)
