@@ -39,7 +39,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -799,10 +799,13 @@ def load_data(
     if months is not None:
         start, end = _months_range(months, tz)
         in_scope = sa.select(leads.c.lead_id).where(lead_scope)
-        # Follow-ups count from the lead's MQL on, so none before the first month's start can; over many
-        # months a scan of that span is many times faster than matching each touch against the leads
-        # (the ledger keeps its own leads' touches and drops the others).
-        touch_scope.append(touches.c.occurred_at >= start if commitments_only else touches.c.lead_id.in_(in_scope))
+        if commitments_only and _span_holds_mostly_theirs(end, cutoff):
+            # Follow-ups count from the lead's MQL on, so none before the first month's start can; a scan
+            # of that span is many times faster than matching each touch against the leads (the ledger
+            # keeps its own leads' touches and drops the others).
+            touch_scope.append(touches.c.occurred_at >= start)
+        else:
+            touch_scope.append(touches.c.lead_id.in_(in_scope))
         deal_scope = sa.or_(deals.c.lead_id.in_(in_scope), sa.and_(deals.c.closed_at >= start, deals.c.closed_at < end))
     lead_rows = lead_scope
     if months is not None:
@@ -835,6 +838,15 @@ def load_data(
         data.source_has_touches = bool(read["any_touch"]["any_touch"].iloc[0])
         data.earlier_mqls = _mql_segments(read["earlier_mqls"])
     return data
+
+
+SCAN_SLACK = timedelta(days=62)
+
+
+def _span_holds_mostly_theirs(end: datetime, cutoff: datetime | None) -> bool:
+    """Whether the touches from the months' start up to as_of are mostly those of the months' own leads:
+    as_of at most about two months after the last month ends (not an old month seen from today)."""
+    return cutoff is not None and cutoff <= end + SCAN_SLACK
 
 
 def _as_is(frame: pd.DataFrame) -> pd.DataFrame:
