@@ -39,7 +39,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -799,7 +799,7 @@ def load_data(
     if months is not None:
         start, end = _months_range(months, tz)
         in_scope = sa.select(leads.c.lead_id).where(lead_scope)
-        if commitments_only and _span_holds_mostly_theirs(end, cutoff):
+        if commitments_only and _span_holds_mostly_theirs(start, end, cutoff):
             # Follow-ups count from the lead's MQL on, so none before the first month's start can; a scan
             # of that span is many times faster than matching each touch against the leads (the ledger
             # keeps its own leads' touches and drops the others).
@@ -840,13 +840,11 @@ def load_data(
     return data
 
 
-SCAN_SLACK = timedelta(days=62)
-
-
-def _span_holds_mostly_theirs(end: datetime, cutoff: datetime | None) -> bool:
+def _span_holds_mostly_theirs(start: datetime, end: datetime, cutoff: datetime | None) -> bool:
     """Whether the touches from the months' start up to as_of are mostly those of the months' own leads:
-    as_of at most about two months after the last month ends (not an old month seen from today)."""
-    return cutoff is not None and cutoff <= end + SCAN_SLACK
+    as_of no later after the months end than half their length (many months just closed, not an old
+    month seen from today)."""
+    return cutoff is not None and cutoff - end <= (end - start) / 2
 
 
 def _as_is(frame: pd.DataFrame) -> pd.DataFrame:
