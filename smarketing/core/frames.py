@@ -108,7 +108,8 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[column] if column in frame else pd.Series([None] * n, index=frame.index)
         if kind == TEXT:
             values = values.astype("string")
-            values = values.where(values.str.len() > 0)
+            if (values == "").any():  # only then: `where` copies every string
+                values = values.where(values.str.len() > 0)
         elif kind == INSTANT:
             values = pd.to_datetime(values, utc=True).dt.as_unit("ns")
         elif kind == FLAG:
