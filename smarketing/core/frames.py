@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TOUCH_KINDS = ("call", "email", "meeting", "note", "task", "other")
 QUALIFYING_KINDS = ("call", "email", "meeting")
@@ -134,11 +136,24 @@ def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     than an Index lookup, which turns every string into a Python object first."""
     if not len(keys):
         return np.full(len(wanted), -1, dtype=np.intp)
+    own, asked = _arrow_text(keys), _arrow_text(wanted)
+    if own is not None and asked is not None and not own.null_count and pc.count_distinct(own).as_py() == len(own):
+        # Unique keys: one Arrow hash table of the keys, looked up by every wanted value (half a factorize of both).
+        found = pc.index_in(asked.cast(own.type), value_set=own.combine_chunks())
+        return found.fill_null(-1).to_numpy().astype(np.intp)
     codes, _ = pd.factorize(pd.concat([pd.Series(keys.array), pd.Series(wanted.array)], ignore_index=True))
     own, asked = codes[: len(keys)], codes[len(keys) :]
     if not np.array_equal(own, np.arange(len(keys))):  # repeated or missing keys: the Index decides
         return pd.Index(keys).get_indexer(wanted)
     return np.where(asked < len(keys), asked, -1).astype(np.intp)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow strings behind a pandas string column (None for any other column)."""
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    arrow = pa.array(values.array)
+    return arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
 
 
 @dataclass

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing.core.frames import NO_SEGMENT, normalize
+from smarketing.core.frames import NO_SEGMENT, key_positions, normalize
 
 
 @pytest.mark.parametrize("dtype", [object, "string"])
@@ -22,3 +23,20 @@ def test_text_without_empty_strings_is_unchanged() -> None:
     out = normalize("touches", touches.astype("string"))
     pd.testing.assert_series_equal(out["lead_id"], pd.Series(["a", pd.NA], dtype="string", name="lead_id"))
     assert out["direction"].tolist() == ["outbound", "outbound"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("dtypes", [("string", "string"), (object, object), ("string", object)])
+def test_key_positions_is_the_index_lookup(seed: int, dtypes) -> None:
+    rng = np.random.default_rng(seed)
+    keys = pd.Series(rng.permutation([f"id-{i}" for i in range(300)])[:200], dtype=dtypes[0])
+    wanted = rng.choice([*(f"id-{i}" for i in range(300)), None], size=1_000).tolist()
+    wanted = pd.Series(wanted, dtype=dtypes[1])
+    expected = pd.Index(keys.astype(object)).get_indexer(wanted.astype(object).where(wanted.notna(), None))
+    np.testing.assert_array_equal(key_positions(keys, wanted), expected)
+    assert key_positions(keys, wanted).dtype == np.intp
+
+
+def test_key_positions_of_no_keys_or_nothing_wanted() -> None:
+    assert key_positions(pd.Series([], dtype="string"), pd.Series(["a"], dtype="string")).tolist() == [-1]
+    assert key_positions(pd.Series(["a"], dtype="string"), pd.Series([], dtype="string")).tolist() == []
