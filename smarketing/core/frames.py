@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TOUCH_KINDS = ("call", "email", "meeting", "note", "task", "other")
 QUALIFYING_KINDS = ("call", "email", "meeting")
@@ -138,6 +140,25 @@ def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     if not np.array_equal(own, np.arange(len(keys))):  # repeated or missing keys: the Index decides
         return pd.Index(keys).get_indexer(wanted)
     return np.where(asked < len(keys), asked, -1).astype(np.intp)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string[pyarrow]").array)
+
+
+def all_distinct(values: pd.Series) -> bool:
+    """Whether no value repeats (missing ones count as one value, as in duplicated).
+
+    Hashed in Arrow: at millions of ids several times faster than duplicated or nunique."""
+    return len(pc.unique(_arrow_text(values))) == len(values)
+
+
+def among(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """Which values are among the known ones (text compared as text; missing is never among them).
+
+    pyarrow's is_in: at millions of ids about ten times faster than Series.isin."""
+    hit = pc.is_in(_arrow_text(values), value_set=_arrow_text(known.dropna()), skip_nulls=True)
+    return hit.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 @dataclass

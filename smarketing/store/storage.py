@@ -540,9 +540,9 @@ def _validate(name: str, frame: pd.DataFrame) -> None:
         missing = frame[column].isna().to_numpy()
         if missing.any():
             raise UserError(f"{name}: {_row(frame, name, missing)} has no {column}; nothing was saved.")
-    repeated = frame[id_column].duplicated().to_numpy()
-    if repeated.any():
-        value = frame[id_column][repeated].iloc[0]
+    ids = frame[id_column]
+    if not frames.all_distinct(ids):
+        value = ids[ids.duplicated()].iloc[0]
         raise UserError(f"{name}: the {id_column} '{value}' appears more than once; nothing was saved.")
     for column, kind in SCHEMAS[name].items():
         outside = bounds.instants_outside(frame[column]) if kind == INSTANT else None
