@@ -146,13 +146,6 @@ def _arrow_text(values: pd.Series) -> pa.Array:
     return pa.array(values.astype("string[pyarrow]").array)
 
 
-def all_distinct(values: pd.Series) -> bool:
-    """Whether no value repeats (missing ones count as one value, as in duplicated).
-
-    Hashed in Arrow: at millions of ids several times faster than duplicated or nunique."""
-    return len(pc.unique(_arrow_text(values))) == len(values)
-
-
 def among(values: pd.Series, known: pd.Series) -> np.ndarray:
     """Which values are among the known ones (text compared as text; missing is never among them).
 

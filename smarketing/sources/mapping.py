@@ -125,7 +125,6 @@ from smarketing.core.frames import (
     REQUIRED,
     SCHEMAS,
     CrmData,
-    all_distinct,
     empty_frame,
     normalize,
 )
@@ -1519,8 +1518,6 @@ class _Runner:
     def _report_duplicates(
         self, source: Source, matched: list[InputFile], ids: pd.Series, rows: np.ndarray, files: np.ndarray, label: str
     ) -> None:
-        if all_distinct(ids):
-            return
         dup = (ids != "") & ids.duplicated(keep=False)
         if not dup.any():
             return
