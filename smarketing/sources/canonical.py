@@ -41,7 +41,9 @@ _FALSE = {"false", "f", "no", "n", "0"}
 _OFFSET = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.I)
 # An exact, ASCII-only subset of _OFFSET (what CRM exports write), matched in Arrow; only the other
 # cells need Python's re (Unicode digits and spaces, lower-case t and z), which is ten times slower.
-_COMMON_OFFSET = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+_COMMON_OFFSET = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 # The instants CRM exports and the benchmark write (2026-01-02T03:04:05.123456+00:00), read from their bytes.
 _EXPORT_WIDTH = 32
 _EXPORT_SEPARATORS = {
