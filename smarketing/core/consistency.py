@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from smarketing.core.frames import CrmData
+from smarketing.core.frames import CrmData, among
 
 EXAMPLES = 3
 # (table, earlier column, later column): the later one cannot come first.
@@ -54,8 +54,7 @@ def unknown_references(data: CrmData, stored: Callable[[str, list[str]], set[str
         named = frame[column].dropna()
         if named.empty:
             continue
-        known = set(data.frame(target)[_ID[target]].dropna())
-        missing = sorted(set(named) - known)
+        missing = sorted(set(named[~among(named, data.frame(target)[_ID[target]])].unique()))
         if missing:
             missing = sorted(set(missing) - stored(target, missing))
         if not missing:

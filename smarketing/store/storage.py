@@ -31,6 +31,7 @@ Decisions worth knowing:
 
 import contextlib
 import functools
+import gc
 import json
 import logging
 import os
@@ -632,20 +633,34 @@ def _create_stage(conn: Connection, table: sa.Table) -> sa.Table:
     return stage
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while rows are built: their millions of tuples make no cycles, yet
+    trigger collections that scan the heap (a third of the preparation of a million leads' touches)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _load_rows(conn: Connection, target: str, name: str, frame: pd.DataFrame) -> None:
     """Append a frame's rows to a table, CHUNK_ROWS at a time: executemany on SQLite, COPY on PostgreSQL."""
     dialect, columns = conn.dialect.name, ", ".join(SCHEMAS[name])
-    for start in range(0, len(frame), CHUNK_ROWS):
-        chunk = frame.iloc[start : start + CHUNK_ROWS]
-        rows = list(zip(*(_db_values(chunk[c], kind, dialect) for c, kind in SCHEMAS[name].items())))
-        if dialect == "sqlite":
-            marks = ", ".join("?" * len(SCHEMAS[name]))
-            conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) VALUES ({marks})", rows)
-            continue
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+    with _collector_paused():
+        for start in range(0, len(frame), CHUNK_ROWS):
+            chunk = frame.iloc[start : start + CHUNK_ROWS]
+            rows = list(zip(*(_db_values(chunk[c], kind, dialect) for c, kind in SCHEMAS[name].items())))
+            if dialect == "sqlite":
+                marks = ", ".join("?" * len(SCHEMAS[name]))
+                conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) VALUES ({marks})", rows)
+                continue
+            with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+                with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
 
 
 def _db_values(values: pd.Series, kind: str, dialect: str) -> list[Any]:
@@ -656,7 +671,10 @@ def _db_values(values: pd.Series, kind: str, dialect: str) -> list[Any]:
     """
     if kind == INSTANT:
         naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        text = np.char.replace(np.datetime_as_string(naive, unit="us"), "T", " ")
+        text = np.datetime_as_string(naive, unit="us")
+        characters = text.view(np.uint32).reshape(len(text), text.dtype.itemsize // 4)
+        if characters.shape[1] > 10:  # the T between date and time becomes a space, in place (np.char is slow)
+            characters[:, 10] = ord(" ")
         if dialect != "sqlite":
             text = np.char.add(text, "+00")
         out = text.astype(object)
