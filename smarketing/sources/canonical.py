@@ -187,9 +187,7 @@ def _read_format(text: pd.Series, tz: str, fmt: str) -> tuple[pd.Series, pd.Seri
         out[aware], far[aware] = kept, outside
     naive = ~aware
     if naive.any():
-        local = pd.to_datetime(text[naive], format=fmt if name != "iso8601" else "ISO8601", errors="coerce")
-        if getattr(local.dt, "tz", None) is not None:
-            local = local.dt.tz_localize(None)
+        local = _wall_clock(text[naive], fmt if name != "iso8601" else "ISO8601")
         outside = bounds.instants_outside(local)
         local = local.mask(outside)
         ok = local.notna()
@@ -197,6 +195,22 @@ def _read_format(text: pd.Series, tz: str, fmt: str) -> tuple[pd.Series, pd.Seri
             out[ok[ok].index] = _localize(local[ok], tz)
         far[naive] = outside
     return out, far
+
+
+def _wall_clock(text: pd.Series, fmt: str) -> pd.Series:
+    """Cells without an offset as naive wall-clock times (NaT where unreadable). A cell pandas reads
+    with an offset the offset rule does not accept (such as +00:0) keeps only its wall-clock time,
+    whatever the cells beside it hold."""
+    try:
+        local = pd.to_datetime(text, format=fmt, errors="coerce")
+    except ValueError:  # "Mixed timezones": some of these cells carry such an offset; each is read alone
+        return pd.Series([_wall_clock_of(cell, fmt) for cell in text], index=text.index, dtype="datetime64[ns]")
+    return local.dt.tz_localize(None) if getattr(local.dt, "tz", None) is not None else local
+
+
+def _wall_clock_of(cell: str, fmt: str) -> pd.Timestamp:
+    stamp = pd.to_datetime(cell, format=fmt, errors="coerce")
+    return stamp.tz_localize(None) if stamp is not pd.NaT and stamp.tzinfo is not None else stamp
 
 
 def has_offset(text: pd.Series) -> pd.Series:
