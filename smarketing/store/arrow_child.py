@@ -5,14 +5,16 @@ the ADBC SQLite driver (not its DB-API module, which pulls in pandas), so it sta
 library and file locks are its own, apart from the parent's sqlite3 (see arrow_reads).
 
 Protocol, one request at a time until stdin closes: the parent writes one JSON line
-`{"path": FILE, "statements": [[SQL, [PARAM, ...]], ...], "batch_rows": N}`; the child runs every
-statement in one read transaction, then answers one JSON line, `{"error": TEXT}` or `{"ok": true}`
-followed, per statement, by its rows in batches of N, each an 8-byte little-endian length and an
-Arrow IPC stream of that many bytes, and a zero length after the last batch.
+`{"path": FILE, "statements": [[SQL, [PARAM, ...]], ...], "batch_rows": N}`; the child runs the
+statements in one read transaction and answers each as soon as it has run: one JSON line,
+`{"error": TEXT}` (the request ends there) or `{"ok": true}` followed by its rows in batches of N,
+each an 8-byte little-endian length and an Arrow IPC stream of that many bytes, and a zero length
+after the last batch. So the parent turns one statement's rows into frames while the next runs.
 """
 
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import adbc_driver_manager
@@ -32,25 +34,23 @@ def main(requests: BinaryIO, answers: BinaryIO) -> None:
     for line in requests:
         request = json.loads(line)
         try:
-            tables = read_snapshot(request["path"], request["statements"])
+            for table in read_snapshot(request["path"], request["statements"]):
+                answers.write(b'{"ok": true}\n')
+                for batch in table.to_batches(max_chunksize=request["batch_rows"]):
+                    stream = ipc_stream(batch)
+                    answers.write(stream.size.to_bytes(8, "little"))
+                    answers.write(memoryview(stream))
+                answers.write(END)
+                answers.flush()
+                del table
         except Exception as exc:  # every failure is the parent's to log; the child lives on
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             answers.write(json.dumps({"error": f"{type(exc).__name__}: {first}"}).encode() + b"\n")
             answers.flush()
-            continue
-        answers.write(b'{"ok": true}\n')
-        for table in tables:
-            for batch in table.to_batches(max_chunksize=request["batch_rows"]):
-                stream = ipc_stream(batch)
-                answers.write(stream.size.to_bytes(8, "little"))
-                answers.write(memoryview(stream))
-            answers.write(END)
-        answers.flush()
-        del tables
 
 
-def read_snapshot(path: str, statements: list[list[Any]]) -> list[pa.Table]:
-    """Every statement's rows, all from one read transaction (one consistent snapshot)."""
+def read_snapshot(path: str, statements: list[list[Any]]) -> Iterator[pa.Table]:
+    """Each statement's rows in turn, all from one read transaction (one consistent snapshot)."""
     with (
         adbc_driver_sqlite.connect(path) as database,
         adbc_driver_manager.AdbcConnection(database) as connection,
@@ -58,7 +58,8 @@ def read_snapshot(path: str, statements: list[list[Any]]) -> list[pa.Table]:
         execute(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         execute(connection, "BEGIN")
         try:
-            return [execute(connection, sql, params) for sql, params in statements]
+            for sql, params in statements:
+                yield execute(connection, sql, params)
         finally:
             execute(connection, "COMMIT")
 

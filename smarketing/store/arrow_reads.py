@@ -76,23 +76,22 @@ def read_batches(
     path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
 ) -> Iterator[Iterator[pa.RecordBatch]]:
     """The rows of each (SQL, positional parameters) statement, in Arrow batches of `batch_rows`,
-    all from one read transaction on the SQLite file at `path`. Consume each statement's batches
-    whole, in order; raises ArrowReadError."""
+    all from one read transaction on the SQLite file at `path`, in order; raises ArrowReadError.
+
+    Each statement's answer is taken whole off the pipe before it is handed on, so that the child
+    runs the next statement while the caller turns this one into a frame (put the biggest first)."""
     child = _take()
     done = False
     try:
         request = {"path": path, "statements": [[sql, list(params)] for sql, params in statements]}
         child.process.stdin.write(json.dumps({**request, "batch_rows": batch_rows}).encode() + b"\n")
         child.process.stdin.flush()
-        answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
-        if answer != {"ok": True}:
-            done = isinstance(answer, dict) and "error" in answer  # a whole answer: the child can read again
-            raise ArrowReadError(str(answer.get("error", answer)) if isinstance(answer, dict) else str(answer))
         for _ in statements:
-            batches = _statement_batches(child.process.stdout)
-            yield batches
-            for _ in batches:  # whatever the caller left unread
-                pass
+            answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
+            if answer != {"ok": True}:
+                done = isinstance(answer, dict) and "error" in answer  # a whole answer: the child can read again
+                raise ArrowReadError(str(answer.get("error", answer)) if isinstance(answer, dict) else str(answer))
+            yield iter(list(_statement_batches(child.process.stdout)))
         done = True
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # TypeError: a parameter JSON cannot carry
         raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None

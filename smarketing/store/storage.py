@@ -838,10 +838,10 @@ def load_data(
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
     wanted = COMMITMENT_COLUMNS if commitments_only else (columns or {})
     with engine.connect() as conn:
-        reads = {
+        reads = {  # the biggest first: the Arrow reader runs the others while it becomes a frame
+            "touches": _table_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
             "owners": _table_read(conn, "owners"),
             "leads": _table_read(conn, "leads", lead_rows, wanted.get("leads")),
-            "touches": _table_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
             "deals": _table_read(conn, "deals", deal_scope, wanted.get("deals")),
             "exclusions": _table_read(conn, "exclusions"),
         }
@@ -947,9 +947,9 @@ def load_recent_data(
         read = _read_all(
             conn,
             {
+                "touches": _table_read(conn, "touches", touch_scope, RECENT_TOUCH_COLUMNS),  # the biggest first
                 "owners": _table_read(conn, "owners"),
                 "leads": _table_read(conn, "leads", scope, RECENT_LEAD_COLUMNS),
-                "touches": _table_read(conn, "touches", touch_scope, RECENT_TOUCH_COLUMNS),
                 "deals": _table_read(conn, "deals", deals.c.lead_id.in_(in_scope), RECENT_DEAL_COLUMNS),
             },
         )
