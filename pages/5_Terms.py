@@ -4,7 +4,7 @@ from smarketing.ui import setup_page
 from smarketing.ui import terms_view as view
 
 ctx = setup_page("Terms", ":material/handshake:")
-terms = ctx.bundle().terms
+terms = ctx.terms
 view.versions(ctx)
 view.schedules(terms)
 view.calculator(ctx, terms)

@@ -21,6 +21,7 @@ from smarketing.core.errors import UserError
 from smarketing.core.evidence import is_empty_month
 from smarketing.core.lead_filter import SCOPE_KEYS, LeadFilter, choices, describe, from_params
 from smarketing.core.months import parse_month
+from smarketing.core.terms import Terms, terms_for_month
 from smarketing.outputs import log_scrub
 from smarketing.store import storage
 from smarketing.ui import loaders
@@ -93,6 +94,11 @@ class PageContext:
     def first_month(self) -> str | None:
         """The first month with an MQL (None without data)."""
         return self.summary.months[0] if self.summary.months else None
+
+    @property
+    def terms(self) -> Terms:
+        """The terms in force for the month (those its bundle is measured against), without loading it."""
+        return terms_for_month(self.summary.versions, self.month)
 
     def bundle(self, month: str | None = None) -> loaders.MonthBundle:
         """The month's scorecard, ledger and data (cached)."""
