@@ -161,7 +161,13 @@ def trend_cards(url: str, last_month: str, as_of: str, token: str, first_month: 
     months = trend_months(last_month, first_month)
     if not months:
         return {}
-    cards = api.closed_or_live_cards(engine(url), months, pd.Timestamp(as_of))
+    eng = engine(url)
+    cards = api.closed_or_live_cards(eng, months[:-1], pd.Timestamp(as_of))
+    # The last month is the one on screen: its card comes with the month's bundle, which the page has loaded.
+    frozen = storage.load_snapshot(eng, last_month)
+    cards[last_month] = (
+        (frozen, True) if frozen is not None else (month_bundle(url, last_month, as_of, token).card, False)
+    )
     return {m: {**card, "frozen": True} if closed else card for m, (card, closed) in cards.items()}
 
 

@@ -22,3 +22,19 @@ def test_consequences_loader_equals_the_api_for_open_and_closed_months(sqlite_ur
     for month in ("2026-08", "2026-10", "2026-11"):
         expected = api.month_scorecard(engine, month, NOW)["consequences"]
         assert loaders.consequences.__wrapped__(sqlite_url, month, NOW.isoformat(), token) == expected, month
+
+
+def test_trend_cards_take_the_month_on_screen_from_its_bundle_and_equal_the_api(sqlite_url: str) -> None:
+    engine = storage.make_engine(sqlite_url)
+    storage.save_terms_version(engine, DEMO_TERMS_TOML, "2026-03")
+    storage.save_data(engine, generate_demo(seed=4, months=9, now=NOW, n_leads=3000), source="test")
+    api.close_month(engine, "2026-08", as_of=NOW, closed_by="test", force=True)
+    token, first = loaders.data_token.__wrapped__(sqlite_url), api.data_months(engine)[0]
+    loaders.refresh()
+    closed = {"2026-08": {**storage.load_snapshot(engine, "2026-08"), "frozen": True}}
+    for month in ("2026-08", "2026-10", "2026-11"):
+        months = loaders.trend_months(month, first)
+        live = api.scorecards(engine, months, NOW)
+        expected = {m: closed.get(m, live[m]) for m in months}
+        assert loaders.trend_cards.__wrapped__(sqlite_url, month, NOW.isoformat(), token, first) == expected, month
+    loaders.refresh()
