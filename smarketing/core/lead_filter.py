@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 
-from smarketing.core.frames import CrmData
+from smarketing.core.frames import CrmData, among
 
 STATUSES = ("met", "breached", "pending", "excluded")
 SCOPE_KEYS = ("team", "owner", "segment", "source")
@@ -151,7 +151,7 @@ def scoped_marketing(marketing: dict, lead_filter: LeadFilter) -> dict:
 
 def same_leads(frame: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
     """The rows of a per-lead frame (worklist, due soon) whose lead is among `leads`, order kept."""
-    return frame.loc[frame["lead_id"].isin(leads["lead_id"])].reset_index(drop=True)
+    return frame.loc[among(frame["lead_id"], leads["lead_id"])].reset_index(drop=True)
 
 
 def describe(lead_filter: LeadFilter, owner_names: Mapping[str, str]) -> str:
@@ -170,11 +170,15 @@ def describe(lead_filter: LeadFilter, owner_names: Mapping[str, str]) -> str:
 
 def choices(ledger: pd.DataFrame, owners: pd.DataFrame) -> dict[str, list[str]]:
     """The values each scope filter can take in this data: teams, owner ids, segments, sources."""
+
+    def distinct(values: pd.Series) -> set[str]:
+        return {str(v) for v in values.dropna().unique()}  # unique first: a few values in many rows
+
     return {
-        "team": sorted(set(owners["team"].dropna().astype(str)) - {""}),
-        "owner": sorted(set(ledger["owner_id"].dropna().astype(str))),
-        "segment": sorted(set(ledger["segment"].dropna().astype(str))),
-        "source": sorted(set(ledger["source"].dropna().astype(str))),
+        "team": sorted(distinct(owners["team"]) - {""}),
+        "owner": sorted(distinct(ledger["owner_id"])),
+        "segment": sorted(distinct(ledger["segment"])),
+        "source": sorted(distinct(ledger["source"])),
     }
 
 

@@ -252,7 +252,8 @@ def response_histogram(response: pd.DataFrame, targets: Mapping[str, float], hei
     """Distribution of first-response business hours per segment, each with its target line.
 
     `response` has columns segment and response_hours; `targets` maps segment → hours."""
-    segments = [s for s in targets if s in set(response["segment"])] or list(targets)[:1]
+    present = set(response["segment"].dropna().unique())
+    segments = [s for s in targets if s in present] or list(targets)[:1]
     titles = [f"{esc(s)} · target {float(targets[s]):g} h" for s in segments]
     fig = make_subplots(rows=1, cols=len(segments), subplot_titles=titles, horizontal_spacing=0.06)
     for col, segment in enumerate(segments, start=1):

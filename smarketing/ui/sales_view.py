@@ -334,5 +334,5 @@ def response_distribution(bundle: MonthBundle) -> None:
 
 def _targets(bundle: MonthBundle) -> dict[str, float]:
     """First-touch hours per segment present in the month."""
-    segments = sorted(set(bundle.ledger["segment"].dropna()))
+    segments = sorted(set(bundle.ledger["segment"].dropna().unique()))
     return {s: bundle.terms.first_touch_hours_for(s) for s in segments}
