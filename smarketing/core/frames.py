@@ -105,9 +105,11 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     user text lives in the importer.
     """
     out = {}
-    n = len(frame)
     for column, kind in SCHEMAS[table].items():
-        values = frame[column] if column in frame else pd.Series([None] * n, index=frame.index)
+        if column not in frame:
+            out[column] = _empty_column(column, kind, frame.index)
+            continue
+        values = frame[column]
         if kind == TEXT:
             values = values.astype("string")
             if (values == "").any():  # only then: `where` copies every string
@@ -127,6 +129,20 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     if table == "exclusions":
         result["decision"] = result["decision"].fillna("pending")
     return result
+
+
+def _empty_column(column: str, kind: str, index: pd.Index) -> pd.Series:
+    """A column a frame does not carry, as normalize makes it of missing values: NA text, NaT instants,
+    flags False (`active` True), NaN amounts; built whole, not value by value."""
+    if kind == TEXT:
+        return pd.Series(pd.NA, index=index, dtype="string")
+    if kind == INSTANT:
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    if kind == FLAG:
+        return pd.Series(column == "active", index=index, dtype=bool)
+    if kind == AMOUNT:
+        return pd.Series(np.nan, index=index, dtype="float64")
+    return pd.Series([None] * len(index), index=index, dtype=object)
 
 
 def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing.core.frames import NO_SEGMENT, key_positions, normalize
+from smarketing.core.frames import NO_SEGMENT, SCHEMAS, key_positions, normalize
 
 
 @pytest.mark.parametrize("dtype", [object, "string"])
@@ -40,3 +40,14 @@ def test_key_positions_is_the_index_lookup(seed: int, dtypes) -> None:
 def test_key_positions_of_no_keys_or_nothing_wanted() -> None:
     assert key_positions(pd.Series([], dtype="string"), pd.Series(["a"], dtype="string")).tolist() == [-1]
     assert key_positions(pd.Series(["a"], dtype="string"), pd.Series([], dtype="string")).tolist() == []
+
+
+@pytest.mark.parametrize("table", list(SCHEMAS))
+@pytest.mark.parametrize("rows", [0, 3])
+def test_a_column_not_carried_is_what_a_column_of_missing_values_becomes(table: str, rows: int) -> None:
+    key = next(iter(SCHEMAS[table]))
+    carried = pd.DataFrame({key: [f"k{i}" for i in range(rows)]}, index=range(10, 10 + rows))
+    spelled = carried.assign(
+        **{c: pd.Series([None] * rows, index=carried.index, dtype=object) for c in SCHEMAS[table] if c != key}
+    )
+    pd.testing.assert_frame_equal(normalize(table, carried), normalize(table, spelled), check_exact=True)
