@@ -41,7 +41,7 @@ from smarketing.core.terms import week_seconds
 from smarketing.outputs.alert_delivery import DeliverySettings
 from smarketing.sources.demo import DEMO_TERMS_TOML, demo_terms, generate_demo
 from smarketing.store import storage
-from smarketing.ui.page_timing import home_render_seconds, page_render_seconds
+from smarketing.ui.page_timing import home_render_seconds, page_render_seconds, server_page_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 # Issue 17's goals at 1,000,000 leads (issue 7's where issue 17 sets none).
@@ -63,7 +63,8 @@ GOALS_1M = {
     "three_calendars_vs_one": 2.0,
     "three_calendars_speedup": 100,
 }
-PAGE_COLD_S, PAGE_WARM_S = 3.0, 0.5  # any page at 1M: complete within 3 s cold, under 0.5 s warm
+# Any page at 1M: its first numbers within 1 s and complete within 3 s cold, under 0.5 s warm.
+PAGE_FIRST_S, PAGE_COLD_S, PAGE_WARM_S = 1.0, 3.0, 0.5
 # Three schedules for the calendar-mix benchmark, each also written as businesstimedelta rules:
 # (timezone, holidays, week, [(open, close, weekdays)] working rules, [(open, close, weekdays)] lunch rules).
 MIX_CALENDARS: dict[str, tuple[str, str, dict[str, tuple[str, ...]], list, list]] = {
@@ -278,6 +279,8 @@ def run_bench(
     timings.update(closed["timings"])
     # Every page opened first with empty caches, then again: nothing closed, then the history closed.
     report["pages"] = {"nothing_closed": reads["pages"], "history_closed": closed["pages"]}
+    # And each page opened first on a freshly started server, in headless Chromium (when installed).
+    report["served_pages"] = {"nothing_closed": reads["served"], "history_closed": closed["served"]}
     report["months"] = reads["months"]
     report["peak_memory_mb"] = reads["peak_memory_mb"]
     report["generate_and_save_peak_memory_mb"] = peak_memory_mb()
@@ -381,7 +384,9 @@ def measure_reads(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, A
     if with_app:
         timings["home_render_cold_s"], timings["home_render_warm_s"] = home_render_seconds(db_url, month, as_of)
         pages = page_render_seconds(db_url, month, as_of)
-    return {"timings": timings, "months": len(all_months), "peak_memory_mb": peak_memory_mb(), "pages": pages}
+    peak = peak_memory_mb()  # this process's own (the servers below are processes of their own)
+    served = server_page_seconds(db_url, month, as_of) if with_app else {}
+    return {"timings": timings, "months": len(all_months), "peak_memory_mb": peak, "pages": pages, "served": served}
 
 
 def measure_closed_history(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, Any]:
@@ -400,7 +405,8 @@ def measure_closed_history(db_url: str, now: pd.Timestamp, with_app: bool) -> di
     if with_app:
         timings["home_render_cold_closed_history_s"] = home_render_seconds(db_url, month, now)[0]
         pages = page_render_seconds(db_url, month, now)
-    return {"timings": timings, "pages": pages}
+    served = server_page_seconds(db_url, month, now) if with_app else {}
+    return {"timings": timings, "pages": pages, "served": served}
 
 
 def cli_scorecard(db_url: str, month: str, as_of: pd.Timestamp) -> None:
@@ -463,6 +469,13 @@ def format_report(report: dict[str, Any]) -> str:
         f"{_mark(goals['peak_memory_mb']['met'])} |"
     )
     lines.append(f"| peak memory while generating and saving | {report['generate_and_save_peak_memory_mb']} MB | | |")
+    for history, pages in report.get("served_pages", {}).items():
+        for label, (first, complete) in pages.items():
+            met = first is not None and first <= PAGE_FIRST_S and complete <= PAGE_COLD_S
+            lines.append(
+                f"| page {label} on a fresh server ({history.replace('_', ' ')}): first numbers / complete | "
+                f"{first} / {complete} | {PAGE_FIRST_S} / {PAGE_COLD_S} | {_mark(met)} |"
+            )
     for history, pages in report.get("pages", {}).items():
         for label, (cold, warm) in pages.items():
             met = cold <= PAGE_COLD_S and warm <= PAGE_WARM_S

@@ -1,12 +1,20 @@
-"""Page timings for the benchmark: pages rendered by Streamlit's AppTest, cold and warm."""
+"""Page timings for the benchmark: pages rendered by Streamlit's AppTest, cold and warm, and pages
+opened first on a freshly started `streamlit run` server in headless Chromium (also the browser
+tests' server and browser settings)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
@@ -15,6 +23,19 @@ from smarketing.ui import loaders
 from smarketing.ui.context import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (Playwright's own browser download does not work here)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# What shows a page's first numbers.
+FIRST_NUMBERS = '[data-testid="stMetric"], [data-testid="stDataFrame"], [data-testid="stPlotlyChart"]'
 
 
 def home_render_seconds(db_url: str, month: str, as_of: pd.Timestamp) -> tuple[float | None, float | None]:
@@ -73,3 +94,101 @@ def _database(db_url: str) -> Iterator[None]:
             os.environ.pop("SMARKETING_DB", None)
         else:
             os.environ["SMARKETING_DB"] = previous
+
+
+def server_page_seconds(
+    db_url: str, month: str, as_of: pd.Timestamp, browser: Any = None
+) -> dict[str, tuple[float | None, float]]:
+    """(first numbers, complete) seconds of each page opened first on a freshly started server, in
+    headless Chromium (`browser`, a Playwright browser, or one started here): from the request to the
+    first metric, table or chart, and to when the page was done ({} without Chromium)."""
+    if browser is None:
+        if not Path(CHROMIUM).exists():
+            return {}
+        from playwright.sync_api import sync_playwright  # the benchmark's and browser tests' dependency
+
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                return server_page_seconds(db_url, month, as_of, chromium)
+            finally:
+                chromium.close()
+    query = urllib.parse.urlencode({"month": month, "as_of": as_of.isoformat()})
+    timings = {}
+    for path, label, _ in PAGES:
+        proc, base, _ = start_server(db_url)
+        try:
+            tab = browser.new_page(viewport={"width": 1440, "height": 900})
+            timings[label] = _opened(tab, f"{base}/{_url_path(path)}?{query}")
+            tab.close()
+        finally:
+            stop_server(proc)
+    return timings
+
+
+def _url_path(page: str) -> str:
+    """The page's path on the server: '' for the home page, 'Lead_ledger' for pages/3_Lead_ledger.py."""
+    return "" if page == "dashboard.py" else Path(page).stem.split("_", 1)[1]
+
+
+def _opened(tab: Any, url: str, quiet: float = 1.5, limit: float = 600.0) -> tuple[float | None, float]:
+    """Seconds from asking for the URL to its first numbers (None when it shows none) and to the moment
+    its script last stopped running (it then stayed stopped for `quiet` seconds), or its numbers showed."""
+    probe = f"""() => [document.querySelectorAll('{FIRST_NUMBERS}').length,
+        document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') ?? null]"""
+    start = time.perf_counter()
+    tab.goto(url)
+    first = stopped = None
+    ran = False
+    while (now := time.perf_counter() - start) < limit:
+        numbers, state = tab.evaluate(probe)
+        if first is None and numbers:
+            first = now
+        ran = ran or state == "running"
+        if not ran or state != "notRunning":
+            stopped = None
+        elif stopped is None:
+            stopped = now
+        elif now - stopped >= quiet:
+            break
+        time.sleep(0.05)
+    complete = max(stopped if stopped is not None else limit, first or 0.0)  # not complete before its numbers show
+    return (round(first, 2) if first is not None else None), round(complete, 2)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db_url: str, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, Path]:
+    """`streamlit run dashboard.py` on a free port against db_url; waits for its health check.
+    Returns the process, its base URL and its log file (beside the database file)."""
+    port = free_port()
+    log = Path(db_url.removeprefix("sqlite:///")).with_suffix(f".{port}.log")
+    env = {**os.environ, "SMARKETING_DB": db_url, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen([*cmd, *(extra or [])], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).status == 200:
+                return proc, base, log
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server start_server started."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

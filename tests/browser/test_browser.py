@@ -4,12 +4,7 @@ configured a direct URL shows only the login gate. Screenshots go to artifacts/s
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,22 +13,13 @@ import pytest
 
 from smarketing import api
 from smarketing.store import storage
+from smarketing.ui.context import PAGES as PAGES_IN_ORDER
+from smarketing.ui.page_timing import CHROMIUM, CHROMIUM_ARGS, server_page_seconds, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOW = pd.Timestamp("2026-03-18T15:00:00Z")
 QUERY = "month=2026-03&as_of=2026-03-18T15:00:00%2B00:00"
 PAGES = {
@@ -53,55 +39,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db_url: str, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, Path]:
-    """`streamlit run dashboard.py` on a free port against db_url; waits for its health check."""
-    port = free_port()
-    log = Path(db_url.removeprefix("sqlite:///")).with_suffix(f".{port}.log")
-    env = {**os.environ, "SMARKETING_DB": db_url, "PYTHONPATH": str(ROOT)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        *(extra or []),
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).status == 200:
-                return proc, base, log
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
@@ -113,13 +50,13 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def server(demo_db: str) -> Iterator[str]:
     proc, base, _ = start_server(demo_db)
     yield base
-    stop(proc)
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -224,7 +161,7 @@ def auth_server(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     )
     proc, base, _ = start_server(demo_db, ["--secrets.files", str(secrets)])
     yield base
-    stop(proc)
+    stop_server(proc)
 
 
 @pytest.mark.parametrize("name", ["home", "sales", "ledger", "data"])
@@ -236,3 +173,10 @@ def test_auth_gate_on_direct_urls(auth_server: str, page, name: str) -> None:
     assert page.locator('[data-testid="stMetric"], [data-testid="stDataFrame"], .js-plotly-plot').count() == 0
     if name == "sales":
         shoot(page, "login-gate")
+
+
+def test_the_benchmark_times_every_page_on_a_fresh_server(demo_db: str, browser) -> None:
+    timings = server_page_seconds(demo_db, "2026-03", NOW, browser)
+    assert list(timings) == [label for _, label, _ in PAGES_IN_ORDER]
+    for label, (first, complete) in timings.items():
+        assert first is not None and 0 < first <= complete < 600, label

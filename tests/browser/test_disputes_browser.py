@@ -19,14 +19,13 @@ from test_browser import (  # noqa: F401  (fixtures used by name)
     browser,
     errors,
     settle,
-    start_server,
-    stop,
 )
 from test_daily_use import shoot_at, wide  # noqa: F401  (fixture used by name)
 
 from smarketing import api
 from smarketing.core.terms import terms_to_toml
 from smarketing.store import storage
+from smarketing.ui.page_timing import start_server, stop_server
 
 pytestmark = pytest.mark.browser
 MONTH = "2026-03"
@@ -48,7 +47,7 @@ def quality_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def quality_server(quality_db: str) -> Iterator[str]:
     proc, base, _ = start_server(quality_db)
     yield base
-    stop(proc)
+    stop_server(proc)
 
 
 def shoot_section(tab, section, name: str) -> Path:

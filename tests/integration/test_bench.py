@@ -37,6 +37,7 @@ def test_bench_reports_every_measure_and_identical_business_hours(tmp_path, caps
     assert report["business_hours"]["differing_pairs"] == 0
     assert report["peak_memory_mb"] > 0
     assert report["pages"] == {"nothing_closed": {}, "history_closed": {}}  # --no-app: no page drawn
+    assert report["served_pages"] == {"nothing_closed": {}, "history_closed": {}}
     assert "| scorecard_month_s |" in capsys.readouterr().err
 
 
