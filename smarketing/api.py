@@ -139,11 +139,13 @@ def ledger(engine: Engine, month: str, as_of: pd.Timestamp) -> tuple[pd.DataFram
 def scorecards(
     engine: Engine, months: list[str], as_of: pd.Timestamp, *, commitments_only: bool = False
 ) -> dict[str, dict]:
-    """Live scorecards of several consecutive months from one load (with `commitments_only`, just
-    the parts consequences read)."""
+    """Live scorecards of several consecutive months from one load of what scorecards read (with
+    `commitments_only`, just the parts consequences read)."""
     versions = terms_versions(engine)
     tz = terms_for_month(versions, months[-1]).timezone
-    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of, commitments_only=commitments_only)
+    data = storage.load_data(
+        engine, months=months, tz=tz, as_of=as_of, commitments_only=commitments_only, follow_ups_only=True
+    )
     return build_scorecards(data, versions, months, as_of, commitments_only=commitments_only)
 
 
@@ -154,7 +156,7 @@ def filtered_scorecards(
     (core.scorecard.scoped_scorecards; a closed month's snapshot is the whole company's, so it is not used)."""
     versions = terms_versions(engine)
     tz = terms_for_month(versions, months[-1]).timezone
-    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of)
+    data = storage.load_data(engine, months=months, tz=tz, as_of=as_of, follow_ups_only=True)
     return scoped_scorecards(data, versions, months, as_of, lead_filter)
 
 

@@ -791,6 +791,7 @@ def load_data(
     tz: str = "UTC",
     as_of: pd.Timestamp | None = None,
     commitments_only: bool = False,
+    follow_ups_only: bool = False,
     with_touches: bool = True,
     columns: Mapping[str, list[str]] | None = None,
 ) -> CrmData:
@@ -800,10 +801,12 @@ def load_data(
     and not after as_of, all their touches up to as_of (also after the month ends), the
     deals of those leads or closed in that range (and those deals' leads), and every owner. Without months: every
     row, except, when as_of is given, touches after it and leads that became MQLs after it.
-    With `commitments_only`, only what commitment-only scorecards read (build_scorecards'
-    `commitments_only`, for the history behind consequences): the COMMITMENT_*_COLUMNS and only
-    the touches that can count as follow-up (sales.is_follow_up's kind, automated and direction),
-    with months those from the first month's start on, of any lead (the ledger drops the others).
+    With `follow_ups_only`, only the touches that can count as follow-up (sales.is_follow_up's kind,
+    automated and direction; FOLLOW_UP_COLUMNS), with months, when as_of is near their end, those
+    from the first month's start on, of any lead (the ledger drops the others): all a scorecard
+    reads of touches, not what the ledger page shows of a lead. `commitments_only` adds to that only
+    what commitment-only scorecards read of leads and deals (build_scorecards' `commitments_only`,
+    for the history behind consequences: the COMMITMENT_COLUMNS).
     Without `with_touches` no touch is read (recalculation reads none: the bulk of a load).
     `columns` names the only columns to read of some tables (e.g. RECALC_COLUMNS; the rest are empty).
     """
@@ -811,13 +814,14 @@ def load_data(
     leads, touches, deals = DATA_TABLES["leads"], DATA_TABLES["touches"], DATA_TABLES["deals"]
     lead_scope = _lead_scope(months, tz, cutoff)
     touch_scope = [] if cutoff is None else [touches.c.occurred_at <= cutoff]
-    if commitments_only:
+    follow_ups = follow_ups_only or commitments_only
+    if follow_ups:
         touch_scope += _follow_up_scope()
     deal_scope: sa.ColumnElement[bool] | None = None
     if months is not None:
         start, end = _months_range(months, tz)
         in_scope = sa.select(leads.c.lead_id).where(lead_scope)
-        if commitments_only and _span_holds_mostly_theirs(start, end, cutoff):
+        if follow_ups and _span_holds_mostly_theirs(start, end, cutoff):
             # Follow-ups count from the lead's MQL on, so none before the first month's start can; a scan
             # of that span is many times faster than matching each touch against the leads (the ledger
             # keeps its own leads' touches and drops the others).
@@ -836,7 +840,9 @@ def load_data(
             *([] if cutoff is None else [deals.c.closed_at <= cutoff]),
         )
         lead_rows = sa.or_(lead_scope, leads.c.lead_id.in_(closed_in_range))
-    wanted = COMMITMENT_COLUMNS if commitments_only else (columns or {})
+    wanted = {**(COMMITMENT_COLUMNS if commitments_only else (columns or {}))}
+    if follow_ups:
+        wanted["touches"] = FOLLOW_UP_COLUMNS
     with engine.connect() as conn:
         reads = {  # the biggest first: the Arrow reader runs the others while it becomes a frame
             "touches": _table_read(conn, "touches", sa.and_(sa.true(), *touch_scope), wanted.get("touches")),
@@ -847,13 +853,15 @@ def load_data(
         }
         if not with_touches:
             del reads["touches"]
-        if months is not None:
+        if months is not None or follow_ups:  # a slice, or only some touches: whether the source has any
             reads["any_touch"] = (sa.select(sa.exists().select_from(touches).label("any_touch")), {}, _as_is)
+        if months is not None:
             reads["earlier_mqls"] = _earlier_mqls_read(conn, min(parse_month(m) for m in months), tz, cutoff)
         read = _read_all(conn, reads)
     data = CrmData(**{name: read[name] if name in read else frames.empty_frame(name) for name in ALL_TABLES})
-    if months is not None:
+    if "any_touch" in read:
         data.source_has_touches = bool(read["any_touch"]["any_touch"].iloc[0])
+    if months is not None:
         data.earlier_mqls = _mql_segments(read["earlier_mqls"])
     return data
 
@@ -880,6 +888,10 @@ def _follow_up_scope() -> list[sa.ColumnElement[bool]]:
     ]
 
 
+# The touches a follow-up read keeps (_follow_up_scope): not automated and not inbound, which is what a
+# column not read becomes (frames.normalize), so those two stay on disk too.
+FOLLOW_UP_COLUMNS = ["lead_id", "kind", "occurred_at"]
+
 # What commitment-only scorecards read (the ledger's clocks, deadlines, conversions, acceptance
 # and lead quality, the marketing part): the rest stays on disk.
 COMMITMENT_COLUMNS: dict[str, list[str]] = {
@@ -896,9 +908,6 @@ COMMITMENT_COLUMNS: dict[str, list[str]] = {
         "rejected_at",
         "rejection_reason",
     ],
-    # Only follow-ups are read (_follow_up_scope): not automated and not inbound, which is what a
-    # column not read becomes (frames.normalize), so those two stay on disk too.
-    "touches": ["lead_id", "kind", "occurred_at"],
     "deals": ["deal_id", "lead_id", "created_at", "closed_at", "status"],
 }
 

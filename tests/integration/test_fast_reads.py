@@ -26,7 +26,8 @@ import sqlalchemy as sa
 
 from smarketing import api
 from smarketing.core.frames import INSTANT, QUALIFYING_KINDS, CrmData
-from smarketing.core.scorecard import build_scorecards
+from smarketing.core.lead_filter import LeadFilter
+from smarketing.core.scorecard import build_scorecards, scoped_scorecards
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
 from smarketing.store import arrow_reads, storage
 
@@ -143,12 +144,41 @@ def test_commitment_only_loads_score_every_month_as_the_whole_load(stored, as_of
     assert build_scorecards(slim, versions, months, as_of, commitments_only=True) == expected
 
 
+@pytest.mark.parametrize("as_of", AS_OFS)
+@pytest.mark.parametrize("first_months", [None, 3])
+def test_follow_up_loads_give_every_months_whole_scorecard(stored, as_of, first_months) -> None:
+    as_of = pd.Timestamp(as_of)
+    months = api.data_months(stored)[:first_months]
+    tz = api.month_terms(stored, months[-1]).timezone
+    versions = api.terms_versions(stored)
+    whole = storage.load_data(stored, months=months, tz=tz, as_of=as_of)
+    slim = storage.load_data(stored, months=months, tz=tz, as_of=as_of, follow_ups_only=True)
+    assert set(slim.touches["kind"]) <= set(QUALIFYING_KINDS) and slim.source_has_touches
+    pd.testing.assert_frame_equal(slim.leads, whole.leads, check_exact=True)
+    assert build_scorecards(slim, versions, months, as_of) == build_scorecards(whole, versions, months, as_of)
+    owner = whole.leads["owner_id"].dropna().iloc[0]
+    scope = LeadFilter(owner=owner, first_touch=("breached", "pending"), untouched=True)
+    assert scoped_scorecards(slim, versions, months, as_of, scope) == scoped_scorecards(
+        whole, versions, months, as_of, scope
+    )
+
+
+def test_a_follow_up_load_of_a_source_with_touches_but_no_follow_ups_still_has_touches(sqlite_url) -> None:
+    engine = storage.make_engine(sqlite_url)
+    data = generate_demo(seed=3, months=3, now=NOW, n_leads=50)
+    notes = data.touches.assign(kind="note")
+    storage.save_data(engine, CrmData.of(owners=data.owners, leads=data.leads, touches=notes), source="test")
+    slim = storage.load_data(engine, as_of=NOW, follow_ups_only=True)
+    assert slim.touches.empty and slim.has_touches
+
+
 def _whole_loads(monkeypatch) -> list[dict]:
-    """Make every load_data read every column and touch (no commitments_only, with touches, no columns);
+    """Make every load_data read every column and touch (no commitments_only or follow_ups_only, with
+    touches, no columns);
     returns the list of the calls' keyword arguments, so a test can see the patched loader ran."""
     whole, calls = storage.load_data, []
 
-    def load(*args, commitments_only=False, with_touches=True, columns=None, **kwargs):
+    def load(*args, commitments_only=False, follow_ups_only=False, with_touches=True, columns=None, **kwargs):
         calls.append(kwargs)
         return whole(*args, **kwargs)
 
