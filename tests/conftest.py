@@ -50,6 +50,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # -- database URLs -----------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _a_database_of_the_tests_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that names no database (no --db, no SMARKETING_DB) gets a throw-away one, never the
+    working tree's data/smarketing.db, which `make run` seeds and serves."""
+    patch = pytest.MonkeyPatch()
+    if "SMARKETING_DB" not in os.environ:
+        patch.setenv("SMARKETING_DB", f"sqlite:///{tmp_path_factory.mktemp('default-db') / 'smarketing.db'}")
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database file of its own for this test."""
