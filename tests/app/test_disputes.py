@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 from app_helpers import AS_OF, MONTH, NOW, PAGES, ROOT, TIMEOUT, metrics, no_exception, open_page, table_with
 from streamlit.testing.v1 import AppTest
@@ -82,9 +83,11 @@ def test_the_review_queue_approves_with_a_note_and_the_lead_is_excluded(write_en
     no_exception(at)
     (row,) = api.exclusion_records(api.exclusion_requests(engine))
     assert (row["decision"], row["decided_by"], row["decision_note"]) == ("approved", "dashboard", "confirmed with IT")
-    # decided now (after the pinned as_of): a live view excludes the lead, the pinned one does not yet
-    later = api.parse_as_of(None)
-    ledger, _ = api.ledger(engine, MONTH, later)
+    # decided now (after the pinned as_of): a view as of the decision excludes the lead, the pinned one
+    # does not yet (not "now": the live as_of is whole seconds, and the decision may be in this one)
+    decided = pd.Timestamp(row["decided_at"])
+    assert decided > pd.Timestamp(AS_OF)
+    ledger, _ = api.ledger(engine, MONTH, decided)
     assert ledger.set_index("lead_id").at[lead_id, "first_touch_status"] == "excluded"
     pinned, _ = api.ledger(engine, MONTH, NOW)
     assert pinned.set_index("lead_id").at[lead_id, "first_touch_status"] != "excluded"
