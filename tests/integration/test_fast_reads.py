@@ -129,15 +129,24 @@ def test_text_is_read_as_pandas_strings(stored) -> None:
     assert touches["direction"].notna().all()  # a touch stored without a direction reads as outbound
 
 
+def _whole_and_slim(stored, as_of: pd.Timestamp, first_months: int | None, **slim: bool) -> tuple:
+    """(months, terms versions, the whole load, the slim load) of the data's first months (None: all)."""
+    months = api.data_months(stored)[:first_months]
+    tz = api.month_terms(stored, months[-1]).timezone
+    whole = storage.load_data(stored, months=months, tz=tz, as_of=as_of)
+    return (
+        months,
+        api.terms_versions(stored),
+        whole,
+        storage.load_data(stored, months=months, tz=tz, as_of=as_of, **slim),
+    )
+
+
 @pytest.mark.parametrize("as_of", AS_OFS)
 @pytest.mark.parametrize("first_months", [None, 3])  # all (the touches' span is scanned) or old ones (matched by lead)
 def test_commitment_only_loads_score_every_month_as_the_whole_load(stored, as_of, first_months) -> None:
     as_of = pd.Timestamp(as_of)
-    months = api.data_months(stored)[:first_months]
-    tz = api.month_terms(stored, months[-1]).timezone
-    versions = api.terms_versions(stored)
-    whole = storage.load_data(stored, months=months, tz=tz, as_of=as_of)
-    slim = storage.load_data(stored, months=months, tz=tz, as_of=as_of, commitments_only=True)
+    months, versions, whole, slim = _whole_and_slim(stored, as_of, first_months, commitments_only=True)
     follow_ups = slim.touches["kind"].isin(QUALIFYING_KINDS) & ~slim.touches["automated"]
     assert follow_ups.all() and (slim.touches["direction"] != "inbound").all()
     expected = build_scorecards(whole, versions, months, as_of, commitments_only=True)
@@ -148,11 +157,7 @@ def test_commitment_only_loads_score_every_month_as_the_whole_load(stored, as_of
 @pytest.mark.parametrize("first_months", [None, 3])
 def test_follow_up_loads_give_every_months_whole_scorecard(stored, as_of, first_months) -> None:
     as_of = pd.Timestamp(as_of)
-    months = api.data_months(stored)[:first_months]
-    tz = api.month_terms(stored, months[-1]).timezone
-    versions = api.terms_versions(stored)
-    whole = storage.load_data(stored, months=months, tz=tz, as_of=as_of)
-    slim = storage.load_data(stored, months=months, tz=tz, as_of=as_of, follow_ups_only=True)
+    months, versions, whole, slim = _whole_and_slim(stored, as_of, first_months, follow_ups_only=True)
     assert set(slim.touches["kind"]) <= set(QUALIFYING_KINDS) and slim.source_has_touches
     pd.testing.assert_frame_equal(slim.leads, whole.leads, check_exact=True)
     assert build_scorecards(slim, versions, months, as_of) == build_scorecards(whole, versions, months, as_of)
