@@ -57,8 +57,15 @@ class Touch(SQLModel, table=True):
     """A sales activity on a lead (frames.SCHEMAS["touches"])."""
 
     __tablename__ = "touches"
+    # A lead's touches in time order with what a follow-up read filters and keeps (storage's
+    # FOLLOW_UP_COLUMNS): that read is answered from the index alone, one contiguous run per lead,
+    # instead of a jump into the table for each touch (a third of the time). It serves lookups by
+    # lead_id too, so it replaced their own index (issue 17).
+    __table_args__ = (
+        sa.Index("ix_touches_lead_follow_ups", "lead_id", "occurred_at", "kind", "automated", "direction"),
+    )
     touch_id: str = Field(primary_key=True)
-    lead_id: str = Field(index=True)
+    lead_id: str
     owner_id: str | None = None
     kind: str
     occurred_at: datetime = _instant(index=True, nullable=False)

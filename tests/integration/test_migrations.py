@@ -234,3 +234,34 @@ def test_revisions_read_from_file_names_are_alembics_own():
     script = ScriptDirectory.from_config(migrate._config())
     assert migrate.revisions() == tuple(reversed([rev.revision for rev in script.walk_revisions()]))
     assert migrate.head_revision() == script.get_current_head()
+
+
+def test_a_revision_0003_database_gets_the_follow_up_index_with_every_touch_kept(empty_url: str) -> None:
+    """Revision 0004 replaces the index on touches.lead_id by one that answers follow-up reads alone."""
+    engine = storage.open_unmigrated_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0003")
+        conn.execute(
+            sa.text(
+                "INSERT INTO touches (touch_id, lead_id, kind, occurred_at, automated, direction) VALUES "
+                "('t1', 'a', 'call', :t, :no, NULL), ('t2', 'a', 'email', :t, :yes, 'outbound')"
+            ),
+            {"t": datetime(2026, 11, 2, 14, tzinfo=UTC), "no": False, "yes": True},
+        )
+    engine.dispose()
+    storage._ENGINES.pop(empty_url, None)
+    engine = storage.make_engine(empty_url)
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == migrate.head_revision()
+        indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("touches")}
+        assert "ix_touches_lead_id" not in indexes
+        assert indexes["ix_touches_lead_follow_ups"] == ["lead_id", "occurred_at", "kind", "automated", "direction"]
+        rows = conn.execute(sa.text("SELECT touch_id, lead_id, kind, automated FROM touches ORDER BY touch_id")).all()
+        assert [tuple(r) for r in rows] == [("t1", "a", "call", False), ("t2", "a", "email", True)]
+        if conn.dialect.name == "sqlite":
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT lead_id, kind, occurred_at FROM touches "
+                "WHERE lead_id IN ('a', 'b') AND automated = 0 AND kind IN ('call', 'email')"
+            ).all()
+            assert any("COVERING INDEX ix_touches_lead_follow_ups" in row[-1] for row in plan), plan
+    storage._ENGINES.pop(empty_url, None)

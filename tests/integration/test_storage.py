@@ -103,7 +103,7 @@ def test_tables_have_the_frame_columns_and_indexes(db_engine):
     }
     for expected in [
         ("leads", ("mql_at",)),
-        ("touches", ("lead_id",)),
+        ("touches", ("lead_id", "occurred_at", "kind", "automated", "direction")),  # follow-up reads from it alone
         ("touches", ("occurred_at",)),
         ("deals", ("lead_id",)),
         ("deals", ("closed_at",)),
