@@ -85,18 +85,25 @@ def version_for(engine: Engine, month: str) -> TermsVersion | None:
     return version_for_month(terms_versions(engine), month)
 
 
-def load_month(engine: Engine, month: str, as_of: pd.Timestamp) -> MonthView:
-    """Load only what one month's scorecard and ledger need."""
+def load_month(engine: Engine, month: str, as_of: pd.Timestamp, *, follow_ups_only: bool = False) -> MonthView:
+    """Load only what one month's scorecard and ledger need (`follow_ups_only`: of the touches, only
+    those that can count, storage.load_data's, which is all the scorecard and ledger read of them)."""
     month = parse_month(month)
     terms = month_terms(engine, month)
-    data = storage.load_data(engine, months=[month], tz=terms.timezone, as_of=as_of)
+    data = storage.load_data(engine, months=[month], tz=terms.timezone, as_of=as_of, follow_ups_only=follow_ups_only)
     return MonthView(month, terms, data, as_of)
 
 
+def lead_touches(engine: Engine, lead_id: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Every touch of one lead up to as_of, counting or not (the Lead ledger's timeline of a lead)."""
+    return storage.load_lead_touches(engine, lead_id, as_of)
+
+
 def scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
-    """The live two-sided scorecard of a month as of an instant, with its consequences."""
-    view = load_month(engine, month, as_of)
-    card = build_scorecard(view.data, view.terms, view.month, as_of)
+    """The live two-sided scorecard of a month as of an instant, with its consequences (from a read
+    of the follow-up touches only, as every scorecard: the ledger's other touches change no number)."""
+    month = parse_month(month)
+    card = scorecards(engine, [month], as_of)[month]
     return {**card, "consequences": month_consequences(engine, card, as_of)}
 
 

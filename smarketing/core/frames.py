@@ -208,7 +208,8 @@ class CrmData:
         if self.earlier_mqls is None or not len(self.earlier_mqls):
             history = own
         else:
-            history = pd.concat([self.earlier_mqls[["lead_id", "mql_at", "segment"]], own]).drop_duplicates("lead_id")
+            earlier = self.earlier_mqls[["lead_id", "mql_at", "segment"]]
+            history = pd.concat([earlier, own.loc[~among(own["lead_id"], earlier["lead_id"])]])
         # Built once per load, so per-month scorecards on the same data stay cheap.
         self.__dict__["_mql_history"] = (self.leads, self.earlier_mqls, history)
         return history

@@ -772,6 +772,13 @@ def read_rows(engine: Engine, table: str, ids: Sequence[str], columns: list[str]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
+def load_lead_touches(engine: Engine, lead_id: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Every touch of one lead up to as_of, every column (what the Lead ledger shows of a lead)."""
+    touches = DATA_TABLES["touches"]
+    with engine.connect() as conn:
+        return _read(conn, "touches", sa.and_(touches.c.lead_id == lead_id, touches.c.occurred_at <= _bind(as_of)))
+
+
 def data_counts(engine: Engine) -> dict[str, int]:
     """Rows per data table."""
     with engine.connect() as conn:
@@ -993,7 +1000,9 @@ def month_span(engine: Engine, tz: str) -> tuple[str, str] | None:
     """The first and last local month with an MQL (None when there is none)."""
     mql_at = DATA_TABLES["leads"].c.mql_at
     with engine.connect() as conn:
-        first, last = conn.execute(sa.select(sa.func.min(mql_at), sa.func.max(mql_at))).one()
+        # Two selects: SQLite answers a lone min() or max() from the index, both at once by a scan.
+        first = conn.execute(sa.select(sa.func.min(mql_at))).scalar_one()
+        last = conn.execute(sa.select(sa.func.max(mql_at))).scalar_one()
     if first is None:
         return None
     return month_of(_utc(first), tz), month_of(_utc(last), tz)
@@ -1355,6 +1364,7 @@ __all__ = [
     "get_cursor",
     "load_data",
     "load_exclusions",
+    "load_lead_touches",
     "load_month_notes",
     "load_snapshot",
     "load_terms_toml",

@@ -9,7 +9,7 @@ from smarketing.core.calendar import ALWAYS_OPEN_NAME, DEFAULT_CALENDAR_NAME
 from smarketing.core.evidence import plural
 from smarketing.core.lead_filter import STATUSES, filter_leads
 from smarketing.core.sales import touch_verdicts
-from smarketing.ui import charts, tables
+from smarketing.ui import charts, loaders, tables
 from smarketing.ui.components import downloads, empty_state, hours_column, plot, status_badge, table, time_column
 from smarketing.ui.context import PageContext
 from smarketing.ui.exports import ledger_csv, ledger_xlsx
@@ -125,7 +125,8 @@ def lead_detail(ctx: PageContext, bundle: MonthBundle, lead_id: str) -> bool:
         )
         return False
     lead = match.iloc[0]
-    verdicts = touch_verdicts(bundle.data.touches, lead, bundle.terms, bundle.as_of)
+    touches = loaders.lead_touches(ctx.url, lead_id, ctx.as_of_iso, ctx.token)
+    verdicts = touch_verdicts(touches, lead, bundle.terms, bundle.as_of)
     with st.container(border=True):
         st.subheader(":material/person_search: Lead details")
         st.text(_who(bundle, lead))

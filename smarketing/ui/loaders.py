@@ -49,7 +49,8 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 
 @dataclass
 class MonthBundle:
-    """Everything one month's screens draw: the scorecard, the ledger and the month's data."""
+    """Everything one month's screens draw: the scorecard, the ledger and the month's data (of the
+    touches, those that can count as follow-ups: storage.load_data's `follow_ups_only`)."""
 
     month: str
     as_of: pd.Timestamp
@@ -135,10 +136,11 @@ def opening_months(url: str, as_of: str, token: str) -> tuple[str, str]:
 # and checks the cached bundle is unchanged.
 @st.cache_resource(show_spinner="Loading the month…", max_entries=12)
 def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
-    """One month's scorecard, ledger and pace data from a single load (same numbers as api.scorecard)."""
+    """One month's scorecard, ledger and pace data from a single load (same numbers as api.scorecard).
+    Its touches are the follow-up ones only: a lead's every touch is lead_touches'."""
     eng = engine(url)
     stamp = pd.Timestamp(as_of)
-    view = api.load_month(eng, month, stamp)
+    view = api.load_month(eng, month, stamp, follow_ups_only=True)
     ledger = lead_ledger(view.data, view.terms, stamp, view.month)
     card = build_scorecard(view.data, view.terms, view.month, stamp, ledger=ledger)
     version = api.version_for(eng, month)
@@ -153,6 +155,12 @@ def month_bundle(url: str, month: str, as_of: str, token: str) -> MonthBundle:
         version_id=version.version_id if version else None,
         version_from=version.effective_from if version else None,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def lead_touches(url: str, lead_id: str, as_of: str, token: str) -> pd.DataFrame:
+    """api.lead_touches: every touch of the lead the Lead ledger shows."""
+    return api.lead_touches(engine(url), lead_id, pd.Timestamp(as_of))
 
 
 @st.cache_data(show_spinner="Loading twelve months…", max_entries=16)

@@ -139,6 +139,21 @@ def test_ledger_page_lists_every_mql_and_explains_a_lead(app_env: str) -> None:
     assert any(str(lead["lead_id"]) in t.value for t in at.text)
 
 
+def test_ledger_page_shows_every_touch_of_a_lead_also_those_that_do_not_count(app_env: str) -> None:
+    # The month's bundle holds only the touches that can count; the lead's others are read for it.
+    engine = storage.make_engine(app_env)
+    ledger, _ = api.ledger(engine, MONTH, NOW)
+    touches = storage.load_data(engine).touches
+    touches = touches.loc[touches["lead_id"].isin(ledger["lead_id"]) & (touches["occurred_at"] <= NOW)]
+    not_counting = touches.loc[touches["automated"] | (touches["direction"] == "inbound") | (touches["kind"] == "note")]
+    lead_id = str(not_counting["lead_id"].iloc[0])
+    at = open_page("ledger", lead=lead_id)
+    no_exception(at)
+    verdicts = table_with(at, "Why", "Counts")
+    assert len(verdicts) == (touches["lead_id"] == lead_id).sum()
+    assert (verdicts["Counts"] != "✔ yes").sum() >= (not_counting["lead_id"] == lead_id).sum() >= 1
+
+
 def test_ledger_page_unknown_lead_is_explained(app_env: str) -> None:
     at = open_page("ledger", lead="no-such-lead")
     no_exception(at)
