@@ -17,7 +17,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m smarketing demo --if-empty
-	$(BIN)/streamlit run dashboard.py
+	$(BIN)/python -m compileall -q smarketing pages dashboard.py
+	$(BIN)/python -m smarketing.ui.server
 
 test: $(STAMP)
 	bash scripts/test-deps.sh

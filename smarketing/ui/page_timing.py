@@ -164,12 +164,13 @@ def free_port() -> int:
 
 
 def start_server(db_url: str, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, Path]:
-    """`streamlit run dashboard.py` on a free port against db_url; waits for its health check.
+    """The dashboard's server (ui/server.py: `streamlit run dashboard.py` with the app imported first)
+    on a free port against db_url; waits for its health check.
     Returns the process, its base URL and its log file (beside the database file)."""
     port = free_port()
     log = Path(db_url.removeprefix("sqlite:///")).with_suffix(f".{port}.log")
     env = {**os.environ, "SMARKETING_DB": db_url, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)]
+    cmd = [sys.executable, "-m", "smarketing.ui.server", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen([*cmd, *(extra or [])], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
