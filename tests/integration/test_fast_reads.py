@@ -168,6 +168,18 @@ def test_follow_up_loads_give_every_months_whole_scorecard(stored, as_of, first_
     )
 
 
+@pytest.mark.parametrize("as_of", AS_OFS)
+def test_a_follow_up_load_of_everything_gives_every_months_whole_scorecard(stored, as_of) -> None:
+    """What the benchmark's "all months" reads: no months named, only the follow-up touches."""
+    as_of = pd.Timestamp(as_of)
+    months, versions = api.data_months(stored), api.terms_versions(stored)
+    tz = api.month_terms(stored, months[-1]).timezone
+    whole = storage.load_data(stored, tz=tz, as_of=as_of)
+    slim = storage.load_data(stored, tz=tz, as_of=as_of, follow_ups_only=True)
+    assert len(slim.touches) < len(whole.touches) and set(slim.touches["kind"]) <= set(QUALIFYING_KINDS)
+    assert build_scorecards(slim, versions, months, as_of) == build_scorecards(whole, versions, months, as_of)
+
+
 def test_a_follow_up_load_of_a_source_with_touches_but_no_follow_ups_still_has_touches(sqlite_url) -> None:
     engine = storage.make_engine(sqlite_url)
     data = generate_demo(seed=3, months=3, now=NOW, n_leads=50)
