@@ -29,6 +29,7 @@ Decisions worth knowing:
 - `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
 """
 
+import collections
 import contextlib
 import functools
 import gc
@@ -780,12 +781,64 @@ def load_lead_touches(engine: Engine, lead_id: str, as_of: pd.Timestamp) -> pd.D
 
 
 def data_counts(engine: Engine) -> dict[str, int]:
-    """Rows per data table."""
+    """Rows per data table. On a SQLite file they are counted again only after a commit since the
+    last count: a count of millions of rows is a scan (0.3 s at 1M), asked every few seconds for
+    the dashboard's data token."""
+    watched = _commit_version(engine)  # before counting: a commit meanwhile makes the next call count
+    cached = _COUNTS.get(watched[0]) if watched else None
+    if watched is not None and cached is not None and cached[0] == watched[1]:
+        return dict(cached[1])
     with engine.connect() as conn:
-        return {
+        counts = {
             name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
             for name, table in DATA_TABLES.items()
         }
+    if watched is not None:
+        _COUNTS[watched[0]] = (watched[1], counts)
+    return dict(counts)
+
+
+# Per database file (process, path, device, inode: a file replaced at the same path is another).
+WatchedFile = tuple[int, str, int, int]
+_COUNTS: dict[WatchedFile, tuple[int, dict[str, int]]] = {}
+_WATCHERS: collections.OrderedDict[WatchedFile, tuple[sqlite3.Connection, threading.Lock]] = collections.OrderedDict()
+_WATCHERS_LOCK = threading.Lock()
+MAX_WATCHERS = 8  # files watched at once, the least recently asked closed first (a test run opens hundreds)
+
+
+def _commit_version(engine: Engine) -> tuple[WatchedFile, int] | None:
+    """The SQLite database file and its `PRAGMA data_version`, read on a connection of its own that
+    never writes: it changes whenever any other connection, of any process, has committed (None for
+    PostgreSQL, memory and URI databases, or a missing file)."""
+    url = engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser().resolve()
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (os.getpid(), str(path), stat.st_dev, stat.st_ino)  # never a connection across a fork
+    with _WATCHERS_LOCK:
+        if key not in _WATCHERS:
+            try:
+                watcher = sqlite3.connect(path, check_same_thread=False)
+            except sqlite3.Error:
+                return None
+            _WATCHERS[key] = (watcher, threading.Lock())
+            while len(_WATCHERS) > MAX_WATCHERS:
+                stale, (oldest, oldest_lock) = _WATCHERS.popitem(last=False)
+                _COUNTS.pop(stale, None)
+                with oldest_lock:
+                    oldest.close()
+        _WATCHERS.move_to_end(key)
+        watcher, lock = _WATCHERS[key]
+    with lock:
+        try:
+            return key, int(watcher.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
 
 
 # -- loading data ------------------------------------------------------------------------

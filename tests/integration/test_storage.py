@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -591,3 +594,27 @@ def test_latest_mql_month_respects_as_of_and_before(db_engine):
     assert storage.latest_mql_month(db_engine, NY, as_of) == "2026-03"
     assert storage.latest_mql_month(db_engine, NY, as_of, before="2026-03") == "2026-02"
     assert storage.latest_mql_month(db_engine, NY, pd.Timestamp("2025-12-01T00:00Z")) is None
+
+
+def test_counts_on_a_sqlite_file_are_read_again_only_after_a_commit(sqlite_url: str) -> None:
+    """data_counts asks SQLite's data_version first: unchanged, the last counts stand (no scan);
+    after a commit by any connection of any process, the rows are counted again."""
+    engine = storage.make_engine(sqlite_url)
+    storage.save_data(engine, _one_lead("a"), source="test")
+    counted: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: counted.append(args[2]))
+    assert storage.data_counts(engine)["leads"] == 1
+    scans = len(counted)
+    assert scans >= len(TABLES)
+    assert storage.data_counts(engine)["leads"] == 1 and len(counted) == scans  # nothing committed: no scan
+    path = sqlite_url.removeprefix("sqlite:///")
+    code = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()"
+    insert = "INSERT INTO leads (lead_id) VALUES ('b')"
+    subprocess.run([sys.executable, "-c", code, path, insert], check=True)  # another process commits
+    assert storage.data_counts(engine)["leads"] == 2 and len(counted) > scans
+    storage.save_data(engine, _one_lead("c"), source="test")  # this process, another connection
+    assert storage.data_counts(engine)["leads"] == 3
+
+
+def _one_lead(lead_id: str) -> CrmData:
+    return CrmData(leads=pd.DataFrame({"lead_id": [lead_id], "mql_at": ["2026-03-02T09:00:00-05:00"]}))
