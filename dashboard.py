@@ -7,7 +7,7 @@ from smarketing.ui import scorecard_view as view
 from smarketing.ui.components import in_order
 from smarketing.ui.context import empty_month
 from smarketing.ui.loaders import prefetch_trends, previous_month, snapshot
-from smarketing.ui.targets_panel import next_month_targets
+from smarketing.ui.targets_panel import next_month_targets, prefetch_targets
 
 ctx = setup_page("Scorecard")
 bundle = ctx.bundle()
@@ -15,6 +15,7 @@ card = closed_month.shown(ctx).card
 prev_month = previous_month(ctx.month)
 prev = snapshot(ctx.url, prev_month, ctx.token) or ctx.bundle(prev_month).card
 prev_label = view.previous_label(prev_month)
+prefetch_targets(ctx)  # after the reads the headline needs: it computes while the page draws
 
 view.header_line(ctx, bundle, card)
 if empty_month(ctx, card):

@@ -8,7 +8,7 @@ from smarketing.ui import closed_month, consequences_view, exclusions_view, setu
 from smarketing.ui import review_view as view
 from smarketing.ui.components import in_order
 from smarketing.ui.context import empty_month
-from smarketing.ui.targets_panel import next_month_targets
+from smarketing.ui.targets_panel import next_month_targets, prefetch_targets
 
 chosen = view.month_was_chosen()
 ctx = setup_page("Executive review", ":material/groups:")
@@ -19,6 +19,7 @@ card = month.card
 view.month_status(ctx, month)
 if empty_month(ctx, card):
     st.stop()
+prefetch_targets(ctx)  # computes while the consequences and the twelve months draw
 view.two_columns(card, prev, prev_month)
 in_order(
     ("the consequences", lambda: consequences_view.month(closed_month.consequences(ctx, month))),

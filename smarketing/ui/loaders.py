@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -323,7 +324,13 @@ def refresh() -> None:
 
 def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: str | None) -> None:
     """Compute the 12-month scorecards in the background (once per key) so Trends opens at once."""
-    key = (url, month, as_of, token, first_month)
+    prefetch(trend_cards, url, month, as_of, token, first_month)
+
+
+def prefetch(loader: Callable[..., object], *args: object) -> None:
+    """Call a cached loader in the background, once per arguments, so that the section (or page)
+    that needs it later finds it computed or being computed (Streamlit computes one key once)."""
+    key = (loader.__qualname__, *args)
     with _PREFETCH_LOCK:
         if key in _PREFETCHED or st.get_option("global.appTest"):
             return
@@ -332,8 +339,8 @@ def prefetch_trends(url: str, month: str, as_of: str, token: str, first_month: s
     def work() -> None:
         """Fill the cache; failures only log."""
         try:
-            trend_cards(url, month, as_of, token, first_month)
-        except Exception:  # a warm-up only: the page computes (and reports) it again when opened
-            log.warning("prefetching the trend scorecards failed", exc_info=True)
+            loader(*args)
+        except Exception:  # a warm-up only: the page computes (and reports) it again when it needs it
+            log.warning("prefetching %s failed", loader.__qualname__, exc_info=True)
 
     threading.Thread(target=work, name=PREFETCH_THREAD, daemon=True).start()

@@ -37,6 +37,12 @@ def target_month(ctx: PageContext) -> str:
     return add_months(ctx.month, 1)
 
 
+def prefetch_targets(ctx: PageContext) -> None:
+    """Start next month's proposal in the background (it reads months of leads and deals), for a
+    page that shows the panel below its headline: it then computes while the sections above draw."""
+    loaders.prefetch(loaders.proposal, ctx.url, target_month(ctx), ctx.as_of_iso, ctx.token)
+
+
 def next_month_targets(ctx: PageContext, card: dict | None = None) -> None:
     """Full-width panel: proposed vs current quota, every input, per segment, and a reviewed Apply.
 

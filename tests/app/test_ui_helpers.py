@@ -176,3 +176,33 @@ def test_in_order_draws_each_section_in_its_placeholders_place() -> None:
     assert not at.exception
     assert [m.value for m in at.markdown] == ["first", "second"]
     assert not [c.value for c in at.caption if "Loading" in c.value]  # every placeholder was replaced
+
+
+def test_prefetch_calls_a_loader_once_per_arguments_in_the_background(monkeypatch, caplog) -> None:
+    import threading
+
+    from smarketing.ui import loaders
+
+    monkeypatch.setattr(loaders.st, "get_option", lambda name: False if name == "global.appTest" else None)
+    monkeypatch.setattr(loaders, "_PREFETCHED", set())
+    calls: list[tuple] = []
+    done = threading.Event()
+
+    def proposal(*args: object) -> None:
+        calls.append((threading.current_thread().name, *args))
+        done.set()
+        if args[-1] == "bad":
+            raise RuntimeError("no data")
+
+    loaders.prefetch(proposal, "url", "2026-11")
+    assert done.wait(10)
+    loaders.prefetch(proposal, "url", "2026-11")  # the same arguments: not again
+    done.clear()
+    with caplog.at_level("WARNING"):
+        loaders.prefetch(proposal, "url", "bad")
+        assert done.wait(10)
+        for thread in threading.enumerate():
+            if thread.name == loaders.PREFETCH_THREAD:
+                thread.join(10)
+    assert calls == [(loaders.PREFETCH_THREAD, "url", "2026-11"), (loaders.PREFETCH_THREAD, "url", "bad")]
+    assert any("prefetching" in r.getMessage() and "proposal" in r.getMessage() for r in caplog.records)
