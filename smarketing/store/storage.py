@@ -80,7 +80,7 @@ from smarketing.core.marketing import PRIOR_MONTHS
 from smarketing.core.months import add_months, month_bounds, month_of, parse_month
 from smarketing.core.redact import register_secret, scrub
 from smarketing.core.terms import TermsError, TermsVersion, parse_terms_toml
-from smarketing.store import arrow_reads, migrate
+from smarketing.store import arrow_postgres, arrow_reads, migrate
 from smarketing.store.tables import DATA_TABLES, EXCLUSIONS, LOADS, NOTES, SNAPSHOTS, SYNC, TERMS
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,9 @@ ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "deals": {"status": DEAL_STATUSES},
     "exclusions": {"commitment": COMMITMENTS, "decision": DECISIONS},
 }
+POSTGRES_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 10, "options": "-c timezone=UTC"}
+# The ADBC PostgreSQL driver's placeholders ($1, $2, ...), with psycopg's casts of the parameters.
+POSTGRES_DOLLAR = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
 # The tables save_data writes: the four CRM tables and the exclusions beside them.
 WRITTEN_TABLES: dict[str, sa.Table] = {**DATA_TABLES, "exclusions": EXCLUSIONS}
 
@@ -168,8 +171,7 @@ def open_unmigrated_engine(url: str) -> Engine:
     parsed = _parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    connect_args = {"connect_timeout": 10, "options": "-c timezone=UTC"}
-    return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args=POSTGRES_CONNECT_ARGS)
 
 
 def _parse_url(url: str) -> sa.URL:
@@ -377,22 +379,51 @@ def _table_read(
 
 
 def _read_all(conn: Connection, reads: Mapping[str, Read]) -> dict[str, pd.DataFrame]:
-    """Each read's frame: from a SQLite file outside a write, all through the Arrow reader in one
-    snapshot; otherwise, or when that reader fails (one warning), through _read_columns."""
-    path = _sqlite_file(conn)
-    if path is not None:
-        statements = [_statement(conn, stmt) for stmt, _, _ in reads.values()]
+    """Each read's frame: outside a write, from a SQLite file through the Arrow reader's child and from
+    PostgreSQL through ADBC in this process, all in one snapshot; otherwise, or when that reader fails
+    (one warning), through _read_columns."""
+    path, conninfo = _sqlite_file(conn), _postgres_conninfo(conn)
+    if path is not None or conninfo is not None:
+        dialect = conn.dialect if path is not None else POSTGRES_DOLLAR
+        statements = [_statement(dialect, stmt) for stmt, _, _ in reads.values()]
         try:
-            with contextlib.closing(arrow_reads.read_batches(path, statements, FETCH_ROWS)) as results:
+            if path is not None:
+                batches = arrow_reads.read_batches(path, statements, FETCH_ROWS)
+            else:
+                batches = arrow_postgres.read_batches(conninfo, statements)
+            with contextlib.closing(batches) as results:
                 return {
                     name: _arrow_frame(stmt, kinds, finish, batches)
                     for (name, (stmt, kinds, finish)), batches in zip(reads.items(), results, strict=True)
                 }
         except arrow_reads.ArrowReadError as exc:
             log.warning(
-                "The Arrow reader failed (%s); reading through sqlite3.", scrub(str(exc).strip().splitlines()[0])
+                "The Arrow reader failed (%s); reading through %s.",
+                scrub(str(exc).strip().splitlines()[0]),
+                "sqlite3" if path is not None else "psycopg",
             )
     return {name: _read_columns(conn, *read) for name, read in reads.items()}
+
+
+def _postgres_conninfo(conn: Connection) -> str | None:
+    """The libpq connection text of the PostgreSQL database conn reads outside a write (None for
+    SQLite, inside a write, or without the ADBC PostgreSQL driver); holds any password: never show it."""
+    url = conn.engine.url
+    if url.get_backend_name() != "postgresql" or conn.get_execution_options().get("smarketing_write"):
+        return None
+    if not arrow_postgres.AVAILABLE:
+        return None
+    parts = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username}
+    # The query's libpq options (sslmode, ...) as the URL gives them, then the engine's own connect_args.
+    options = {**{k: v for k, v in url.query.items() if isinstance(v, str)}, **POSTGRES_CONNECT_ARGS}
+    return psycopg.conninfo.make_conninfo(
+        **{k: v for k, v in parts.items() if v is not None}, **_password(url), **options
+    )
+
+
+def _password(url: sa.URL) -> dict[str, str]:
+    """The URL's password as a libpq option, if it has one."""
+    return {"password": url.password} if isinstance(url.password, str) else {}
 
 
 def _sqlite_file(conn: Connection) -> str | None:
@@ -408,16 +439,16 @@ def _sqlite_file(conn: Connection) -> str | None:
     return str(path.resolve()) if path.is_file() else None
 
 
-def _statement(conn: Connection, stmt: sa.Select) -> tuple[str, list[Any]]:
+def _statement(dialect: sa.Dialect, stmt: sa.Select) -> tuple[str, list[Any]]:
     """A select as SQL text and positional parameters (IN lists expanded), bound as SQLAlchemy binds
-    them for the driver (instants as the stored text)."""
-    compiled = stmt.compile(dialect=conn.dialect)
+    them for the dialect's driver (on SQLite, instants as the stored text)."""
+    compiled = stmt.compile(dialect=dialect)
     state = compiled.construct_expanded_state()
     origin = {item: name for name, items in state.parameter_expansion.items() for item in items}
     values = []
     for name in state.positiontup or []:
         bind_type = compiled.binds[origin.get(name, name)].type
-        process = bind_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        process = bind_type.dialect_impl(dialect).bind_processor(dialect)
         values.append(process(state.parameters[name]) if process else state.parameters[name])
     return state.statement, values
 
@@ -442,6 +473,8 @@ def _arrow_typed(column: pa.Array, kind: str | None) -> pd.Series:
         return _typed(np.full(len(column), None, dtype=object), kind)
     if kind == INSTANT and column.type == pa.string() and (stamps := _stored_instants(column)) is not None:
         return stamps.to_pandas().dt.tz_convert("UTC")  # the cursor path's UTC (Arrow gives ZoneInfo("UTC"))
+    if kind == INSTANT and pa.types.is_timestamp(column.type) and column.type.tz is not None:  # PostgreSQL's
+        return column.to_pandas().dt.tz_convert("UTC")
     if kind == TEXT and column.type == pa.string():
         # Copied out (as pandas' large_string), so that the frame does not keep the batch's whole
         # answer alive (normalize keeps text without empty strings as it is).
@@ -449,6 +482,8 @@ def _arrow_typed(column: pa.Array, kind: str | None) -> pd.Series:
         return text.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get)
     if kind == FLAG and column.type == pa.int64() and _within(column, 0, 1):
         return column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    if kind == FLAG and column.type == pa.bool_():  # PostgreSQL's booleans (SQLite's are the 0/1 above)
+        return column.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
     if kind == AMOUNT and column.type == pa.float64():
         return column.to_pandas().copy()  # not a view of the batch's answer
     values = np.empty(len(column), dtype=object)

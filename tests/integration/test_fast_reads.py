@@ -21,15 +21,18 @@ import sys
 import threading
 
 import pandas as pd
+import psycopg.conninfo
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.dialects.sqlite
 
 from smarketing import api
 from smarketing.core.frames import INSTANT, QUALIFYING_KINDS, CrmData
 from smarketing.core.lead_filter import LeadFilter
 from smarketing.core.scorecard import build_scorecards, scoped_scorecards
 from smarketing.sources.demo import DEMO_TERMS_TOML, generate_demo
-from smarketing.store import arrow_reads, storage
+from smarketing.store import arrow_postgres, arrow_reads, storage
 
 pytestmark = pytest.mark.integration
 
@@ -421,11 +424,47 @@ def test_writes_and_other_databases_take_the_cursor_path(sqlite_stored, db_engin
     with sqlite_stored.connect() as conn:
         assert storage._sqlite_file(conn) == str(sa.make_url(str(sqlite_stored.url)).database)
         assert storage._sqlite_file(conn.execution_options(smarketing_write=True)) is None
+        assert storage._postgres_conninfo(conn) is None
     with db_engine.connect() as conn:
-        assert (storage._sqlite_file(conn) is None) == (db_engine.dialect.name != "sqlite")
+        postgres = db_engine.dialect.name == "postgresql"
+        assert (storage._sqlite_file(conn) is None) == postgres
+        assert (storage._postgres_conninfo(conn) is not None) == postgres  # PostgreSQL: the ADBC reader
+        writing = conn.execution_options(smarketing_write=True)
+        assert storage._sqlite_file(writing) is None and storage._postgres_conninfo(writing) is None
     memory = sa.create_engine("sqlite://")
     with memory.connect() as conn:
-        assert storage._sqlite_file(conn) is None
+        assert storage._sqlite_file(conn) is None and storage._postgres_conninfo(conn) is None
+
+
+def test_the_postgres_conninfo_carries_the_url_and_the_engine_options(monkeypatch) -> None:
+    engine = sa.create_engine("postgresql+psycopg://ana:p%40ss%20w@db.example:6543/crm?sslmode=require")
+    with monkeypatch.context() as patched:
+        patched.setattr(arrow_postgres, "AVAILABLE", True)
+        conninfo = storage._postgres_conninfo(_Offline(engine))
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    assert parts == {
+        "host": "db.example",
+        "port": "6543",
+        "dbname": "crm",
+        "user": "ana",
+        "password": "p@ss w",
+        "sslmode": "require",
+        "connect_timeout": "10",
+        "options": "-c timezone=UTC",
+    }
+    with monkeypatch.context() as patched:
+        patched.setattr(arrow_postgres, "AVAILABLE", False)
+        assert storage._postgres_conninfo(_Offline(engine)) is None
+
+
+class _Offline:
+    """A stand-in for a connection of an engine whose server is not there (only what _postgres_conninfo reads)."""
+
+    def __init__(self, engine: sa.Engine, **options) -> None:
+        self.engine, self._options = engine, options
+
+    def get_execution_options(self) -> dict:
+        return self._options
 
 
 def test_the_child_imports_neither_pandas_nor_sqlalchemy() -> None:
@@ -511,3 +550,170 @@ def test_a_statement_error_is_reported_and_the_child_reads_on(sqlite_stored) -> 
     ]
     assert {child.process.pid for child in arrow_reads._IDLE} == before  # the same child answered
     assert sum(b.num_rows for b in owners) == len(storage.load_data(sqlite_stored).owners) and len(owners[0]) == 5
+
+
+# -- the Arrow reader (PostgreSQL, in process) -------------------------------------------
+
+
+@pytest.fixture
+def postgres_stored(postgres_url):
+    engine = storage.make_engine(postgres_url)
+    yield _store_demo(engine)
+    engine.dispose()
+
+
+def _psycopg_only(patch: pytest.MonkeyPatch) -> None:
+    """Read as if the ADBC PostgreSQL driver were missing: the cursor path (pandas.read_sql)."""
+    patch.setattr(storage, "_postgres_conninfo", lambda conn: None)
+
+
+def _in_order(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The frame's rows sorted by every column: PostgreSQL answers a select without ORDER BY in any order
+    (a parallel scan's differs from run to run, on either path)."""
+    return None if frame is None else frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def _same_rows(actual: CrmData, expected: CrmData) -> None:
+    """Equal loads but for the order of the rows."""
+    for table in TABLES:
+        pd.testing.assert_frame_equal(
+            _in_order(actual.frame(table)), _in_order(expected.frame(table)), check_exact=True
+        )
+        _same_zones(actual.frame(table), expected.frame(table))
+    assert actual.source_has_touches is expected.source_has_touches
+    assert (actual.earlier_mqls is None) == (expected.earlier_mqls is None)
+    if expected.earlier_mqls is not None:
+        pd.testing.assert_frame_equal(
+            _in_order(actual.earlier_mqls), _in_order(expected.earlier_mqls), check_exact=True
+        )
+        _same_zones(actual.earlier_mqls, expected.earlier_mqls)
+    pd.testing.assert_frame_equal(_in_order(actual.mql_history()), _in_order(expected.mql_history()), check_exact=True)
+    assert actual.mql_history()["mql_at"].dtype == "datetime64[ns, UTC]"
+
+
+def _same_postgres_loads(engine, monkeypatch) -> list[CrmData]:
+    """The ADBC reader's loads, after checking each equals the cursor path's (rows in any order)."""
+    fast, slow = _loads(engine, monkeypatch, _arrow_only), _loads(engine, monkeypatch, _psycopg_only)
+    for actual, expected in zip(fast, slow, strict=True):
+        _same_rows(actual, expected)
+    return fast
+
+
+def test_the_postgres_arrow_reader_gives_the_frames_the_cursor_gives(postgres_stored, monkeypatch) -> None:
+    fast = _same_postgres_loads(postgres_stored, monkeypatch)
+    assert len(fast[0].touches) > 0 and len(fast[3].earlier_mqls) > 0 and fast[3].source_has_touches is True
+    assert len(fast[-2].leads) > 0 and len(fast[0].exclusions) == 1
+    assert all(len(fast[6].frame(t)) == 0 for t in ("leads", "touches", "deals"))
+    assert fast[0].touches["automated"].any() and fast[0].owners["active"].dtype == bool
+
+
+# Values other writers may have stored: an instant given with an offset or without a fraction, amounts
+# a float holds but few print, a flag false.
+POSTGRES_ODD_STORAGE = [
+    "UPDATE leads SET mql_at = '2026-02-05 10:00:00' WHERE lead_id = 'l4'",
+    "UPDATE leads SET created_at = '2026-03-01T09:00:00.000001+05:30' WHERE lead_id = 'l2'",
+    "UPDATE deals SET amount = 0.1::float8 + 0.2::float8, created_at = '2026-03-05 08:00:00.5-08' WHERE deal_id = 'd1'",
+    "UPDATE deals SET amount = 'NaN' WHERE deal_id = 'd0'",
+    "UPDATE deals SET amount = 1e300 WHERE deal_id = 'd2'",
+    "UPDATE owners SET active = false WHERE owner_id = 'o1'",
+]
+
+
+def test_the_postgres_arrow_reader_equals_the_cursor_on_odd_values_and_empty_tables(postgres_url, monkeypatch) -> None:
+    engine = storage.make_engine(postgres_url)
+    empty = _same_postgres_loads(engine, monkeypatch)
+    assert all(len(load.frame(t)) == 0 for load in empty for t in TABLES)
+    storage.save_data(engine, _odd_data(), source="test")
+    with engine.begin() as conn:
+        for update in POSTGRES_ODD_STORAGE:
+            conn.execute(sa.text(update))
+    odd = _same_postgres_loads(engine, monkeypatch)
+    owners = odd[0].owners.sort_values("owner_id")
+    assert owners["name"].tolist()[1:] == ["Zoë 李 🚀", 'O\'Brien "Bo"\nline\ttab']
+    assert owners["active"].tolist() == [False, False, True]
+    assert sorted(odd[0].touches["automated"].tolist()) == [False, False, False, True]
+    deals = odd[0].deals.sort_values("deal_id")
+    assert deals["amount"].isna().tolist() == [True, False, False] and deals["amount"].iloc[1] == 0.1 + 0.2
+    assert deals["pipeline"].isna().all() and len(odd[0].exclusions) == 0
+    march = storage.load_data(engine, months=["2026-03"], tz=NY)
+    assert list(march.earlier_mqls["lead_id"]) == ["l4"]
+    engine.dispose()
+
+
+def test_a_failing_postgres_arrow_reader_falls_back_with_one_warning(postgres_stored, monkeypatch, caplog) -> None:
+    expected = storage.load_data(postgres_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+    real = storage._postgres_conninfo
+    broken = {
+        "no such database": lambda conn: real(conn) + " dbname=no_such_database password=hunter2-not-shown",
+        "a statement fails": lambda conn: real(conn),
+    }
+    for why, conninfo in broken.items():
+        with monkeypatch.context() as patched:
+            patched.setattr(storage, "_postgres_conninfo", conninfo)
+            if why == "a statement fails":
+                patched.setattr(storage, "POSTGRES_DOLLAR", sa.dialects.sqlite.dialect(paramstyle="qmark"))
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger=storage.__name__):
+                fallen = storage.load_data(postgres_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+        _same_rows(fallen, expected)
+        warnings = [r.getMessage() for r in caplog.records if r.name == storage.__name__]
+        assert len(warnings) == 1 and "Arrow reader failed" in warnings[0] and "psycopg" in warnings[0], why
+        assert "hunter2" not in warnings[0]
+    # A failed read's connection is closed, not kept: the next read is the Arrow reader's again.
+    with monkeypatch.context() as patched:
+        _arrow_only(patched)
+        _same_rows(storage.load_data(postgres_stored, months=["2026-04"], tz=NY, as_of=AS_OF), expected)
+
+
+def test_a_postgres_connection_closed_while_idle_is_replaced(postgres_stored, monkeypatch, caplog) -> None:
+    first = storage.load_data(postgres_stored)
+    assert any(arrow_postgres._IDLE.values())
+    with postgres_stored.connect() as conn:  # the server ends every other session of the database
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    with monkeypatch.context() as patched, caplog.at_level(logging.WARNING, logger=storage.__name__):
+        _arrow_only(patched)
+        _same_rows(storage.load_data(postgres_stored), first)
+    assert not [r for r in caplog.records if r.name == storage.__name__]
+
+
+def test_postgres_arrow_reads_are_one_read_only_repeatable_read_snapshot(postgres_stored) -> None:
+    with postgres_stored.connect() as conn:
+        conninfo = storage._postgres_conninfo(conn)
+    settings = "SELECT current_setting('transaction_isolation') AS i, current_setting('transaction_read_only') AS r"
+    answers = [
+        pa.Table.from_batches(list(batches)).to_pylist()
+        for batches in arrow_postgres.read_batches(
+            conninfo, [(settings, []), ("SELECT txid_current_if_assigned() AS t, $1::text AS p", ["x"])]
+        )
+    ]
+    assert answers == [[{"i": "repeatable read", "r": "on"}], [{"t": None, "p": "x"}]]
+
+
+def test_concurrent_postgres_arrow_reads_each_have_their_own_connection(postgres_stored, monkeypatch) -> None:
+    expected = storage.load_data(postgres_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+    loads: list[CrmData] = []
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            for _ in range(3):
+                loads.append(storage.load_data(postgres_stored, months=["2026-04"], tz=NY, as_of=AS_OF))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    with monkeypatch.context() as patched:
+        _arrow_only(patched)
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and len(loads) == 12
+    for actual in loads:
+        _same_rows(actual, expected)
+    assert 1 <= sum(len(idle) for idle in arrow_postgres._IDLE.values()) <= arrow_postgres.IDLE_CONNECTIONS * 2
