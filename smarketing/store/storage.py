@@ -19,10 +19,12 @@ Decisions worth knowing:
 - Loads from a SQLite file (load_data, load_recent_data) read every table in one snapshot through
   the Arrow reader in a child process (store/arrow_reads.py: ADBC, columns straight into Arrow,
   instants parsed by Arrow; in a child because a second SQLite library in this process would drop
-  sqlite3's file locks), converted to exactly the frames of the cursor path below. That path
-  (PostgreSQL, memory databases, inside a write, or when the child fails: one warning) reads
-  SQLite rows from the driver's cursor in batches, each typed and normalised before the next is
-  fetched, bypassing pandas.read_sql. The history behind consequences reads only the columns and
+  sqlite3's file locks), converted to exactly the frames of the cursor path below. Loads from
+  PostgreSQL do the same in this process (store/arrow_postgres.py: ADBC's binary COPY, one read-only
+  REPEATABLE READ transaction; the same rows as psycopg's, in an order neither path fixes). The
+  cursor path (memory databases, inside a write, without the ADBC drivers, or when the Arrow reader
+  fails: one warning) reads SQLite rows from the driver's cursor in batches, each typed and
+  normalised before the next is fetched, bypassing pandas.read_sql; PostgreSQL's through pandas.read_sql. The history behind consequences reads only the columns and
   follow-up touches commitment-only scorecards use.
 - Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
   rest of a scorecard's JSON.

@@ -6,6 +6,10 @@
   every frame equals the cursor path's (demo data; NULL-first, all-NULL, unicode and oddly stored
   values; empty tables; every load variant), a failing reader falls back with one warning, and the
   process's own SQLite locks survive the reads (the in-process reader dropped them).
+- Loads from PostgreSQL go through ADBC in this process (store/arrow_postgres.py): every frame has the
+  cursor path's rows and dtypes (rows in any order: PostgreSQL fixes none without ORDER BY), a failing
+  reader falls back with one warning, a connection the server closed while idle is replaced, the reads
+  are one read-only REPEATABLE READ snapshot, and concurrent reads each have their own connection.
 - The history behind consequences loads only what commitment-only scorecards read (some lead
   and deal columns, only the touches that can count as follow-up): its scorecards and the
   consequences equal those computed from the whole load, at several as_of instants (mid-month,
