@@ -413,11 +413,12 @@ def _postgres_conninfo(conn: Connection) -> str | None:
     url = conn.engine.url
     if url.get_backend_name() != "postgresql" or conn.get_execution_options().get("smarketing_write"):
         return None
-    if not arrow_postgres.AVAILABLE:
+    # An option given several times (hosts to try in turn) is left to psycopg's own reading of the URL.
+    if not arrow_postgres.AVAILABLE or any(not isinstance(v, str) for v in url.query.values()):
         return None
     parts = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username}
-    # The query's libpq options (sslmode, ...) as the URL gives them, then the engine's own connect_args.
-    options = {**{k: v for k, v in url.query.items() if isinstance(v, str)}, **POSTGRES_CONNECT_ARGS}
+    # The query's libpq options (sslmode, ...), then the engine's connect_args, as psycopg gets them.
+    options = {**url.query, **POSTGRES_CONNECT_ARGS}
     return psycopg.conninfo.make_conninfo(
         **{k: v for k, v in parts.items() if v is not None}, **_password(url), **options
     )

@@ -459,6 +459,8 @@ def test_the_postgres_conninfo_carries_the_url_and_the_engine_options(monkeypatc
     with monkeypatch.context() as patched:
         patched.setattr(arrow_postgres, "AVAILABLE", False)
         assert storage._postgres_conninfo(_Offline(engine)) is None
+    several_hosts = sa.create_engine("postgresql+psycopg://ana@/crm?host=a.example&host=b.example")
+    assert storage._postgres_conninfo(_Offline(several_hosts)) is None  # left to psycopg
 
 
 class _Offline:
