@@ -24,8 +24,9 @@ Decisions worth knowing:
   REPEATABLE READ transaction; the same rows as psycopg's, in an order neither path fixes). The
   cursor path (memory databases, inside a write, without the ADBC drivers, or when the Arrow reader
   fails: one warning) reads SQLite rows from the driver's cursor in batches, each typed and
-  normalised before the next is fetched, bypassing pandas.read_sql; PostgreSQL's through pandas.read_sql. The history behind consequences reads only the columns and
-  follow-up touches commitment-only scorecards use.
+  normalised before the next is fetched, bypassing pandas.read_sql (PostgreSQL's go through it).
+  The history behind consequences reads only the columns and follow-up touches commitment-only
+  scorecards use.
 - Snapshot times (`closed_at`, `as_of`) come back as ISO 8601 strings with offset, like the
   rest of a scorecard's JSON.
 - `make_engine` brings the database to the newest schema revision (store/migrate.py) before use.
