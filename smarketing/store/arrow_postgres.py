@@ -25,6 +25,10 @@ AVAILABLE = importlib.util.find_spec("adbc_driver_postgresql") is not None  # el
 IDLE_CONNECTIONS = 4  # per database
 # One snapshot for every statement of a read, as the SQLite reader's single read transaction.
 BEGIN = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+# For this transaction only: enough memory to hash `lead_id IN (the month's leads)`. Under the default
+# 4 MB, a list of 600,000 ids (a month at 10M leads) is matched row by row against every deal: the
+# month's deal read ran for minutes instead of a second.
+WORK_MEM = "SET LOCAL work_mem = '256MB'"
 
 
 @dataclass
@@ -91,11 +95,17 @@ def _run(connection: _Connection, sql: str) -> None:
         cursor.adbc_statement.execute_update()
 
 
+def _begin(connection: _Connection) -> None:
+    """Begin the read's transaction."""
+    _run(connection, BEGIN)
+    _run(connection, WORK_MEM)
+
+
 def _begun(conninfo: str) -> _Connection:
     """A connection to the database with the read's transaction begun: an idle one, else a new one."""
     while (connection := _take(conninfo)) is not None:
         try:
-            _run(connection, BEGIN)
+            _begin(connection)
             return connection
         except Exception:  # closed by the server while idle (restart, timeout): try the next
             connection.close()
@@ -106,7 +116,7 @@ def _begun(conninfo: str) -> _Connection:
     except Exception as exc:
         raise ArrowReadError(f"cannot connect: {type(exc).__name__}: {exc}") from None
     try:
-        _run(connection, BEGIN)
+        _begin(connection)
     except Exception as exc:
         connection.close()
         raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
