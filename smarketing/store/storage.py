@@ -433,14 +433,18 @@ def _password(url: sa.URL) -> dict[str, str]:
 def _sqlite_file(conn: Connection) -> str | None:
     """The path of the SQLite database file, if that is what conn reads outside a write (None for
     PostgreSQL, memory and URI databases, a missing file, or inside a write)."""
-    url = conn.engine.url
+    if conn.get_execution_options().get("smarketing_write") or not arrow_reads.AVAILABLE:
+        return None
+    path = _sqlite_path(conn.engine.url)
+    return str(path) if path is not None and path.is_file() else None
+
+
+def _sqlite_path(url: sa.URL) -> Path | None:
+    """The resolved path of a SQLite database file's URL (None for PostgreSQL, memory and URI databases)."""
     database = url.database or ""
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
         return None
-    if conn.get_execution_options().get("smarketing_write") or not arrow_reads.AVAILABLE:
-        return None
-    path = Path(database).expanduser()
-    return str(path.resolve()) if path.is_file() else None
+    return Path(database).expanduser().resolve()
 
 
 def _statement(dialect: sa.Dialect, stmt: sa.Select) -> tuple[str, list[Any]]:
@@ -849,11 +853,9 @@ def _commit_version(engine: Engine) -> tuple[WatchedFile, int] | None:
     """The SQLite database file and its `PRAGMA data_version`, read on a connection of its own that
     never writes: it changes whenever any other connection, of any process, has committed (None for
     PostgreSQL, memory and URI databases, or a missing file)."""
-    url = engine.url
-    database = url.database or ""
-    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+    path = _sqlite_path(engine.url)
+    if path is None:
         return None
-    path = Path(database).expanduser().resolve()
     try:
         stat = path.stat()
     except OSError:
