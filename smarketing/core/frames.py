@@ -115,7 +115,10 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
             if (values == "").any():  # only then: `where` copies every string
                 values = values.where(values.str.len() > 0)
         elif kind == INSTANT:
-            values = pd.to_datetime(values, utc=True).dt.as_unit("ns")
+            if isinstance(values.dtype, pd.DatetimeTZDtype):  # already instants: no parse, no copy
+                values = values.dt.tz_convert("UTC").dt.as_unit("ns")
+            else:
+                values = pd.to_datetime(values, utc=True).dt.as_unit("ns")
         elif kind == FLAG:
             values = values.astype("boolean").fillna(column == "active").astype(bool)
         elif kind == AMOUNT:
@@ -123,19 +126,27 @@ def normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         out[column] = values
     result = pd.DataFrame(out, index=frame.index).reset_index(drop=True)
     if table == "leads":
-        result["segment"] = result["segment"].fillna(NO_SEGMENT)
+        result["segment"] = _text_or(result["segment"], NO_SEGMENT)
     if table == "touches":
-        result["direction"] = result["direction"].fillna("outbound")
+        result["direction"] = _text_or(result["direction"], "outbound")
     if table == "exclusions":
-        result["decision"] = result["decision"].fillna("pending")
+        result["decision"] = _text_or(result["decision"], "pending")
     return result
+
+
+def _text_or(values: pd.Series, default: str) -> pd.Series:
+    """A text column with its missing values as `default` (in Arrow: several times faster than fillna)."""
+    arrow = _arrow_text(values)
+    if arrow is None:
+        return values.fillna(default)
+    return pd.Series(pd.array(pc.fill_null(arrow, default), dtype=values.dtype), index=values.index, copy=False)
 
 
 def _empty_column(column: str, kind: str, index: pd.Index) -> pd.Series:
     """A column a frame does not carry, as normalize makes it of missing values: NA text, NaT instants,
     flags False (`active` True), NaN amounts; built whole, not value by value."""
     if kind == TEXT:
-        return pd.Series(pd.NA, index=index, dtype="string")
+        return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="string"), index=index, copy=False)
     if kind == INSTANT:
         return pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
     if kind == FLAG:
