@@ -7,19 +7,23 @@ descriptor of the file releases all of the process's locks on it, so a second li
 process (which cannot see sqlite3's open descriptors) dropped the locks of sqlite3's connections
 ("disk I/O error"). A child's locks are its own: SQLite's ordinary multi-process case.
 
-Children stay alive between reads (starting one costs about half a second of CPU, for pyarrow):
-an idle one is taken for each read and given back afterwards, so concurrent reads each have
-their own; a child that fails is stopped and replaced by a new one at the next read.
+Children stay alive between reads (starting one costs about a tenth of a second, for pyarrow):
+idle ones are taken for each read and given back afterwards, so concurrent reads each have
+their own; a child that fails is stopped and replaced by a new one at the next read. A read of
+several statements takes two, which run at once on two cores (the first statement, the biggest, in
+one; the rest in the other), and is read again by one child when a commit may have come between
+their two snapshots.
 """
 
 import atexit
+import concurrent.futures
 import importlib.util
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,12 +32,16 @@ import pyarrow as pa
 import pyarrow.ipc
 
 CHILD = Path(__file__).with_name("arrow_child.py")
-IDLE_CHILDREN = 2
+IDLE_CHILDREN = 4  # a read takes two; the dashboard reads in a few threads at once
 AVAILABLE = importlib.util.find_spec("adbc_driver_sqlite") is not None  # else reads take sqlite3's path
 
 
 class ArrowReadError(Exception):
     """The child could not answer; the caller reads another way."""
+
+
+class _Reported(ArrowReadError):
+    """The child answered with an error of its own: the request ended there, the child can read again."""
 
 
 @dataclass
@@ -73,15 +81,113 @@ _IDLE_LOCK = threading.Lock()
 
 
 def read_batches(
-    path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
+    path: str,
+    statements: Sequence[tuple[str, Sequence[Any]]],
+    batch_rows: int,
+    commit_version: Callable[[], object] | None = None,
 ) -> Iterator[Iterator[pa.RecordBatch]]:
     """The rows of each (SQL, positional parameters) statement, in Arrow batches of `batch_rows`,
-    all from one read transaction on the SQLite file at `path`, in order; raises ArrowReadError.
+    all from one snapshot of the SQLite file at `path`, in order; raises ArrowReadError.
 
-    Each statement's answer is taken whole off the pipe before it is handed on, so that the child
-    runs the next statement while the caller turns this one into a frame (put the biggest first)."""
+    Each statement's answer is taken whole off the pipe before it is handed on, so that the reader
+    runs the next statement while the caller turns this one into a frame (put the biggest first).
+    With `commit_version` (a value that changes whenever any connection commits to the file), the
+    first statement is read by one child and the others by a second, at once on two cores; if a
+    commit came between the two children's transactions (the value moved), the two snapshots may
+    differ, and everything is read again by one child in one transaction."""
+    before = commit_version() if commit_version is not None and len(statements) > 1 else None
+    if before is None:
+        yield from _one_snapshot(path, statements, batch_rows)
+        return
+    children = [_take(), _take()]
+    groups = [statements[:1], statements[1:]]
+    answers = [concurrent.futures.Future() for _ in statements]
+    readers = [
+        threading.Thread(target=_collect, args=(child, path, group, batch_rows, slots), daemon=True)
+        for child, group, slots in zip(children, groups, (answers[:1], answers[1:]), strict=True)
+    ]
+    done = False
+    try:
+        for reader in readers:
+            reader.start()
+        # Each child's transaction has begun once its first statement is answered: the same
+        # snapshot for both unless something committed since `before`.
+        first = [answers[0].result(), answers[1].result()]
+        if commit_version() != before:
+            _stop_reading(children, readers)
+            yield from _one_snapshot(path, statements, batch_rows)
+            done = True
+            return
+        yield iter(first[0])
+        yield iter(first[1])
+        for answer in answers[2:]:
+            yield iter(answer.result())
+        done = True
+    finally:
+        if done and all(child.alive() for child in children):
+            for reader in readers:
+                reader.join()
+            for child in children:
+                _give_back(child)
+        else:
+            _stop_reading(children, readers)
+
+
+def _collect(
+    child: _Child,
+    path: str,
+    statements: Sequence[tuple[str, Sequence[Any]]],
+    batch_rows: int,
+    slots: Sequence[concurrent.futures.Future],
+) -> None:
+    """Read one child's answers to its statements into their slots, as they come (run in a thread,
+    so that the child never waits for the caller to take them)."""
+    try:
+        for slot, batches in zip(slots, _one_child(child, path, statements, batch_rows), strict=True):
+            slot.set_result(list(batches))
+    except ArrowReadError as exc:
+        for slot in slots:
+            if not slot.done():
+                slot.set_exception(exc)
+
+
+def _stop_reading(children: list[_Child], readers: list[threading.Thread]) -> None:
+    """Stop the children mid-answer (killed, so that a reader blocked on a pipe returns) and the readers."""
+    for child in children:
+        if child.parent == os.getpid() and child.process.poll() is None:
+            child.process.kill()
+    for reader in readers:
+        if reader.ident is not None:
+            reader.join()
+    for child in children:
+        child.stop()
+
+
+def _one_snapshot(
+    path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
+) -> Iterator[Iterator[pa.RecordBatch]]:
+    """Every statement's batches from one child, in one read transaction."""
     child = _take()
     done = False
+    try:
+        for batches in _one_child(child, path, statements, batch_rows):
+            yield iter(batches)
+        done = True
+    except _Reported:
+        done = True
+        raise
+    finally:
+        if done:
+            _give_back(child)
+        else:
+            child.stop()
+
+
+def _one_child(
+    child: _Child, path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
+) -> Iterator[list[pa.RecordBatch]]:
+    """One request to a child: each statement's batches in turn, taken whole off the pipe. A child
+    that answered with an error it reported can read again; any other failure leaves it unfit."""
     try:
         request = {"path": path, "statements": [[sql, list(params)] for sql, params in statements]}
         child.process.stdin.write(json.dumps({**request, "batch_rows": batch_rows}).encode() + b"\n")
@@ -89,17 +195,12 @@ def read_batches(
         for _ in statements:
             answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
             if answer != {"ok": True}:
-                done = isinstance(answer, dict) and "error" in answer  # a whole answer: the child can read again
-                raise ArrowReadError(str(answer.get("error", answer)) if isinstance(answer, dict) else str(answer))
-            yield iter(list(_statement_batches(child.process.stdout)))
-        done = True
+                if isinstance(answer, dict) and "error" in answer:
+                    raise _Reported(str(answer["error"]))
+                raise ArrowReadError(str(answer))
+            yield list(_statement_batches(child.process.stdout))
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # TypeError: a parameter JSON cannot carry
         raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
-    finally:
-        if done:
-            _give_back(child)
-        else:
-            child.stop()
 
 
 def _statement_batches(answers: BinaryIO) -> Iterator[pa.RecordBatch]:

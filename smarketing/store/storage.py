@@ -382,7 +382,7 @@ def _table_read(
 
 
 def _read_all(conn: Connection, reads: Mapping[str, Read]) -> dict[str, pd.DataFrame]:
-    """Each read's frame: outside a write, from a SQLite file through the Arrow reader's child and from
+    """Each read's frame: outside a write, from a SQLite file through the Arrow reader's children and from
     PostgreSQL through ADBC in this process, all in one snapshot; otherwise, or when that reader fails
     (one warning), through _read_columns."""
     path, conninfo = _sqlite_file(conn), _postgres_conninfo(conn)
@@ -391,7 +391,10 @@ def _read_all(conn: Connection, reads: Mapping[str, Read]) -> dict[str, pd.DataF
         statements = [_statement(dialect, stmt) for stmt, _, _ in reads.values()]
         try:
             if path is not None:
-                batches = arrow_reads.read_batches(path, statements, FETCH_ROWS)
+                # Two reader children at once, whose snapshots the commit version shows to be the same.
+                batches = arrow_reads.read_batches(
+                    path, statements, FETCH_ROWS, commit_version=lambda: _commit_version(conn.engine)
+                )
             else:
                 batches = arrow_postgres.read_batches(conninfo, statements)
             with contextlib.closing(batches) as results:

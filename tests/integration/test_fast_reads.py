@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -556,6 +557,74 @@ def test_a_statement_error_is_reported_and_the_child_reads_on(sqlite_stored) -> 
     ]
     assert {child.process.pid for child in arrow_reads._IDLE} == before  # the same child answered
     assert sum(b.num_rows for b in owners) == len(storage.load_data(sqlite_stored).owners) and len(owners[0]) == 5
+
+
+def _children_answering(monkeypatch) -> list[tuple[int, int]]:
+    """(child pid, number of statements) of each request a child answers from now on."""
+    requests: list[tuple[int, int]] = []
+    answer = arrow_reads._one_child
+
+    def recorded(child, path, statements, batch_rows):
+        requests.append((child.process.pid, len(statements)))
+        return answer(child, path, statements, batch_rows)
+
+    monkeypatch.setattr(arrow_reads, "_one_child", recorded)
+    return requests
+
+
+def test_a_load_is_read_by_two_children_at_once(sqlite_stored, monkeypatch) -> None:
+    expected = storage.load_data(sqlite_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+    requests = _children_answering(monkeypatch)
+    _arrow_only(monkeypatch)
+    _same(storage.load_data(sqlite_stored, months=["2026-04"], tz=NY, as_of=AS_OF), expected)
+    # The touches by one child, the six other reads by another.
+    assert [count for _, count in requests] == [1, 6] and requests[0][0] != requests[1][0]
+
+
+def test_a_commit_between_the_two_childrens_snapshots_reads_all_again_in_one(sqlite_stored, monkeypatch) -> None:
+    path = sa.make_url(str(sqlite_stored.url)).database
+    version = storage._commit_version
+    calls: list[object] = []
+
+    def commit_after_the_first_look(engine):
+        seen = version(engine)
+        if not calls:  # another connection commits before the children begin their transactions
+            with sqlite3.connect(path) as other:
+                other.execute("UPDATE owners SET team = 'moved'")
+        calls.append(seen)
+        return seen
+
+    monkeypatch.setattr(storage, "_commit_version", commit_after_the_first_look)
+    requests = _children_answering(monkeypatch)
+    _arrow_only(monkeypatch)
+    data = storage.load_data(sqlite_stored, months=["2026-04"], tz=NY, as_of=AS_OF)
+    assert calls[0] != calls[1]  # the version moved: the two snapshots could differ
+    # Read again, every statement by one child in one transaction, which sees the commit.
+    assert [count for _, count in requests] == [1, 6, 7]
+    assert set(data.owners["team"]) == {"moved"}
+
+
+def test_an_error_or_an_early_close_of_a_two_child_read_stops_its_children_and_the_next_read_is_whole(
+    sqlite_stored, monkeypatch
+) -> None:
+    path = sa.make_url(str(sqlite_stored.url)).database
+    whole = storage.load_data(sqlite_stored)
+    statements = [("SELECT * FROM touches", []), ("SELECT * FROM owners", []), ("SELECT * FROM nosuch", [])]
+    with pytest.raises(arrow_reads.ArrowReadError, match="no such table"):
+        list(arrow_reads.read_batches(path, statements, 10, commit_version=lambda: 1))
+    taken: list[arrow_reads._Child] = []
+    take = arrow_reads._take
+    monkeypatch.setattr(arrow_reads, "_take", lambda: taken.append(take()) or taken[-1])
+    reads = arrow_reads.read_batches(path, statements[:2], 10, commit_version=lambda: 1)
+    assert sum(batch.num_rows for batch in next(reads)) == len(whole.touches)
+    reads.close()  # a caller that stops after the first statement, the other child mid-answer or not
+    assert len(taken) == 2 and all(child.process.poll() is not None for child in taken)
+    assert not {child.process.pid for child in taken} & {child.process.pid for child in arrow_reads._IDLE}
+    answered = [
+        sum(batch.num_rows for batch in batches)
+        for batches in arrow_reads.read_batches(path, statements[:2], 10, commit_version=lambda: 1)
+    ]
+    assert answered == [len(whole.touches), len(whole.owners)]
 
 
 # -- the Arrow reader (PostgreSQL, in process) -------------------------------------------
