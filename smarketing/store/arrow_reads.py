@@ -16,7 +16,6 @@ their two snapshots.
 """
 
 import atexit
-import concurrent.futures
 import importlib.util
 import json
 import os
@@ -92,75 +91,41 @@ def read_batches(
     Each statement's answer is taken whole off the pipe before it is handed on, so that the reader
     runs the next statement while the caller turns this one into a frame (put the biggest first).
     With `commit_version` (a value that changes whenever any connection commits to the file), the
-    first statement is read by one child and the others by a second, at once on two cores; if a
-    commit came between the two children's transactions (the value moved), the two snapshots may
-    differ, and everything is read again by one child in one transaction."""
+    first statement is read by one child and the others by a second, at once on two cores; each
+    child holds its answers until they are taken (so this process holds no more than one reader
+    does). If a commit came between the two children's transactions (the value moved), their
+    snapshots may differ, and everything is read again by one child in one transaction."""
     before = commit_version() if commit_version is not None and len(statements) > 1 else None
     if before is None:
         yield from _one_snapshot(path, statements, batch_rows)
         return
     children = [_take(), _take()]
-    groups = [statements[:1], statements[1:]]
-    answers = [concurrent.futures.Future() for _ in statements]
-    readers = [
-        threading.Thread(target=_collect, args=(child, path, group, batch_rows, slots), daemon=True)
-        for child, group, slots in zip(children, groups, (answers[:1], answers[1:]), strict=True)
-    ]
     done = False
     try:
-        for reader in readers:
-            reader.start()
-        # Each child's transaction has begun once its first statement is answered: the same
+        _ask(children[0], path, statements[:1], batch_rows)
+        _ask(children[1], path, statements[1:], batch_rows)
+        biggest, rest = _answers(children[0], 1), _answers(children[1], len(statements) - 1)
+        # Each child's transaction has begun once it has answered its first statement: the same
         # snapshot for both unless something committed since `before`.
-        first = [answers[0].result(), answers[1].result()]
+        answered = [next(biggest), next(rest)]
         if commit_version() != before:
-            _stop_reading(children, readers)
+            answered.clear()
+            for child in children:
+                child.stop()
             yield from _one_snapshot(path, statements, batch_rows)
             done = True
             return
-        yield iter(first[0])
-        yield iter(first[1])
-        for answer in answers[2:]:
-            yield iter(answer.result())
+        for _ in range(2):  # handed on, not kept here: the caller frees each answer with its frame
+            yield iter(answered.pop(0))
+        for batches in rest:
+            yield iter(batches)
         done = True
-    finally:
-        if done and all(child.alive() for child in children):
-            for reader in readers:
-                reader.join()
-            for child in children:
+    finally:  # after a failure the other child may be mid-answer: both are stopped
+        for child in children:
+            if done:
                 _give_back(child)
-        else:
-            _stop_reading(children, readers)
-
-
-def _collect(
-    child: _Child,
-    path: str,
-    statements: Sequence[tuple[str, Sequence[Any]]],
-    batch_rows: int,
-    slots: Sequence[concurrent.futures.Future],
-) -> None:
-    """Read one child's answers to its statements into their slots, as they come (run in a thread,
-    so that the child never waits for the caller to take them)."""
-    try:
-        for slot, batches in zip(slots, _one_child(child, path, statements, batch_rows), strict=True):
-            slot.set_result(list(batches))
-    except ArrowReadError as exc:
-        for slot in slots:
-            if not slot.done():
-                slot.set_exception(exc)
-
-
-def _stop_reading(children: list[_Child], readers: list[threading.Thread]) -> None:
-    """Stop the children mid-answer (killed, so that a reader blocked on a pipe returns) and the readers."""
-    for child in children:
-        if child.parent == os.getpid() and child.process.poll() is None:
-            child.process.kill()
-    for reader in readers:
-        if reader.ident is not None:
-            reader.join()
-    for child in children:
-        child.stop()
+            else:
+                child.stop()
 
 
 def _one_snapshot(
@@ -186,20 +151,33 @@ def _one_snapshot(
 def _one_child(
     child: _Child, path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int
 ) -> Iterator[list[pa.RecordBatch]]:
-    """One request to a child: each statement's batches in turn, taken whole off the pipe. A child
-    that answered with an error it reported can read again; any other failure leaves it unfit."""
+    """One request to a child and each statement's batches in turn."""
+    _ask(child, path, statements, batch_rows)
+    yield from _answers(child, len(statements))
+
+
+def _ask(child: _Child, path: str, statements: Sequence[tuple[str, Sequence[Any]]], batch_rows: int) -> None:
+    """Send a child one request: the statements to run in one read transaction."""
     try:
         request = {"path": path, "statements": [[sql, list(params)] for sql, params in statements]}
         child.process.stdin.write(json.dumps({**request, "batch_rows": batch_rows}).encode() + b"\n")
         child.process.stdin.flush()
-        for _ in statements:
+    except (OSError, ValueError, TypeError) as exc:  # TypeError: a parameter JSON cannot carry
+        raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _answers(child: _Child, count: int) -> Iterator[list[pa.RecordBatch]]:
+    """The batches of each of the child's `count` answers, each taken whole off the pipe. A child that
+    answered with an error it reported can read again; any other failure leaves it unfit."""
+    try:
+        for _ in range(count):
             answer = json.loads(child.process.stdout.readline() or b'{"error": "the reader process ended"}')
             if answer != {"ok": True}:
                 if isinstance(answer, dict) and "error" in answer:
                     raise _Reported(str(answer["error"]))
                 raise ArrowReadError(str(answer))
             yield list(_statement_batches(child.process.stdout))
-    except (OSError, ValueError, TypeError, pa.ArrowException) as exc:  # TypeError: a parameter JSON cannot carry
+    except (OSError, ValueError, pa.ArrowException) as exc:
         raise ArrowReadError(f"{type(exc).__name__}: {exc}") from None
 
 

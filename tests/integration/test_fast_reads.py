@@ -562,13 +562,13 @@ def test_a_statement_error_is_reported_and_the_child_reads_on(sqlite_stored) -> 
 def _children_answering(monkeypatch) -> list[tuple[int, int]]:
     """(child pid, number of statements) of each request a child answers from now on."""
     requests: list[tuple[int, int]] = []
-    answer = arrow_reads._one_child
+    ask = arrow_reads._ask
 
     def recorded(child, path, statements, batch_rows):
         requests.append((child.process.pid, len(statements)))
-        return answer(child, path, statements, batch_rows)
+        return ask(child, path, statements, batch_rows)
 
-    monkeypatch.setattr(arrow_reads, "_one_child", recorded)
+    monkeypatch.setattr(arrow_reads, "_ask", recorded)
     return requests
 
 
