@@ -41,6 +41,7 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,7 +51,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -94,8 +94,15 @@ STORED_INSTANT = "YYYY-MM-DD HH:MM:SS.ffffff"  # how SQLAlchemy stores an instan
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Rows are written in this order so that one month's rows sit together on disk (fast month loads).
 TIME_ORDER = {"leads": "mql_at", "touches": "occurred_at", "deals": "closed_at"}
-# Errors from SQLAlchemy or, for the driver-level bulk paths (executemany, COPY), the drivers.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.Error, psycopg.Error)
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Errors from SQLAlchemy or, for the driver-level bulk paths (executemany, COPY), the drivers:
+    psycopg's only once it is imported (by a PostgreSQL engine; a SQLite process never pays for it)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sa.exc.DBAPIError, sqlite3.Error, *([psycopg.Error] if psycopg is not None else []))
+
+
 ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "touches": {"kind": TOUCH_KINDS, "direction": DIRECTIONS},
     "deals": {"status": DEAL_STATUSES},
@@ -423,6 +430,8 @@ def _postgres_conninfo(conn: Connection) -> str | None:
     parts = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username}
     # The query's libpq options (sslmode, ...), then the engine's connect_args, as psycopg gets them.
     options = {**url.query, **POSTGRES_CONNECT_ARGS}
+    import psycopg.conninfo  # here: only a PostgreSQL engine needs psycopg
+
     return psycopg.conninfo.make_conninfo(
         **{k: v for k, v in parts.items() if v is not None}, **_password(url), **options
     )
@@ -552,7 +561,7 @@ def save_data(
                 counts[name] = _upsert_frame(conn, name, prepared[name], carried[name])
             _write_cursors(conn, sync_cursors or {})
             _record_load(conn, source, detail, started, counts, error)
-    except DATABASE_ERRORS as exc:
+    except database_errors() as exc:
         message = f"Saving to the database failed and nothing was saved: {_reason(exc)}."
         _record_failed_load(engine, source, detail, started, message)
         raise UserError(message) from exc

@@ -618,3 +618,16 @@ def test_counts_on_a_sqlite_file_are_read_again_only_after_a_commit(sqlite_url: 
 
 def _one_lead(lead_id: str) -> CrmData:
     return CrmData(leads=pd.DataFrame({"lead_id": [lead_id], "mql_at": ["2026-03-02T09:00:00-05:00"]}))
+
+
+def test_a_sqlite_command_never_imports_psycopg_and_its_errors_count_once_it_is() -> None:
+    # psycopg costs a tenth of a second of every CLI run; only a PostgreSQL engine needs it.
+    code = (
+        "import sys; import smarketing.cli; from smarketing.store import storage; "
+        "storage.make_engine('sqlite:///:memory:').connect().close(); print('psycopg' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+    import psycopg
+
+    assert psycopg.Error in storage.database_errors() and sa.exc.DBAPIError in storage.database_errors()
