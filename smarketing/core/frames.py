@@ -156,15 +156,18 @@ def _empty_column(column: str, kind: str, index: pd.Index) -> pd.Series:
     return pd.Series([None] * len(index), index=index, dtype=object)
 
 
-def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
+def key_positions(keys: pd.Series, wanted: pd.Series, *, distinct: bool | None = None) -> np.ndarray:
     """Position in `keys` of each wanted value (-1 where absent), like pd.Index(keys).get_indexer.
+    `distinct`: what distinct_text_keys(keys) says, when the caller already knows (else asked here).
 
     One factorize of both columns: Arrow-backed strings are hashed in Arrow, several times faster
     than an Index lookup, which turns every string into a Python object first."""
     if not len(keys):
         return np.full(len(wanted), -1, dtype=np.intp)
     own, asked = _arrow_text(keys), _arrow_text(wanted)
-    if own is not None and asked is not None and not own.null_count and pc.count_distinct(own).as_py() == len(own):
+    if distinct is None:
+        distinct = distinct_text_keys(keys)
+    if own is not None and asked is not None and distinct:
         # Unique keys: one Arrow hash table of the keys, looked up by every wanted value (half a factorize of both).
         found = pc.index_in(asked.cast(own.type), value_set=own.combine_chunks())
         return found.fill_null(-1).to_numpy().astype(np.intp)
@@ -173,6 +176,12 @@ def key_positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     if not np.array_equal(own, np.arange(len(keys))):  # repeated or missing keys: the Index decides
         return pd.Index(keys).get_indexer(wanted)
     return np.where(asked < len(keys), asked, -1).astype(np.intp)
+
+
+def distinct_text_keys(keys: pd.Series) -> bool:
+    """Whether keys are Arrow-backed text, none missing, none repeated (key_positions' fast case)."""
+    own = _arrow_text(keys)
+    return own is not None and not own.null_count and pc.count_distinct(own).as_py() == len(own)
 
 
 def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
@@ -237,9 +246,18 @@ class CrmData:
         frame = getattr(self, table)
         cached = self.__dict__.get(f"_{table}_lead_rows")
         if cached is None or cached[0] is not self.leads or cached[1] is not frame:
-            cached = (self.leads, frame, key_positions(self.leads["lead_id"], frame["lead_id"]))
+            rows = key_positions(self.leads["lead_id"], frame["lead_id"], distinct=self._distinct_lead_ids())
+            cached = (self.leads, frame, rows)
             self.__dict__[f"_{table}_lead_rows"] = cached
         return cached[2]
+
+    def _distinct_lead_ids(self) -> bool:
+        """distinct_text_keys of the lead ids, asked once per leads frame (touches and deals both match them)."""
+        cached = self.__dict__.get("_lead_ids_distinct")
+        if cached is None or cached[0] is not self.leads:
+            cached = (self.leads, distinct_text_keys(self.leads["lead_id"]))
+            self.__dict__["_lead_ids_distinct"] = cached
+        return cached[1]
 
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> CrmData:

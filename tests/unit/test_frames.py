@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smarketing.core.frames import NO_SEGMENT, SCHEMAS, key_positions, normalize
+from smarketing.core import frames
+from smarketing.core.frames import NO_SEGMENT, SCHEMAS, CrmData, key_positions, normalize
 
 
 @pytest.mark.parametrize("dtype", [object, "string"])
@@ -35,6 +36,28 @@ def test_key_positions_is_the_index_lookup(seed: int, dtypes) -> None:
     expected = pd.Index(keys.astype(object)).get_indexer(wanted.astype(object).where(wanted.notna(), None))
     np.testing.assert_array_equal(key_positions(keys, wanted), expected)
     assert key_positions(keys, wanted).dtype == np.intp
+
+
+def test_touches_and_deals_find_their_leads_with_one_look_at_the_lead_ids(monkeypatch) -> None:
+    data = CrmData.of(
+        leads=pd.DataFrame({"lead_id": ["a", "b", "c"]}),
+        touches=pd.DataFrame({"touch_id": ["t1", "t2", "t3"], "lead_id": ["c", "x", "a"], "kind": "call"}),
+        deals=pd.DataFrame({"deal_id": ["d1", "d2"], "lead_id": ["b", None], "status": "open"}),
+    )
+    asked = []
+    distinct = frames.distinct_text_keys
+    monkeypatch.setattr(frames, "distinct_text_keys", lambda keys: asked.append(len(keys)) or distinct(keys))
+    assert data.touch_lead_rows().tolist() == [2, -1, 0] and data.deal_lead_rows().tolist() == [1, -1]
+    assert asked == [3]
+    data.leads = data.leads.iloc[::-1].reset_index(drop=True)  # a new leads frame is looked at anew
+    assert data.touch_lead_rows().tolist() == [0, -1, 2] and asked == [3, 3]
+
+
+def test_repeated_or_missing_keys_are_not_distinct() -> None:
+    assert frames.distinct_text_keys(pd.Series(["a", "b"], dtype="string"))
+    assert not frames.distinct_text_keys(pd.Series(["a", "a"], dtype="string"))
+    assert not frames.distinct_text_keys(pd.Series(["a", None], dtype="string"))
+    assert not frames.distinct_text_keys(pd.Series(["a", "b"], dtype=object))
 
 
 def test_key_positions_of_no_keys_or_nothing_wanted() -> None:
