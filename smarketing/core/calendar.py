@@ -226,9 +226,14 @@ class CalendarMix:
     names: np.ndarray  # the calendar name of each row
 
     @cached_property
+    def factorized(self) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's code, the calendar names in use): pd.factorize of the names, once."""
+        return pd.factorize(self.names)
+
+    @cached_property
     def groups(self) -> list[tuple[BusinessCalendar, np.ndarray | None]]:
         """(calendar, row positions) per calendar in use, found once; None means every row."""
-        codes, used = pd.factorize(self.names)
+        codes, used = self.factorized
         if len(used) == 1:
             return [(self.calendars[used[0]], None)]
         # small codes sort by radix: grouping a million rows costs a few milliseconds
@@ -243,12 +248,10 @@ class CalendarMix:
             out[slice(None) if rows is None else rows] = cal.daily_hours
         return out
 
-    def timezones(self) -> np.ndarray:
-        """Each row's calendar's timezone."""
-        out = np.empty(len(self.names), dtype=object)
-        for cal, rows in self.groups:
-            out[slice(None) if rows is None else rows] = cal.timezone
-        return out
+    def timezone_codes(self) -> tuple[np.ndarray, list[str]]:
+        """(each row's code, the timezones of the calendars in use): each row's calendar's timezone."""
+        codes, used = self.factorized
+        return codes, [self.calendars[name].timezone for name in used]
 
     def business_ns(self, start_ns: np.ndarray, end_ns: np.ndarray) -> np.ndarray:
         """Row-wise BusinessCalendar.business_ns on each row's calendar (int64 ns in and out)."""

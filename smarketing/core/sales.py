@@ -8,6 +8,7 @@ is met, with no floating-point doubt.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -193,8 +194,8 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
             "segment": leads["segment"],
             "source": leads["source"],
             "month": local_month(leads["mql_at"], terms.timezone),
-            "calendar": few_texts(calendar),
-            "calendar_timezone": few_texts(cal.timezones()),
+            "calendar": texts_of(*cal.factorized),
+            "calendar_timezone": texts_of(*cal.timezone_codes()),
             "mql_at": leads["mql_at"],
             "assigned_at": from_ns(assigned),
             "clock_start": from_ns(start),
@@ -222,10 +223,9 @@ def lead_ledger(data: CrmData, terms: Terms, as_of: pd.Timestamp, month: str | N
     )
 
 
-def few_texts(values: np.ndarray) -> pd.Series:
-    """An object array of a few distinct strings as the str column .astype(str) makes of it, built from
-    the distinct values (a million strings converted one by one cost ten times more)."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+def texts_of(codes: np.ndarray, distinct: Sequence[str]) -> pd.Series:
+    """distinct[codes], a few distinct strings, as the str column .astype(str) makes of the strings,
+    built from the distinct values (a million strings converted one by one cost ten times more)."""
     return pd.Series(pd.array(np.asarray(distinct, dtype=object), dtype="str").take(codes))
 
 

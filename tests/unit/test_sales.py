@@ -17,12 +17,12 @@ import pytest
 
 from smarketing.core.sales import (
     commitment_status,
-    few_texts,
     lead_ledger,
     mqls_as_of,
     mqls_by_month,
     overdue_worklist,
     owner_summary,
+    texts_of,
 )
 
 pytestmark = pytest.mark.unit
@@ -703,10 +703,10 @@ def test_unmeasurable_commitment_is_no_activity_data():
 
 
 @pytest.mark.parametrize("values", [["default", "uk", "default", "ny", "uk"], ["default"], []])
-def test_few_texts_is_the_str_column_astype_gives(values: list[str]) -> None:
+def test_texts_of_codes_is_the_str_column_astype_gives(values: list[str]) -> None:
     objects = np.array(values, dtype=object)
     expected = pd.Series(objects, dtype=object).astype(str)
-    pd.testing.assert_series_equal(few_texts(objects), expected, check_exact=True)
+    pd.testing.assert_series_equal(texts_of(*pd.factorize(objects)), expected, check_exact=True)
 
 
 @pytest.mark.parametrize("order", ["stored", "shuffled"])
