@@ -372,7 +372,7 @@ def measure_reads(db_url: str, now: pd.Timestamp, with_app: bool) -> dict[str, A
     del month_data  # not held through the all-months load below (the process's peak)
     # One month's scorecard with its consequences over the whole history, as the CLI prints it:
     # a fresh interpreter, imports, the engine, the loads and the JSON.
-    timings["cli_scorecard_month_s"] = best_of(lambda: cli_scorecard(db_url, month, as_of), repeat=1)
+    timings["cli_scorecard_month_s"] = best_of(lambda: cli_scorecard(db_url, month, as_of))
     # `alerts --dry-run` end to end: load the months that can still alert, ledgers, due rules, the log.
     quiet = DeliverySettings()
     timings["alerts_dry_run_s"] = best_of(lambda: run_alerts(engine, as_of, dry_run=True, settings=quiet), repeat=2)
@@ -413,7 +413,7 @@ def measure_closed_history(db_url: str, now: pd.Timestamp, with_app: bool) -> di
     with timed(timings, "close_earlier_months_s"):
         for earlier in month_range(first, add_months(month, -1)):
             close_month(engine, earlier, closed_by="bench", as_of=now)
-    timings["cli_scorecard_closed_history_s"] = best_of(lambda: cli_scorecard(db_url, month, now), repeat=1)
+    timings["cli_scorecard_closed_history_s"] = best_of(lambda: cli_scorecard(db_url, month, now))
     pages = {}
     if with_app:
         timings["home_render_cold_closed_history_s"] = home_render_seconds(db_url, month, now)[0]
