@@ -3,6 +3,7 @@ wrappers over these functions (the sqlite-utils shape: db.py is the API, cli.py 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,20 +108,29 @@ def scorecard(engine: Engine, month: str, as_of: pd.Timestamp) -> dict:
     return {**card, "consequences": month_consequences(engine, card, as_of)}
 
 
-def month_consequences(engine: Engine, card: dict, as_of: pd.Timestamp) -> dict:
+def month_consequences(
+    engine: Engine, card: dict, as_of: pd.Timestamp, known: Mapping[str, dict] | None = None
+) -> dict:
     """The consequences of the card's month over the history before it (closed months from their
-    snapshots, the others live in one pass) and the card itself (DESIGN section 10)."""
+    snapshots, the others live in one pass) and the card itself (DESIGN section 10). `known`: the
+    scorecards of some earlier months already at hand, from the same data as of as_of (closed
+    months from their snapshots), taken instead of scoring those months again."""
     month = card["month"]
-    cards = {**history_cards(engine, month, as_of), month: card}
+    cards = {**history_cards(engine, month, as_of, known), month: card}
     return consequences(cards, month, month_terms(engine, month))
 
 
-def history_cards(engine: Engine, month: str, as_of: pd.Timestamp) -> dict[str, dict]:
+def history_cards(
+    engine: Engine, month: str, as_of: pd.Timestamp, known: Mapping[str, dict] | None = None
+) -> dict[str, dict]:
     """The scorecards of the months from the first with an MQL up to (not including) `month`:
-    closed months from their snapshots, the others live from one load."""
-    known = data_months(engine)
-    months = [m for m in (month_range(known[0], add_months(month, -1)) if known else []) if m < month]
-    return {m: card for m, (card, _) in closed_or_live_cards(engine, months, as_of, commitments_only=True).items()}
+    those in `known` from there, closed months from their snapshots, the others live from one load."""
+    first = data_months(engine)
+    months = [m for m in (month_range(first[0], add_months(month, -1)) if first else []) if m < month]
+    have = {m: known[m] for m in months if known is not None and m in known}
+    rest = [m for m in months if m not in have]
+    scored = closed_or_live_cards(engine, rest, as_of, commitments_only=True) if rest else {}
+    return {m: have[m] if m in have else scored[m][0] for m in months}
 
 
 def closed_or_live_cards(

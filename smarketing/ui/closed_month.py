@@ -72,4 +72,5 @@ def trend_cards(ctx: PageContext, month: Shown) -> dict[str, dict]:
 def consequences(ctx: PageContext, month: Shown) -> dict:
     """The month's consequences: a closed month's frozen ones, else (or when live numbers are asked for)
     computed over its history."""
-    return loaders.consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, live=month.closed and month.live)
+    live = month.closed and month.live
+    return loaders.consequences(ctx.url, ctx.month, ctx.as_of_iso, ctx.token, live=live, first_month=ctx.first_month)

@@ -212,16 +212,21 @@ def filtered_month(url: str, month: str, as_of: str, token: str, scope: Scope) -
 
 
 @st.cache_data(show_spinner="Scoring the months…", max_entries=16)
-def consequences(url: str, month: str, as_of: str, token: str, live: bool = False) -> dict:
+def consequences(
+    url: str, month: str, as_of: str, token: str, live: bool = False, first_month: str | None = None
+) -> dict:
     """The month's consequences: a closed month's frozen ones (unless `live`), else computed over its
-    history as of as_of (api.month_scorecard's, with the month's card taken from its cached bundle, not
-    computed again)."""
+    history as of as_of (api.month_scorecard's, with the month's card taken from its cached bundle and
+    the eleven months before it from the page's cached trend cards (`first_month` as the page passes
+    it), not computed again: only the months before those are scored here)."""
     eng = engine(url)
     stamp = pd.Timestamp(as_of)
     frozen = None if live else storage.load_snapshot(eng, month)
     if frozen is not None:
         return api.with_consequences(eng, frozen, stamp)["consequences"]
-    return api.month_consequences(eng, month_bundle(url, month, as_of, token).card, stamp)
+    trend = trend_cards(url, month, as_of, token, first_month)
+    earlier = {m: {k: v for k, v in card.items() if k != "frozen"} for m, card in trend.items() if m != month}
+    return api.month_consequences(eng, month_bundle(url, month, as_of, token).card, stamp, known=earlier)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -38,3 +38,25 @@ def test_trend_cards_take_the_month_on_screen_from_its_bundle_and_equal_the_api(
         expected = {m: closed.get(m, live[m]) for m in months}
         assert loaders.trend_cards.__wrapped__(sqlite_url, month, NOW.isoformat(), token, first) == expected, month
     loaders.refresh()
+
+
+def test_consequences_score_only_the_months_before_the_pages_trend_cards(sqlite_url: str, monkeypatch) -> None:
+    engine = storage.make_engine(sqlite_url)
+    storage.save_terms_version(engine, DEMO_TERMS_TOML, "2025-06")
+    storage.save_data(engine, generate_demo(seed=5, months=16, now=NOW, n_leads=3000), source="test")
+    token, first = loaders.data_token.__wrapped__(sqlite_url), api.data_months(engine)[0]
+    expected = api.month_scorecard(engine, "2026-11", NOW)["consequences"]
+    scored: list[tuple[list[str], dict]] = []
+    score = api.closed_or_live_cards
+    monkeypatch.setattr(
+        api, "closed_or_live_cards", lambda *args, **kw: scored.append((list(args[1]), kw)) or score(*args, **kw)
+    )
+    loaders.refresh()
+    got = loaders.consequences.__wrapped__(sqlite_url, "2026-11", NOW.isoformat(), token, first_month=first)
+    assert got == expected
+    window = loaders.trend_months("2026-11", first)
+    before = [m for m in api.data_months(engine) if m < window[0]]
+    assert len(before) >= 3
+    # The trend cards once (the eleven months before the month on screen), then only the months before them.
+    assert scored == [(window[:-1], {}), (before, {"commitments_only": True})]
+    loaders.refresh()
