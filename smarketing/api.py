@@ -125,8 +125,8 @@ def history_cards(
 ) -> dict[str, dict]:
     """The scorecards of the months from the first with an MQL up to (not including) `month`:
     those in `known` from there, closed months from their snapshots, the others live from one load."""
-    first = data_months(engine)
-    months = [m for m in (month_range(first[0], add_months(month, -1)) if first else []) if m < month]
+    with_data = data_months(engine)
+    months = [m for m in (month_range(with_data[0], add_months(month, -1)) if with_data else []) if m < month]
     have = {m: known[m] for m in months if known is not None and m in known}
     rest = [m for m in months if m not in have]
     scored = closed_or_live_cards(engine, rest, as_of, commitments_only=True) if rest else {}
